@@ -1,0 +1,47 @@
+# gxcrawl — `make demo` and `make test` work on a fresh clone: both install first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORTAL ?= demo
+PORT   ?= 8391
+
+.PHONY: install demo test lint format migrate serve-fixtures bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## create .venv and install gxcrawl (editable) with dev extras
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install  ## crawl the bundled fixture portal into data/gxcrawl.db and print a summary
+	$(BIN)/python -m gxcrawl.demo
+
+test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL/Redis tests skip if absent)
+	$(BIN)/python -m pytest -q
+
+lint: install  ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check gxcrawl tests migrations
+	$(BIN)/ruff format --check gxcrawl tests migrations
+	$(BIN)/mypy
+
+format: install  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix gxcrawl tests migrations
+	$(BIN)/ruff format gxcrawl tests migrations
+
+migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gxcrawl.db) to head
+	$(BIN)/alembic upgrade head
+
+serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT) in the foreground
+	$(BIN)/python -m gxcrawl.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
+
+bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
+	$(BIN)/python -m gxcrawl.bench
+
+clean:  ## remove the virtualenv, caches and the demo database
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

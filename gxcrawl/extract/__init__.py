@@ -1,0 +1,1 @@
+"""Pure extraction: HTML/text in, data out. No Scrapy, no SQL."""

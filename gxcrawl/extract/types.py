@@ -1,0 +1,99 @@
+"""Data shapes shared by the extraction functions, the pipelines and the offline commands.
+
+Nothing here knows about Scrapy or the database: the pipelines and `scrapy extract` build these
+from bytes and hand them on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PortalHints:
+    """What the registry knows about the portal a page came from (all optional)."""
+
+    portal_id: str | None = None
+    agency: str | None = None  # the portal's own agency name, e.g. 鲤城区人民政府
+    region_code: str | None = None  # 6-digit administrative division code
+    platform: str | None = None  # generic | trs | hanweb | ucap | tree | ...
+    content_selector: str | None = None  # CSS override for the main content
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A fragment taken out of the clean text, kept so nothing is silently lost."""
+
+    kind: str  # chrome | nav | footer | breadcrumb | spam | hidden | ...
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True)
+class TitleVerdict:
+    is_report: bool
+    year: int | None
+    agency: str | None  # the agency part of the title, None when the title has none
+    reason: str  # short machine-readable why, e.g. "report", "notice_about_report"
+
+
+# Field order of the public `scrapy extract` JSON contract (see README, "Extraction output").
+CONTRACT_FIELDS: tuple[str, ...] = (
+    "url",
+    "is_report",
+    "title",
+    "agency",
+    "year",
+    "index_no",
+    "publisher",
+    "written_date",
+    "publish_date",
+    "doc_no",
+    "disclosure_mode",
+    "validity",
+    "category",
+    "region_code",
+    "flags",
+    "removed",
+    "text",
+    "template",
+    "tables",
+    "findings",
+)
+
+
+@dataclass
+class PageResult:
+    """Everything extracted from one page. Absent values are None, never guessed."""
+
+    url: str
+    is_report: bool
+    title: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    index_no: str | None = None
+    publisher: str | None = None
+    written_date: str | None = None  # ISO YYYY-MM-DD
+    publish_date: str | None = None  # ISO YYYY-MM-DD
+    doc_no: str | None = None
+    disclosure_mode: str | None = None
+    validity: str | None = None
+    category: str | None = None
+    region_code: str | None = None
+    flags: list[str] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    text: str = ""
+    template: str | None = None  # statistics-table template detected (issue 6)
+    tables: list[dict[str, Any]] = field(default_factory=list)  # long-format facts
+    findings: list[dict[str, Any]] = field(default_factory=list)  # failed consistency checks
+    # The main-content HTML fragment the text came from (for the table parser); not in the
+    # JSON contract.
+    content_html: str | None = field(default=None, repr=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["removed"] = [r.as_dict() for r in self.removed]
+        return {name: data[name] for name in CONTRACT_FIELDS}

@@ -1,0 +1,5 @@
+"""All database access: models, sessions, repository functions. Nothing else touches SQL."""
+
+from gxcrawl.store.db import Database, database_url, make_engine, upgrade
+
+__all__ = ["Database", "database_url", "make_engine", "upgrade"]

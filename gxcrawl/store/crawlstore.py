@@ -1,0 +1,65 @@
+"""The store as one crawl sees it: opened once per crawler and shared by the conditional-request
+middleware, the storage pipeline and the run extension."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gxcrawl.store import repository as repo
+from gxcrawl.store.db import Database
+
+
+class CrawlStore:
+    _ATTR = "_gxcrawl_store"
+
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)  # runs the Alembic migrations on a new database
+        self.run_id: int | None = None
+        self._states: dict[str, repo.UrlState] | None = None
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> CrawlStore:
+        store = getattr(crawler, cls._ATTR, None)
+        if store is None:
+            store = cls(crawler.settings.get("GXCRAWL_DATABASE_URL"))
+            setattr(crawler, cls._ATTR, store)
+        return store
+
+    def start_run(self, spider: str, portals: list[dict[str, Any]]) -> int:
+        if self.run_id is None:
+            with self.db.transaction() as s:
+                repo.upsert_portals(s, portals)
+                self.run_id = repo.start_run(s, spider, [p["id"] for p in portals])
+        return self.run_id
+
+    def finish_run(self, status: str, reason: str, stats: dict[str, Any]) -> None:
+        if self.run_id is None:
+            return
+        with self.db.transaction() as s:
+            repo.finish_run(s, self.run_id, status, reason, stats)
+
+    def url_state(self, url: str) -> repo.UrlState | None:
+        if self._states is None:  # one query at start instead of one per request
+            with self.db.transaction() as s:
+                self._states = repo.load_url_states(s)
+        return self._states.get(url)
+
+    def latest_content_body(self, url: str) -> bytes | None:
+        with self.db.transaction() as s:
+            return repo.latest_content_body(s, url)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, dt.datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, int | float | str | bool) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
