@@ -15,7 +15,7 @@ from gxcrawl.store.models import Base, Body, Change, Document, Fetch, ParsedRepo
 
 TABLES = {
     "portals", "crawl_runs", "documents", "bodies", "snapshots", "fetches", "changes",
-    "parsed_reports", "attachment_texts", "report_facts", "report_findings",
+    "parsed_reports", "attachment_texts", "facts", "report_findings",
 }
 
 

@@ -12,7 +12,7 @@ Shape of the data (raw first, parsed second, everything versioned):
 - `changes`        classified changes of a document between versions (edited, gone, …).
 - `parsed_reports` what extraction made of a report snapshot (one row per snapshot, rebuilt by
                    `scrapy reparse`).
-- `report_facts` / `report_findings`  the statistics tables as long-format facts and the failed
+- `facts` / `report_findings`  the statistics tables as long-format facts and the failed
                    consistency checks of a parsed report.
 """
 
@@ -228,7 +228,7 @@ class AttachmentText(Base):
 
 
 class ReportFact(Base):
-    __tablename__ = "report_facts"
+    __tablename__ = "facts"
     __table_args__ = (UniqueConstraint("parsed_report_id", "table_key", "row_key", "column_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -233,7 +233,7 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "report_facts",
+        "facts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("parsed_report_id", sa.Integer(), nullable=False),
         sa.Column("template", sa.String(length=32), nullable=False),
@@ -249,21 +249,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["parsed_report_id"],
             ["parsed_reports.id"],
-            name=op.f("fk_report_facts_parsed_report_id_parsed_reports"),
+            name=op.f("fk_facts_parsed_report_id_parsed_reports"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_facts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_facts")),
         sa.UniqueConstraint(
             "parsed_report_id",
             "table_key",
             "row_key",
             "column_key",
-            name=op.f("uq_report_facts_parsed_report_id_table_key_row_key_column_key"),
+            name=op.f("uq_facts_parsed_report_id_table_key_row_key_column_key"),
         ),
     )
-    with op.batch_alter_table("report_facts", schema=None) as batch_op:
+    with op.batch_alter_table("facts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_report_facts_parsed_report_id"), ["parsed_report_id"], unique=False
+            batch_op.f("ix_facts_parsed_report_id"), ["parsed_report_id"], unique=False
         )
 
     op.create_table(
@@ -298,10 +298,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_report_findings_parsed_report_id"))
 
     op.drop_table("report_findings")
-    with op.batch_alter_table("report_facts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_report_facts_parsed_report_id"))
+    with op.batch_alter_table("facts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_facts_parsed_report_id"))
 
-    op.drop_table("report_facts")
+    op.drop_table("facts")
     with op.batch_alter_table("parsed_reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parsed_reports_document_id"))
         batch_op.drop_index(batch_op.f("ix_parsed_reports_agency_year"))
