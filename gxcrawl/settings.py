@@ -23,6 +23,7 @@ GXCRAWL_STORE_ENABLED = True  # False = crawl only (used by `make bench` for the
 GXCRAWL_RECHECK_AFTER_DAYS = 7.0
 GXCRAWL_FORCE_REFRESH = False
 GXCRAWL_PROGRESS_INTERVAL = 30.0  # seconds between progress lines
+GXCRAWL_STATS_FILE = ""  # when set, the final crawl stats are written there as JSON
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = f"gxcrawl/{__version__} (research crawler; +{GXCRAWL_CONTACT_URL})"
@@ -51,6 +52,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
+    "gxcrawl.extensions.StatsFileExtension": 510,
 }
 
 # --- housekeeping ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""researcher views: reports (latest version of each report) and report_edits
+"""researcher views: reports, report_edits, report_facts and the wide application_table
 
 Revision ID: 0002
 Revises: 0001
@@ -19,7 +19,9 @@ CREATE VIEW reports AS
 SELECT p.id AS report_id, p.document_id, p.snapshot_id, d.url, p.portal_id, p.agency, p.year,
        p.title, p.index_no, p.publisher, p.written_date, p.publish_date, p.doc_no,
        p.disclosure_mode, p.validity, p.category, p.region_code, p.template, p.source_kind,
-       p.flags, p.text, s.version, s.fetched_at, d.state AS document_state, p.parser_version
+       p.flags, s.version, s.fetched_at, d.state AS document_state, p.parser_version,
+       (SELECT COUNT(*) FROM report_findings rf WHERE rf.parsed_report_id = p.id) AS n_findings,
+       p.text
 FROM parsed_reports p
 JOIN snapshots s ON s.id = p.snapshot_id
 JOIN documents d ON d.id = p.document_id
@@ -43,11 +45,79 @@ WHERE c.kind = 'edited'
 """
 
 
+REPORT_FACTS = """
+CREATE VIEW report_facts AS
+SELECT r.report_id, r.url, r.portal_id, r.agency, r.year, f.template, f.table_key, f.row_key,
+       f.column_key, f.row_label, f.column_label, f.value, f.unit, f.raw_text, f.status
+FROM reports r
+JOIN facts f ON f.parsed_report_id = r.report_id
+"""
+
+# The application table (section 三) of both national templates: one column per cell, named
+# <row>__<column> with dots as underscores (kept under PostgreSQL's 63-character limit).
+APPLICATION_ROWS = (
+    "new_received",
+    "carried_over",
+    "result.disclosed",
+    "result.partly_disclosed",
+    "result.withheld.state_secret",
+    "result.withheld.law_prohibited",
+    "result.withheld.three_security",
+    "result.withheld.third_party",
+    "result.withheld.internal_affairs",
+    "result.withheld.process_info",
+    "result.withheld.law_enforcement_file",
+    "result.withheld.administrative_query",
+    "result.unavailable.not_held",
+    "result.unavailable.needs_creation",
+    "result.unavailable.unclear_after_correction",
+    "result.not_processed.petition_complaint",
+    "result.not_processed.repeated",
+    "result.not_processed.publication",
+    "result.not_processed.excessive",
+    "result.not_processed.confirmation",
+    "result.other",
+    "result.other.overdue_correction",
+    "result.other.overdue_fee",
+    "result.other.other",
+    "result.total",
+    "carry_forward",
+)
+APPLICATION_COLUMNS = {
+    "natural_person": "person",
+    "legal.business": "business",
+    "legal.research": "research",
+    "legal.public_interest": "ngo",
+    "legal.law_service": "law_firm",
+    "legal.other": "org_other",
+    "total": "total",
+}
+
+
+def application_table_sql() -> str:
+    cells = ",\n".join(
+        f"       MAX(CASE WHEN f.row_key = '{row}' AND f.column_key = '{col}' THEN f.value END)"
+        f" AS {row.replace('.', '_')}__{short}"
+        for row in APPLICATION_ROWS
+        for col, short in APPLICATION_COLUMNS.items()
+    )
+    return f"""
+CREATE VIEW application_table AS
+SELECT r.report_id, r.url, r.portal_id, r.agency, r.year, r.template,
+{cells}
+FROM reports r
+JOIN facts f ON f.parsed_report_id = r.report_id AND f.table_key = 'applications'
+GROUP BY r.report_id, r.url, r.portal_id, r.agency, r.year, r.template
+"""
+
+
 def upgrade() -> None:
     op.execute(REPORTS)
     op.execute(REPORT_EDITS)
+    op.execute(REPORT_FACTS)
+    op.execute(application_table_sql())
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW report_edits")
-    op.execute("DROP VIEW reports")
+    for view in ("application_table", "report_facts", "report_edits", "reports"):
+        op.execute(f"DROP VIEW {view}")
