@@ -1,0 +1,186 @@
+"""Consistency checks over the facts of a report's statistics tables.
+
+The national templates define identities a correct table satisfies. Published reports break
+them; a broken identity becomes a `Finding` with both sides — values are flagged, never
+corrected. A check runs only when every cell it needs is an ``ok`` number, so lost or blank
+cells never produce a finding.
+
+Checks (``Finding.check``)
+    ``balance``    applications, per column: 一 + 二 = 三（七）+ 四
+                   (new_received + carried_over = result.total + carry_forward)
+    ``outcomes``   applications, per column: 三（七）= sum of the outcome rows
+                   (gb2019: one ``result.other`` row; gb2021: its three sub-rows)
+    ``row_total``  applications, per row: 总计 = sum of the six applicant columns
+    ``appeals_total``  appeals, per group: 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结
+
+``expected`` is the sum computed from the parts (left side), ``actual`` the other side as printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gxcrawl.extract.tables import Fact
+
+__all__ = ["Finding", "check_consistency"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    table: str
+    column_key: str | None
+    expected: float
+    actual: float
+    detail: str
+    row_key: str | None = None  # set by per-row checks (row_total)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+APPLICANT_COLUMNS = (
+    "natural_person",
+    "legal.business",
+    "legal.research",
+    "legal.public_interest",
+    "legal.law_service",
+    "legal.other",
+)
+APP_COLUMNS = (*APPLICANT_COLUMNS, "total")
+_OUTCOME_FIXED = (
+    "result.disclosed",
+    "result.partly_disclosed",
+    *(
+        f"result.withheld.{k}"
+        for k in (
+            "state_secret",
+            "law_prohibited",
+            "three_security",
+            "third_party",
+            "internal_affairs",
+            "process_info",
+            "law_enforcement_file",
+            "administrative_query",
+        )
+    ),
+    *(
+        f"result.unavailable.{k}"
+        for k in ("not_held", "needs_creation", "unclear_after_correction")
+    ),
+    *(
+        f"result.not_processed.{k}"
+        for k in ("petition_complaint", "repeated", "publication", "excessive", "confirmation")
+    ),
+)
+_OTHER_2021 = tuple(f"result.other.{k}" for k in ("overdue_correction", "overdue_fee", "other"))
+_APPEAL_GROUPS = ("review", "litigation_direct", "litigation_after_review")
+_APPEAL_PARTS = ("upheld", "corrected", "other", "pending")
+
+_Cells = dict[tuple[str, str], Fact]
+
+
+def _num(cells: _Cells, row: str, col: str) -> float | None:
+    f = cells.get((row, col))
+    if f is None or f.status != "ok" or f.value is None:
+        return None
+    return float(f.value)
+
+
+def _sum(cells: _Cells, keys: list[tuple[str, str]]) -> float | None:
+    """Sum of the cells, or None when any of them is not an ok number."""
+    total = 0.0
+    for row, col in keys:
+        v = _num(cells, row, col)
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _differs(a: float, b: float) -> bool:
+    return abs(a - b) > 1e-6
+
+
+def _labels(cells: _Cells, row: str, col: str) -> tuple[str, str]:
+    f = cells.get((row, col))
+    return (f.row_label, f.column_label) if f else (row, col)
+
+
+def _applications(cells: _Cells) -> list[Finding]:
+    out: list[Finding] = []
+    rows = list(dict.fromkeys(r for r, _ in cells))  # document order
+    other_rows = _OTHER_2021 if any(r in rows for r in _OTHER_2021) else ("result.other",)
+    outcome_rows = (*_OUTCOME_FIXED, *other_rows)
+    for col in APP_COLUMNS:
+        col_label = _labels(cells, "result.total", col)[1]
+        left = _sum(cells, [("new_received", col), ("carried_over", col)])
+        right = _sum(cells, [("result.total", col), ("carry_forward", col)])
+        if left is not None and right is not None and _differs(left, right):
+            parts_l = [_fmt(_num(cells, r, col) or 0) for r in ("new_received", "carried_over")]
+            parts_r = [_fmt(_num(cells, r, col) or 0) for r in ("result.total", "carry_forward")]
+            out.append(Finding(
+                "balance", "applications", col, left, right,
+                f"{col_label}: 一+二 = {'+'.join(parts_l)} = {_fmt(left)} ≠ "
+                f"三（七）+四 = {'+'.join(parts_r)} = {_fmt(right)}",
+            ))  # fmt: skip
+        parts = _sum(cells, [(r, col) for r in outcome_rows])
+        stated = _num(cells, "result.total", col)
+        if parts is not None and stated is not None and _differs(parts, stated):
+            nonzero = [
+                f"{_labels(cells, r, col)[0]} {_fmt(v)}"
+                for r in outcome_rows
+                if (v := _num(cells, r, col))
+            ]
+            out.append(Finding(
+                "outcomes", "applications", col, parts, stated,
+                f"{col_label}: sum of outcome rows = {' + '.join(nonzero) or '0'} = "
+                f"{_fmt(parts)} ≠ 三（七）总计 = {_fmt(stated)}",
+            ))  # fmt: skip
+    for row in rows:
+        parts = _sum(cells, [(row, c) for c in APPLICANT_COLUMNS])
+        stated = _num(cells, row, "total")
+        if parts is not None and stated is not None and _differs(parts, stated):
+            row_label = _labels(cells, row, "total")[0]
+            out.append(Finding(
+                "row_total", "applications", "total", parts, stated,
+                f"{row_label}: sum of applicant columns = {_fmt(parts)} ≠ 总计 = {_fmt(stated)}",
+                row_key=row,
+            ))  # fmt: skip
+    return out
+
+
+def _appeals(cells: _Cells) -> list[Finding]:
+    out: list[Finding] = []
+    for (row, col), fact in cells.items():
+        group, _, part = col.partition(".")
+        if part != "total" or group not in _APPEAL_GROUPS:
+            continue
+        parts = _sum(cells, [(row, f"{group}.{p}") for p in _APPEAL_PARTS])
+        stated = _num(cells, row, col)
+        if parts is not None and stated is not None and _differs(parts, stated):
+            values = "+".join(_fmt(_num(cells, row, f"{group}.{p}") or 0) for p in _APPEAL_PARTS)
+            out.append(Finding(
+                "appeals_total", "appeals", col, parts, stated,
+                f"{fact.column_label}: {values} = {_fmt(parts)} ≠ 总计 = {_fmt(stated)}",
+                row_key=row,
+            ))  # fmt: skip
+    return out
+
+
+def check_consistency(facts: list[Fact]) -> list[Finding]:
+    """Every broken identity among the facts (empty when all checkable identities hold)."""
+    by_table: dict[str, _Cells] = {}
+    for f in facts:
+        by_table.setdefault(f.table, {})[(f.row_key, f.column_key)] = f
+    findings: list[Finding] = []
+    if "applications" in by_table:
+        findings.extend(_applications(by_table["applications"]))
+    if "appeals" in by_table:
+        findings.extend(_appeals(by_table["appeals"]))
+    return findings

@@ -1,0 +1,121 @@
+"""Site chrome: the page furniture around a report (share bars, print/close buttons, QR prompts,
+breadcrumbs, navigation, footers, download lines, the news-system header line).
+
+Two levels: blocks whose class/id name them as chrome are dropped from the DOM, and single lines
+are recognised by their wording. Each removal is returned as a `Removal(kind, text)` so the
+parsed row keeps what was taken out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from gxcrawl.extract.content import element_lines
+from gxcrawl.extract.types import Removal
+
+# Class/id words that name chrome blocks on government CMSs.
+_CHROME_NAME = re.compile(
+    r"(?:^|[\s_-])(?:share|bdshare|bdsharebuttonbox|jiathis|print|dayin|close|guanbi|fontsize|"
+    r"font-size|zihao|position|location|breadcrumb|crumbs?|dqwz|ewm|qrcode|erweima|"
+    r"toolbar|tools|footer|foot|copyright|banquan|navbar|topnav|sidenav|fixed-nav)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_BLOCK_KIND = (
+    (re.compile(r"footer|foot|copyright|banquan", re.I), "footer"),
+    (re.compile(r"position|location|breadcrumb|crumb|dqwz", re.I), "breadcrumb"),
+    (re.compile(r"nav", re.I), "nav"),
+)
+
+# Words that make up toolbar lines; a line made only of these (and brackets/punctuation) is chrome.
+_TOOL_TOKENS = re.compile(
+    r"【?\s*字体[:：]?\s*[\[【]?\s*大\s*[\]】]?\s*[\[【]?\s*中\s*[\]】]?\s*[\[【]?\s*小\s*[\]】]?\s*】?"
+    r"|字号[:：]?\s*[大中小\s]*"
+    r"|用微信扫描二维码分享至好友和朋友圈|扫一扫在手机(?:上)?(?:打开|查看)当前页(?:面)?"
+    r"|分享到[:：]?|分享至[:：]?|微信好友|朋友圈|新浪微博|腾讯微博|QQ空间|QQ好友|微信|微博|豆瓣"
+    r"|打印本页|打印此页|关闭窗口|关闭本页|返回顶部|返回首页|返回列表|加入收藏|收藏本页"
+    r"|收藏|打印|关闭|返回|收起|展开|纠错|我要纠错|长者模式|无障碍浏览|无障碍|繁体版|简体版"
+    r"|智能问答|政务微博|政务微信|政务抖音|移动客户端|今日头条"
+)
+_NAV_WORDS = re.compile(r"智能问答|政务微博|政务微信|政务抖音|客户端")
+_TOOL_LEFTOVER = re.compile(r"^[\s\[\]【】()（）|｜/、,，:：.·•-]*$")
+
+_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "header",
+        re.compile(
+            r"^(?:发布(?:时间|日期)[:：]\s*)?(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+            r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s+"
+            r"(?:来源|作者|信息来源|浏览|点击|评论|阅读|访问)"
+        ),
+    ),
+    (
+        "header",
+        re.compile(r"^(?:来源|信息来源)[:：].{0,40}(?:评论|点击|浏览|阅读|访问)(?:次数|量)?[:：]"),
+    ),
+    ("breadcrumb", re.compile(r"^(?:当前位置|您的位置|你的位置|您现在的位置|所在位置)[:：]?")),
+    ("download", re.compile(r"^(?:PDF|pdf|附件|文件|WORD|Word|DOC|doc)\s*下载[:：]")),
+    (
+        "footer",
+        re.compile(
+            r"网站标识码|ICP备|ICP证|公安备案|公网安备|主办单位[:：]|承办单位[:：]|"
+            r"版权所有|Copyright|©|技术支持[:：]|建议使用.{0,20}浏览器|网站地图"
+        ),
+    ),
+)
+
+
+def classify_line(line: str) -> str | None:
+    """The chrome kind of a whole line, or None when it is content."""
+    if (
+        len(line) <= 120
+        and _TOOL_TOKENS.search(line)
+        and _TOOL_LEFTOVER.match(_TOOL_TOKENS.sub("", line))
+    ):
+        return "nav" if _NAV_WORDS.search(line) else "chrome"
+    for kind, rule in _LINE_RULES:
+        if len(line) <= 200 and rule.search(line):
+            return kind
+    return None
+
+
+def strip_chrome_lines(lines: list[str]) -> tuple[list[str], list[Removal]]:
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for line in lines:
+        kind = classify_line(line)
+        if kind is None:
+            kept.append(line)
+        else:
+            removed.append(Removal(kind, line))
+    return kept, removed
+
+
+def block_kind(el: HtmlElement) -> str | None:
+    """Chrome kind of an element named like chrome (class/id), else None."""
+    if el.tag in ("footer", "nav"):
+        return "footer" if el.tag == "footer" else "nav"
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+    if not names or not _CHROME_NAME.search(names):
+        return None
+    for rule, kind in _BLOCK_KIND:
+        if rule.search(names):
+            return kind
+    return "chrome"
+
+
+def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
+    """Drop chrome-named blocks inside the content element (outermost first)."""
+    removed: list[Removal] = []
+    for el in list(root.iter()):
+        if el is root or not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        if not any(True for _ in el.iterancestors() if _ is root):
+            continue  # already dropped with an ancestor
+        kind = block_kind(el)
+        if kind is None or (kind == "chrome" and el.find(".//table") is not None):
+            continue  # a "tools" box holding a table is more likely content than chrome
+        removed.extend(Removal(kind, line) for line in element_lines(el))
+        el.drop_tree()
+    return removed

@@ -1,0 +1,177 @@
+"""Find the main content of a page and render an element as clean lines of text.
+
+Platform families put the body in known containers (TRS `.TRS_Editor`, Ucap `#zoomcon` /
+`<ucapcontent>`, Hanweb between `<!--ZJEG_RSS.content.begin-->` and `end` comments, …); those are
+tried first, in order, and a text/link-density score over the DOM is the fallback for unknown
+sites. Rendering keeps one paragraph (or one table row, cells joined by " | ") per line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement, fragment_fromstring
+
+# Tried in order; the first selector with a match holding real text wins.
+PLATFORM_SELECTORS: tuple[str, ...] = (
+    ".TRS_Editor",
+    ".trs_editor_view",
+    "#zoomcon",
+    "#zoom",
+    "ucapcontent",
+    "#UCAP-CONTENT",
+    ".xxgk_content",
+    ".article-content",
+    ".article_content",
+    "#content",
+    ".article",
+    ".content",
+    "article",
+)
+MIN_CONTENT_CHARS = 40
+
+HANWEB_BEGIN = "<!--ZJEG_RSS.content.begin-->"
+HANWEB_END = "<!--ZJEG_RSS.content.end-->"
+_HANWEB = re.compile(
+    re.escape(HANWEB_BEGIN) + r"(.*?)" + re.escape(HANWEB_END), re.DOTALL | re.IGNORECASE
+)
+SLOT_ID = "gxcrawl-content-slot"
+
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "link"})
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd",
+        "table", "tr", "tbody", "thead", "tfoot", "caption", "section", "article", "header",
+        "footer", "nav", "aside", "main", "blockquote", "pre", "center", "form", "hr", "body",
+        "ucapcontent", "address", "figure", "figcaption",
+    }
+)  # fmt: skip
+_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+
+
+def norm_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def split_hanweb(html: str) -> tuple[str, str | None]:
+    """Cut the Hanweb-marked body out of the page: (rest of page with a slot, body fragment)."""
+    m = _HANWEB.search(html)
+    if not m or not m.group(1).strip():
+        return html, None
+    rest = html[: m.start()] + f'<div id="{SLOT_ID}"></div>' + html[m.end() :]
+    return rest, m.group(1)
+
+
+def fragment(html: str) -> HtmlElement:
+    return fragment_fromstring(html, create_parent="div")
+
+
+def _text_len(el: HtmlElement) -> int:
+    return len(norm_space(el.text_content()))
+
+
+def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlElement | None:
+    """The main-content element named by `selector` (hint) or the platform selectors."""
+    selectors = (selector, *PLATFORM_SELECTORS) if selector else PLATFORM_SELECTORS
+    for css in selectors:
+        try:
+            found = root.cssselect(css)
+        except Exception:  # a bad registry selector must not stop extraction
+            continue
+        best = max(found, key=_text_len, default=None)
+        if best is not None and _text_len(best) >= MIN_CONTENT_CHARS:
+            return best
+    return None
+
+
+def find_by_density(root: HtmlElement) -> HtmlElement | None:
+    """Readability-style fallback: paragraphs vote for their parent (and half for grandparent).
+
+    Link-heavy blocks (menus, lists of links) vote little, so the winner is the element that
+    directly holds most running text.
+    """
+    scores: dict[HtmlElement, float] = {}
+    for el in root.iter("p", "div", "td", "li", "span", "section", "article"):
+        own = norm_space(
+            (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
+        )
+        if el.tag == "p" or el.tag == "td":
+            own = norm_space(el.text_content())
+        if len(own) < 10:
+            continue
+        links = sum(len(norm_space(a.text_content())) for a in el.iter("a"))
+        total = max(len(norm_space(el.text_content())), 1)
+        score = len(own) * max(0.0, 1.0 - links / total)
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + score / 2
+    if not scores:
+        return None
+    best = max(scores, key=lambda e: scores[e])
+    return best if scores[best] >= MIN_CONTENT_CHARS else None
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """Tables used for page layout (nested tables, long prose cells) are walked as blocks."""
+    if table.find(".//table") is not None:
+        return True
+    return any(len(cell.text_content()) > 300 for cell in table.iter("td", "th"))
+
+
+def _table_rows(table: HtmlElement) -> list[str]:
+    rows = []
+    for tr in table.iter("tr"):
+        cells = [norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return rows
+
+
+def element_lines(el: HtmlElement) -> list[str]:
+    """Visible text of `el`, one paragraph or table row per line."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = norm_space("".join(buf))
+        buf.clear()
+        if line:
+            out.append(line)
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in SKIP_TAGS:
+            return  # comments / processing instructions; their tails are added by the caller
+        if tag == "table" and not _is_layout_table(node):
+            flush()
+            out.extend(_table_rows(node))
+            return
+        block = tag in BLOCK_TAGS or tag in ("td", "th")
+        if block or tag == "br":
+            flush()
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(el)
+    flush()
+    return out
+
+
+def detach(el: HtmlElement) -> None:
+    """Take `el` out of its tree, leaving an empty slot (and its tail text) behind."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    slot = parent.makeelement("div", {"id": SLOT_ID})
+    slot.tail, el.tail = el.tail, None
+    parent.replace(el, slot)

@@ -1,0 +1,324 @@
+"""Document metadata from every place a government page states it, merged by precedence.
+
+Sources, from most to least trusted (a field takes the first source that has it):
+
+1. **Key–value tables** — `table.xxgk_table` and any `<table>` whose cells pair known labels
+   with values (th/td or td/td: `索引号` | `330803-042/2021-46930` | `公开方式` | `主动公开`).
+   These are the CMS's own structured fields.
+2. **Key–value text** — pipe rows (`索引号: | 330803-042/2021-46930 | …`) and inline `key：value`
+   lines (`发布机构：区政府办公室  成文日期：2021-02-20`) in short lines of the page.
+3. **`<meta>` tags** required by the national website guidelines — ArticleTitle → title,
+   PubDate → publish_date, ContentSource → source (来源), ColumnName → category.
+4. **The news-system header line** — `2021-01-06 00:00:00 来源:鲤城区-政府 评论:0 点击:` gives
+   publish_date and source.
+5. **The sign-off** at the end of the body — agency line and date line (Arabic or Chinese
+   numerals); its date is the report's written_date (成文日期) when no label states one.
+6. **Registry hints** (`PortalHints`) — only region_code here; the agency chain lives in page.py.
+
+`source` (来源) is the publisher of last resort: publisher = 发布单位/发布机构 label, else 来源.
+`region_code` comes from a 6-digit administrative-division prefix of 索引号 (`330803-042/…`), else
+the registry hint. Empty placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lxml.html import HtmlElement
+
+from gxcrawl.extract.content import norm_space
+from gxcrawl.extract.dates import find_dates, parse_date
+
+FIELDS = (
+    "title",
+    "index_no",
+    "publisher",
+    "source",
+    "written_date",
+    "publish_date",
+    "doc_no",
+    "disclosure_mode",
+    "validity",
+    "category",
+)
+DATE_FIELDS = frozenset({"written_date", "publish_date"})
+
+# Label (without spaces and colon) → field.
+KEY_FIELDS: dict[str, str] = {
+    "索引号": "index_no",
+    "索取号": "index_no",
+    "发布单位": "publisher",
+    "发布机构": "publisher",
+    "发布机关": "publisher",
+    "发文机关": "publisher",
+    "发文单位": "publisher",
+    "来源": "source",
+    "信息来源": "source",
+    "文章来源": "source",
+    "成文日期": "written_date",
+    "成文时间": "written_date",
+    "发文日期": "written_date",
+    "生成日期": "written_date",
+    "发布日期": "publish_date",
+    "发布时间": "publish_date",
+    "公开日期": "publish_date",
+    "公开时间": "publish_date",
+    "文号": "doc_no",
+    "文件编号": "doc_no",
+    "发文字号": "doc_no",
+    "发文文号": "doc_no",
+    "公开方式": "disclosure_mode",
+    "公开形式": "disclosure_mode",
+    "有效性": "validity",
+    "时效": "validity",
+    "时效性": "validity",
+    "效力状态": "validity",
+    "分类": "category",
+    "主题分类": "category",
+    "信息分类": "category",
+    "组配分类": "category",
+    "所属主题": "category",
+    "名称": "title",
+    "标题": "title",
+    "文件名称": "title",
+    "信息名称": "title",
+}
+# Labels that are metadata but feed no field; they still end a value and mark a metadata block.
+OTHER_KEYS = ("规范性文件登记", "登记号", "关键词", "主题词", "体裁分类", "服务对象", "失效时间")
+_EMPTY_VALUES = frozenset({"", "无", "—", "——", "-", "--", "/", "暂无", "null", "none"})
+
+# Labels of page furniture that end a value without being metadata (评论:0 点击:).
+_STOP = r"作者|评论|点击|浏览|阅读|访问|字号|字体|浏览次数|点击数|访问量"
+_ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
+# Labels may be printed with spaces between characters (索 引 号).
+_KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
+_INLINE = re.compile(
+    rf"(?:^|(?<=[\s|】\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
+    rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
+)
+_ANY_KEY = re.compile(_KEY_ALT)
+_KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
+
+_REGION_PREFIX = re.compile(r"^\s*([1-8]\d{5})-")
+_HEADER = re.compile(
+    r"^(?:发布(?:时间|日期)[:：]\s*)?(?P<date>(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"(?:.*?(?:来源|信息来源)[:：]\s*(?P<source>[^\s:：]+?))?"
+    r"\s*(?:(?:作者|评论|点击|浏览|阅读|访问)(?:次数|量)?[:：].*)?$"
+)
+_AGENCY_SUFFIX = re.compile(
+    r"(?:人民政府|政府|办公室|办公厅|办事处|委员会|管委会|局|厅|委|中心|署|院|所|站|处|室|部|"
+    r"街道|镇|乡|县|区|市|队|馆|社|会)$"
+)
+_SENTENCE_PUNCT = re.compile(r"[，。；：,;:！？!?、（）()《》“”\"|]")
+
+
+@dataclass
+class Metadata:
+    """Merged metadata plus, per field, the source it came from (for debugging/provenance)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    signoff_agency: str | None = None
+    region_code: str | None = None
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+
+def _key_field(label: str) -> str | None:
+    key = re.sub(r"\s+", "", label).rstrip(":：")
+    if key in KEY_FIELDS:
+        return KEY_FIELDS[key]
+    return "" if key in OTHER_KEYS else None
+
+
+def _clean_value(name: str, value: str) -> str | None:
+    value = norm_space(value).strip("|｜ ")
+    if value.lower() in _EMPTY_VALUES:
+        return None
+    if name in DATE_FIELDS:
+        return parse_date(value)
+    return value
+
+
+def pairs_from_cells(cells: list[str]) -> dict[str, str]:
+    """Pair label cells with the value cell after them; also read `key：value` inside one cell."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(cells):
+        cell = norm_space(cells[i])
+        m = _KEY_CELL.match(cell)
+        if m:
+            name = _key_field(m.group("key"))
+            nxt = norm_space(cells[i + 1]) if i + 1 < len(cells) else ""
+            if nxt and _KEY_CELL.match(nxt):
+                nxt = ""  # label followed by another label: the value is blank
+            else:
+                i += 1
+            if name:
+                value = _clean_value(name, nxt)
+                if value is not None:
+                    found.setdefault(name, value)
+        else:
+            for name, value in pairs_from_line(cell).items():
+                found.setdefault(name, value)
+        i += 1
+    return found
+
+
+def pairs_from_line(line: str) -> dict[str, str]:
+    """Inline `key：value` pairs of one short line (pipe rows go through the cell pairing)."""
+    if "|" in line:
+        return pairs_from_cells(line.split("|"))
+    found: dict[str, str] = {}
+    if len(line) > 160:
+        return found
+    for m in _INLINE.finditer(line):
+        name = _key_field(m.group("key"))
+        if name:
+            value = _clean_value(name, m.group("val"))
+            if value is not None:
+                found.setdefault(name, value)
+    return found
+
+
+def is_metadata_line(line: str) -> bool:
+    """True when a line is nothing but metadata labels and values (a kv row, not prose)."""
+    if len(line) > 160:
+        return False
+    if "|" in line:
+        cells = [c.strip() for c in line.split("|") if c.strip()]
+        return bool(cells) and (
+            _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
+        )
+    return _INLINE.match(line.strip()) is not None
+
+
+def table_pairs(table: HtmlElement) -> dict[str, str]:
+    """Fields of a key–value table; {} unless it carries at least two known labels."""
+    found: dict[str, str] = {}
+    if not _ANY_KEY.search(table.text_content()):
+        return found  # statistics and layout tables: skip the per-cell work
+    labels = 0
+    for tr in table.iter("tr"):
+        cells = [c.text_content() for c in tr if c.tag in ("td", "th")]
+        labels += sum(
+            1 for c in cells if _KEY_CELL.match(norm_space(c)) or _INLINE.match(norm_space(c))
+        )
+        for name, value in pairs_from_cells(cells).items():
+            found.setdefault(name, value)
+    return found if labels >= 2 else {}
+
+
+def metadata_tables(root: HtmlElement) -> list[HtmlElement]:
+    """Tables that are metadata blocks (not the report's statistics tables)."""
+    return [t for t in root.iter("table") if t.find(".//table") is None and table_pairs(t)]
+
+
+def meta_tags(root: HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    names = {
+        "articletitle": "title",
+        "pubdate": "publish_date",
+        "contentsource": "source",
+        "columnname": "category",
+    }
+    for meta in root.iter("meta"):
+        name = names.get((meta.get("name") or "").strip().lower())
+        if name and name not in found:
+            value = _clean_value(name, meta.get("content") or "")
+            if value is not None:
+                found[name] = value
+    return found
+
+
+def header_line(line: str) -> dict[str, str]:
+    """publish_date and source from a news-system header line."""
+    m = _HEADER.match(line)
+    if not m or ("来源" not in line and not re.search(r"评论|点击|浏览|阅读|访问", line)):
+        return {}
+    found: dict[str, str] = {}
+    date = parse_date(m.group("date"))
+    if date:
+        found["publish_date"] = date
+    if m.group("source"):
+        found["source"] = m.group("source")
+    return found
+
+
+def looks_like_agency(line: str) -> bool:
+    return (
+        2 <= len(line) <= 40
+        and not _SENTENCE_PUNCT.search(line)
+        and not re.search(r"\d", line)
+        and _AGENCY_SUFFIX.search(line) is not None
+    )
+
+
+def _date_only(line: str) -> str | None:
+    """The date of a line that holds a date and nothing else."""
+    dates = find_dates(line)
+    if len(dates) != 1:
+        return None
+    rest = re.sub(
+        r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
+        r"[〇○零OＯ0一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
+        r"\s*[一二三四五六七八九十]{1,3}\s*[日号]",
+        "",
+        line.translate(str.maketrans("０１２３４５６７８９", "0123456789")),
+    )
+    return dates[0] if not rest.strip(" 　()（）") else None
+
+
+def signoff(lines: list[str]) -> tuple[str | None, str | None]:
+    """(agency, ISO date) of the sign-off among the last lines of the body."""
+    tail = lines[-5:]
+    for idx in range(len(tail) - 1, -1, -1):
+        line = tail[idx]
+        date = _date_only(line)
+        if date is None:
+            # "鲤城区人民政府 2021年1月6日" on one line
+            m = re.match(r"^(\S{2,40}?)\s+(\S.*)$", line)
+            if m and looks_like_agency(m.group(1)) and _date_only(m.group(2)):
+                return m.group(1), _date_only(m.group(2))
+            continue
+        agency = tail[idx - 1] if idx > 0 and looks_like_agency(tail[idx - 1]) else None
+        return agency, date
+    return None, None
+
+
+def region_from_index(index_no: str | None) -> str | None:
+    m = _REGION_PREFIX.match(index_no or "")
+    return m.group(1) if m else None
+
+
+def merge(
+    tables: Iterable[dict[str, str]],
+    text_pairs: Iterable[dict[str, str]],
+    meta: dict[str, str],
+    headers: Iterable[dict[str, str]],
+    signoff_pair: tuple[str | None, str | None],
+    region_hint: str | None = None,
+) -> Metadata:
+    """Merge the sources in the documented precedence (first source with a value wins)."""
+    md = Metadata()
+    ordered: list[tuple[str, dict[str, str]]] = [("table", d) for d in tables]
+    ordered += [("text", d) for d in text_pairs]
+    ordered.append(("meta", meta))
+    ordered += [("header", d) for d in headers]
+    agency, date = signoff_pair
+    ordered.append(("signoff", {"written_date": date} if date else {}))
+    for source, pairs in ordered:
+        for name, value in pairs.items():
+            if name not in md.values:
+                md.values[name] = value
+                md.sources[name] = source
+    if "publisher" not in md.values and "source" in md.values:
+        md.values["publisher"] = md.values["source"]
+        md.sources["publisher"] = md.sources["source"]
+    md.signoff_agency = agency
+    md.region_code = region_from_index(md.values.get("index_no")) or region_hint
+    return md

@@ -1,0 +1,826 @@
+"""Statistics tables of an annual report → long-format facts.
+
+Input is the main-content HTML fragment (optional) and the clean text of a report. Real HTML
+``<table>``s are preferred (rowspan/colspan expanded, multi-line header cells joined); without
+them the text renderings seen in the wild are read: one cell per line (seed 000), and pipe rows
+with colspan padding ``| ||`` (seeds 001, 003). Parsing is template-driven: the national formats
+fix every row and column, so labels are matched to stable keys rather than trusted by position.
+
+Templates (``Fact.template``)
+    ``gb2019``        国办公开办函〔2019〕60号 format (reports for 2019 and 2020)
+    ``gb2021``        国办公开办函〔2021〕30号 format (2021 onward)
+    ``legacy_stats``  pre-2019 provincial 政府信息公开情况统计表 (indicator | unit | value)
+
+Key scheme (``table`` / ``row_key`` / ``column_key``), shared by every report of a template
+    第二十条 tables: ``art20_1`` rows ``rules`` (规章), ``normative`` (（行政）规范性文件);
+        gb2019 columns ``new_made``, ``new_published``, ``total_published``;
+        gb2021 columns ``issued``, ``repealed``, ``in_force``.
+      ``art20_5`` rows ``licensing``, ``other_services``; ``art20_6`` rows ``penalty``,
+        ``enforcement``; gb2019 columns ``prev_count``, ``change``, ``decisions``;
+        gb2021 column ``decisions``.
+      ``art20_8`` row ``fees``; gb2019 columns ``prev_count``, ``change``; gb2021 ``fee_amount``.
+      ``art20_9`` (gb2019 only) row ``central_procurement``; columns ``procurement_count``,
+        ``procurement_amount``.
+    ``applications`` (申请 table) columns ``natural_person``, ``legal.business``,
+      ``legal.research``, ``legal.public_interest``, ``legal.law_service``, ``legal.other``,
+      ``total``; rows ``new_received``, ``carried_over``, ``result.disclosed``,
+      ``result.partly_disclosed``, ``result.withheld.{state_secret, law_prohibited,
+      three_security, third_party, internal_affairs, process_info, law_enforcement_file,
+      administrative_query}``, ``result.unavailable.{not_held, needs_creation,
+      unclear_after_correction}``, ``result.not_processed.{petition_complaint, repeated,
+      publication, excessive, confirmation}``, ``result.other`` (gb2019) or
+      ``result.other.{overdue_correction, overdue_fee, other}`` (gb2021), ``result.total``,
+      ``carry_forward``. A group label that itself carries numbers (a subtotal some agencies
+      add) gets its group key, e.g. ``result.withheld``.
+    ``appeals`` one row ``cases`` (row_label ``""``: the row has no printed label); columns
+      ``{review, litigation_direct, litigation_after_review}.{upheld, corrected, other,
+      pending, total}``.
+    ``legacy`` row key ``<section>/<indicator>`` built from the printed labels with numbering,
+      ``其中：`` and parenthetical notes removed (e.g. ``依申请公开情况/当面申请数``; a section
+      row that carries a number is keyed by itself); columns ``year`` (年度累计数 / 本年度) and
+      ``cumulative`` (历年累计).
+
+Labels are as printed, with line breaks and the spaces between two Chinese characters removed
+(``商业 企业`` → ``商业企业``). ``row_label`` is the row's own cell; ``column_label`` is the header
+path joined by ``/`` (``法人或其他组织/商业企业``, ``行政诉讼/复议后起诉/总计``).
+
+Cells: ``ok`` (value parsed; int unless the text has a decimal point), ``blank`` (an empty cell,
+or a dash / 无 placeholder — missing, never zero; value None), ``unreadable`` (value None,
+``raw_text`` keeps what was printed). In text renderings a blank cell leaves no trace, so a row
+whose value count differs from its column count cannot be placed cell by cell: every cell of
+that row is ``unreadable`` and carries the row's values as ``raw_text`` (None when none survive).
+
+Units: counts are ``件`` (the legacy table uses its unit column as printed); amounts take the
+unit printed in their header (``本年收费金额（单位：万元）`` → ``万元``) or None.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import lxml.html
+from lxml import etree
+
+__all__ = ["Fact", "TableResult", "parse_tables"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    template: str
+    table: str
+    row_key: str
+    column_key: str
+    row_label: str
+    column_label: str
+    value: float | int | None
+    unit: str | None
+    raw_text: str | None
+    status: str  # "ok" | "blank" | "unreadable"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TableResult:
+    template: str | None
+    facts: list[Fact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+_CJK = "\u3400-\u9fff"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_WS = re.compile(r"\s+")
+
+
+def _label(text: str) -> str:
+    """A label as printed: line breaks and spaces between two Chinese characters removed."""
+    return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+
+
+def _norm(text: str) -> str:
+    """Matching form: NFKC (full-width → half-width) char by char, whitespace removed.
+
+    Char by char so that the result has one char per input char (a few NFKC mappings expand).
+    """
+    out = []
+    for ch in text:
+        if ch.isspace():
+            continue
+        n = unicodedata.normalize("NFKC", ch)
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
+
+
+_NUMBERING = re.compile(r"^(?:[(\[]?[一二三四五六七八九十]+[)\]、.]|[(\[]?\d+[)\]、.])")
+_NOTE = re.compile(r"\([^()]*\)")
+
+
+def _strip_numbering(norm: str) -> str:
+    norm = _NUMBERING.sub("", norm, count=1)
+    return norm.removeprefix("其中:").removeprefix("其中")
+
+
+_NUM = re.compile(r"^([+-]?\d{1,3}(?:,\d{3})+|[+-]?\d+)(\.\d+)?(件|条|项|个|次|万元|元)?$")
+_PLACEHOLDER = re.compile(r"^(?:[-—–/\\]+|无)$")
+
+
+class _Val(str):
+    """An HTML cell known to sit in the value part of its row, whatever its text."""
+
+    __slots__ = ()
+
+
+def _is_value(token: str) -> bool:
+    """A table value: a number, a dash / 无 placeholder, or an empty HTML cell ("")."""
+    if token == "" or isinstance(token, _Val):
+        return True
+    if len(token) > 24:
+        return False  # prose: skip the normalisation, crawls call this on every line
+    n = _norm(token)
+    return bool(_NUM.match(n) or _PLACEHOLDER.match(n))
+
+
+def _cell(raw: str | None) -> tuple[float | int | None, str | None, str]:
+    """(value, raw_text, status) of one printed cell; None means the cell was empty."""
+    if raw is None or raw.strip() == "":
+        return None, None, "blank"
+    text = raw.strip()
+    n = _norm(text)
+    m = _NUM.match(n)
+    if m:
+        digits = m.group(1).replace(",", "")
+        if m.group(2):
+            return float(digits + m.group(2)), text, "ok"
+        return int(digits), text, "ok"
+    if _PLACEHOLDER.match(n):
+        return None, text, "blank"
+    return None, text, "unreadable"
+
+
+# --------------------------------------------------------------------------- rows from input
+
+
+@dataclass
+class _Row:
+    cells: list[str]
+    html: bool  # from a real <table>: blank cells are present as ""
+
+
+def _text_rows(text: str) -> list[_Row]:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if "|" in line:
+            parts = [p.strip() for p in line.split("|")]
+            if line.endswith("|"):
+                parts = parts[:-1]  # every cell is followed by " |"
+            if not any(parts):
+                continue  # colspan padding / row separator
+            rows.append(_Row(parts, html=False))
+        else:
+            rows.append(_Row(_split_spaced_row(line), html=False))
+    return rows
+
+
+_LABEL_BREAK = re.compile(
+    r"\s+(?=[（(][一二三四五六七八九十]+[)）]|\d+[.、．]\D|[一二三四五六七八九十]+、)"
+)
+
+
+def _split_spaced_row(line: str) -> list[str]:
+    """A whole table row on one line, cells separated by spaces (PDF text extraction):
+    ``（三）不予公开 1.属于国家秘密 0 0 0 0 0 0 0`` → label cells + value cells."""
+    if len(line) > _MAX_LABEL + 200 or not line[-1:].isdigit():
+        return [line]
+    parts = line.split()
+    k = len(parts)
+    while k and _NUM.match(_norm(parts[k - 1])):
+        k -= 1
+    label = " ".join(parts[:k])
+    if k == len(parts) or (k == 0 and len(parts) < 2) or len(label) > _MAX_LABEL:
+        return [line]
+    return [*(p for p in _LABEL_BREAK.split(label) if p), *parts[k:]]
+
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr",
+    "td", "th", "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center",
+    "caption", "thead", "tbody", "tfoot",
+}  # fmt: skip
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _cell_text(el: etree._Element) -> str:
+    parts: list[str] = []
+    for node in el.iter():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("br", "p", "div") and parts:
+            parts.append(" ")
+        if node.text and tag not in ("script", "style"):
+            parts.append(node.text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return _label("".join(parts))
+
+
+def _grid_rows(table: etree._Element) -> list[_Row]:
+    """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right."""
+    occupied: dict[tuple[int, int], bool] = {}
+    out: list[_Row] = []
+    trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    for r, tr in enumerate(trs):
+        if _HIDDEN.search(tr.get("style") or ""):
+            continue
+        c = 0
+        cells: list[str] = []
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                continue
+            while occupied.get((r, c)):
+                c += 1
+            rs = _span(td.get("rowspan"))
+            cs = _span(td.get("colspan"))
+            for dr in range(rs):
+                for dc in range(cs):
+                    occupied[(r + dr, c + dc)] = True
+            cells.append(_cell_text(td))
+            c += cs
+        if cells:
+            out.append(_Row(cells, html=True))
+    return out
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 200))
+    except ValueError:
+        return 1
+
+
+def _html_rows(html: str) -> list[_Row] | None:
+    """The fragment as rows in document order (text blocks as one-cell rows), or None when it
+    holds no table."""
+    if "<table" not in html.lower():
+        return None
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+    leaves = set(root.xpath("//table[not(.//table)]"))
+    if not leaves:
+        return None
+    rows: list[_Row] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        for line in "".join(buf).splitlines():
+            if line.strip():
+                rows.append(_Row([_label(line)], html=False))
+        buf.clear()
+
+    def walk(el: etree._Element) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in ("script", "style") or _HIDDEN.search(el.get("style") or ""):
+            pass
+        elif el in leaves:
+            flush()
+            rows.extend(_grid_rows(el))
+        else:
+            block = tag in _BLOCK
+            if block:
+                buf.append("\n")
+            if el.text and tag:
+                buf.append(el.text)
+            for child in el:
+                walk(child)
+            if block:
+                buf.append("\n")
+        if el.tail:
+            buf.append(el.tail)
+
+    walk(root)
+    flush()
+    return rows
+
+
+def _tokens(rows: Iterable[_Row]) -> list[str]:
+    """Flatten rows into a cell stream for the national templates.
+
+    Text renderings lose blank cells, so empty text cells are dropped. In an HTML row every
+    cell after the last label before the first number is a value — blank (a real blank cell)
+    or text (an unreadable cell) — and is marked so the readers never take it for a label.
+    """
+    out: list[str] = []
+    for row in rows:
+        cells = row.cells
+        if not row.html:
+            out.extend(c for c in cells if c)
+            continue
+        first_num = next((i for i, c in enumerate(cells) if c and _is_value(c)), len(cells))
+        last_label = max((i for i in range(first_num) if cells[i]), default=-1)
+        out.extend(c for c in cells[: last_label + 1] if c)
+        out.extend(_Val(c) for c in cells[last_label + 1 :])
+    return out
+
+
+# --------------------------------------------------------------------------- template specs
+
+_UNIT_IN_LABEL = re.compile(r"(?:单位[:：]\s*|[(（])(万元|元|件|条|个|项)[)）]?")
+
+# item → template → [(column_key, pattern on the whitespace-free NFKC header, default unit)]
+_ART20_COLS: dict[str, dict[str, list[tuple[str, str, str | None]]]] = {
+    "1": {
+        "gb2019": [
+            ("new_made", r"(?:本年)?新?制作数量", "件"),
+            ("new_published", r"(?:本年)?新?公开数量", "件"),
+            ("total_published", r"对外公开总数量", "件"),
+        ],
+        "gb2021": [
+            ("issued", r"(?:本年)?制发件数", "件"),
+            ("repealed", r"(?:本年)?废止件数", "件"),
+            ("in_force", r"现行有效件数", "件"),
+        ],
+    },
+    "5": {
+        "gb2019": [
+            ("prev_count", r"上一?年项目数量", "件"),
+            ("change", r"本年增/?减", "件"),
+            ("decisions", r"(?:本年)?处理决定数量", "件"),
+        ],
+        "gb2021": [("decisions", r"(?:本年)?处理决定数量", "件")],
+    },
+    "8": {
+        "gb2019": [("prev_count", r"上一?年项目数量", "件"), ("change", r"本年增/?减", "件")],
+        "gb2021": [("fee_amount", r"(?:本年)?收费金额", None)],
+    },
+    "9": {
+        "gb2019": [
+            ("procurement_count", r"采购项目数量", "件"),
+            ("procurement_amount", r"采购总金额", None),
+        ],
+    },
+}
+_ART20_COLS["6"] = _ART20_COLS["5"]
+
+_ART20_ROWS: dict[str, list[tuple[str, str]]] = {
+    "1": [("rules", r"规章"), ("normative", r"(?:行政)?规范性文件")],
+    "5": [("licensing", r"行政许可"), ("other_services", r"其他对外管理服务事项")],
+    "6": [("penalty", r"行政处罚"), ("enforcement", r"行政强制")],
+    "8": [("fees", r"行政事业性收费")],
+    "9": [("central_procurement", r"政府集中采购")],
+}
+_ITEM_NUM = {"一": "1", "五": "5", "六": "6", "八": "8", "九": "9"}
+_ART20_TITLE = re.compile(r"第二十条第?\(([一二三四五六七八九十])\)项")
+
+_APP_COLUMNS: list[tuple[str, str, str]] = [
+    ("natural_person", r"自然人", "自然人"),
+    ("legal.business", r"商业企业", "商业企业"),
+    ("legal.research", r"科研机构", "科研机构"),
+    ("legal.public_interest", r"(?:社会)?公益组织", "社会公益组织"),
+    ("legal.law_service", r"法律服务机构", "法律服务机构"),
+    ("legal.other", r"其他", "其他"),
+    ("total", r"总计", "总计"),
+]
+_APP_GROUP = "法人或其他组织"
+
+# (pattern on the numbering-free label, key, kind); kinds: row | group | group_or_row
+_APP_TOP: list[tuple[str, str, str]] = [
+    (r"^本年新收", "new_received", "row"),
+    (r"^上年结转", "carried_over", "row"),
+    (r"^(?:本年度)?办理结果$", "result", "group"),
+    (r"^予以公开", "result.disclosed", "row"),
+    (r"^部分公开", "result.partly_disclosed", "row"),
+    (r"^不予公开", "result.withheld", "group"),
+    (r"^无法提供", "result.unavailable", "group"),
+    (r"^不予处理", "result.not_processed", "group"),
+    (r"^其他处理", "result.other", "group_or_row"),
+    (r"^总计$", "result.total", "row"),
+    (r"^结转下年", "carry_forward", "row"),
+]
+_APP_SUB: dict[str, list[tuple[str, str]]] = {
+    "result.withheld": [
+        (r"国家秘密", "state_secret"),
+        (r"禁止公开", "law_prohibited"),
+        (r"三安全一稳定", "three_security"),
+        (r"第三方", "third_party"),
+        (r"内部事务", "internal_affairs"),
+        (r"过程性", "process_info"),
+        (r"执法案卷", "law_enforcement_file"),
+        (r"查询事项", "administrative_query"),
+    ],
+    "result.unavailable": [
+        (r"不掌握", "not_held"),
+        (r"另行制作", "needs_creation"),
+        (r"不明确", "unclear_after_correction"),
+    ],
+    "result.not_processed": [
+        (r"信访|举报|投诉", "petition_complaint"),
+        (r"重复申请", "repeated"),
+        (r"出版物", "publication"),
+        (r"大量反复", "excessive"),
+        (r"确认|重新出具", "confirmation"),
+    ],
+    "result.other": [
+        (r"不补正", "overdue_correction"),
+        (r"缴纳费用|收费通知", "overdue_fee"),
+        (r"^其他$", "other"),
+    ],
+}
+_SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
+
+_APPEAL_GROUPS = [
+    ("review", "行政复议"),
+    ("litigation_direct", "行政诉讼/未经复议直接起诉"),
+    ("litigation_after_review", "行政诉讼/复议后起诉"),
+]
+_APPEAL_COLS = [
+    ("upheld", "结果维持"),
+    ("corrected", "结果纠正"),
+    ("other", "其他结果"),
+    ("pending", "尚未审结"),
+    ("total", "总计"),
+]
+_APPEAL_GROUP_LABELS = ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉")
+
+_SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
+_TRIGGERS = ("第二十条", "申请人情况", "本年新收", "行政复议", "指标")
+_MAX_LABEL = 60
+
+
+# --------------------------------------------------------------------------- segments
+
+
+@dataclass
+class _Seg:
+    table: str
+    header: list[str]
+    rows: list[tuple[str, str, list[str]]]  # (key, printed label, printed values)
+    html: bool
+    item: str = ""
+    template_hint: str | None = None
+
+
+def _is_label(token: str) -> bool:
+    return bool(token) and len(token) <= _MAX_LABEL and not _is_value(token)
+
+
+def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
+    vals = []
+    while i < len(tokens) and _is_value(tokens[i]):
+        vals.append(tokens[i])
+        i += 1
+    return vals, i
+
+
+def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
+    specs = _ART20_ROWS[item]
+
+    def row_key(tok: str) -> str | None:
+        if not _is_label(tok):
+            return None
+        n = _norm(tok)
+        return next((k for k, pat in specs if re.fullmatch(pat, n)), None)
+
+    header: list[str] = []
+    while i < len(tokens) and len(header) < 12:
+        tok = tokens[i]
+        n = _norm(tok)
+        if tok == "":
+            i += 1  # an empty header cell of a table wider than this block
+            continue
+        if row_key(tok) or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n) or not _is_label(tok):
+            break
+        header.append(tok)
+        i += 1
+    rows: list[tuple[str, str, list[str]]] = []
+    while i < len(tokens):
+        key = row_key(tokens[i])
+        if key is None:
+            break
+        vals, i = _read_values(tokens, i + 1)
+        rows.append((key, _label(tokens[i - len(vals) - 1]), vals))
+    return _Seg(f"art20_{item}", header, rows, html, item=item), i
+
+
+def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
+    stripped = _strip_numbering(norm)
+    if group in _APP_SUB and _SUB_NUMBERED.match(norm):
+        for pat, sub in _APP_SUB[group]:
+            if re.search(pat, stripped):
+                return f"{group}.{sub}", "row"
+    for pat, key, kind in _APP_TOP:
+        if re.search(pat, stripped):
+            return key, kind
+    return None
+
+
+def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | None, int]:
+    start = i
+    header: list[str] = []
+    while i < len(tokens) and len(header) < 40:
+        tok = tokens[i]
+        if _is_label(tok):
+            m = _app_match(_norm(tok), None)
+            if m and m[0] in ("new_received", "carried_over", "result"):
+                break
+            if _SECTION_HEAD.match(_norm(tok)) and i > start:
+                return None, i
+        header.append(tok)
+        i += 1
+    rows: list[tuple[str, str, list[str]]] = []
+    group: str | None = None
+    pending: tuple[str, str] | None = None  # a group_or_row label waiting to see what follows
+    while i < len(tokens) and _is_label(tokens[i]):
+        tok = tokens[i]
+        m = _app_match(_norm(tok), group)
+        if m is None:
+            break
+        key, kind = m
+        vals, j = _read_values(tokens, i + 1)
+        if pending and not key.startswith(pending[0] + "."):
+            rows.append((pending[0], pending[1], []))  # 2019 其他处理 whose cells were lost
+        pending = None
+        if kind == "row":
+            rows.append((key, _label(tok), vals))
+            if not key.startswith(f"{group}."):
+                group = None
+        elif vals:  # a group label carrying numbers: a subtotal row, sub-rows may follow
+            rows.append((key, _label(tok), vals))
+            group = key
+        elif kind == "group_or_row":
+            group, pending = key, (key, _label(tok))
+        else:
+            group = key
+        i = j
+    if pending:
+        rows.append((pending[0], pending[1], []))
+    if not rows:
+        return None, i
+    return _Seg("applications", header, rows, html), i
+
+
+def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
+    header: list[str] = []
+    while i < len(tokens) and len(header) < 40:
+        tok = tokens[i]
+        if not _is_label(tok) or (header and _SECTION_HEAD.match(_norm(tok))):
+            break
+        header.append(tok)
+        i += 1
+    vals, i = _read_values(tokens, i)
+    return _Seg("appeals", header, [("cases", "", vals)], html), i
+
+
+def _segments(tokens: list[str], html: bool) -> list[_Seg]:
+    segs: list[_Seg] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not _is_label(tok):
+            i += 1
+            continue
+        n = _norm(tok)
+        m = _ART20_TITLE.search(n)
+        if m and len(n) <= 20 and m.group(1) in _ITEM_NUM:
+            seg, i = _read_art20(tokens, i + 1, _ITEM_NUM[m.group(1)], html)
+            segs.append(seg)
+            continue
+        starts_app = "申请人情况" in n or "勾稽关系" in n
+        if not starts_app and _strip_numbering(n).startswith("本年新收"):
+            starts_app = i + 1 < len(tokens) and _is_value(tokens[i + 1])
+        if starts_app and not any(s.table == "applications" for s in segs):
+            app, j = _read_applications(tokens, i, html)
+            if app is not None:
+                segs.append(app)
+                i = j
+                continue
+        if (
+            n.startswith("行政复议")
+            and len(n) <= 10
+            and any("结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + 12])
+        ):
+            seg, i = _read_appeals(tokens, i, html)
+            segs.append(seg)
+            continue
+        i += 1
+    return segs
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _art20_columns(
+    seg: _Seg, template: str
+) -> tuple[str | None, list[tuple[str, str, str | None]]]:
+    """(template matched by the header or None, [(column_key, printed label, unit)])."""
+    chars = [
+        (ch, _norm(ch)) for ch in "".join(_label(h).replace("信息内容", "") for h in seg.header)
+    ]
+    orig = "".join(c for c, n in chars if n)
+    norm = "".join(n for _, n in chars if n)
+    for tpl, specs in _ART20_COLS[seg.item].items():
+        found = [re.search(p, norm) for _, p, _ in specs]
+        if all(found) and [f.start() for f in found if f] == sorted(f.start() for f in found if f):
+            cols = []
+            starts = [f.start() for f in found if f] + [len(norm)]
+            for k, (key, _, unit) in enumerate(specs):
+                label = orig[starts[k] : starts[k + 1]]
+                um = _UNIT_IN_LABEL.search(_norm(label))
+                cols.append((key, label, um.group(1) if um else unit))
+            return tpl, cols
+    options = _ART20_COLS[seg.item]
+    specs = options.get(template) or next(iter(options.values()))
+    canonical = {  # labels of the national template, for headers the rendering lost
+        "new_made": "本年新制作数量", "new_published": "本年新公开数量",
+        "total_published": "对外公开总数量", "issued": "本年制发件数", "repealed": "本年废止件数",
+        "in_force": "现行有效件数", "prev_count": "上一年项目数量", "change": "本年增/减",
+        "decisions": "处理决定数量" if template != "gb2021" else "本年处理决定数量",
+        "fee_amount": "本年收费金额（单位：万元）", "procurement_count": "采购项目数量",
+        "procurement_amount": "采购总金额",
+    }  # fmt: skip
+    cols = []
+    for key, _, unit in specs:
+        um = _UNIT_IN_LABEL.search(_norm(canonical[key]))
+        cols.append((key, canonical[key], um.group(1) if um else unit))
+    return None, cols
+
+
+def _app_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
+    labels = [_label(h) for h in header if h]
+    # a header word may be split over two lines (商业 / 企业): try adjacent pairs too
+    candidates = labels + [a + b for a, b in pairwise(labels)]
+    normed = [(lab, _norm(lab)) for lab in candidates]
+    group = next((lab for lab, n in normed if n == _APP_GROUP), _APP_GROUP)
+    cols: list[tuple[str, str, str | None]] = []
+    for key, pat, canonical in _APP_COLUMNS:
+        found = next((lab for lab, n in normed if re.fullmatch(pat, n)), canonical)
+        cols.append((key, f"{group}/{found}" if key.startswith("legal.") else found, "件"))
+    return cols
+
+
+def _appeal_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
+    labels = [_label(h) for h in header if h]
+    leaves = [lab for lab in labels if _norm(lab) not in _APPEAL_GROUP_LABELS]
+    printed_groups = {_norm(lab): lab for lab in labels if _norm(lab) in _APPEAL_GROUP_LABELS}
+    cols: list[tuple[str, str, str | None]] = []
+    for g, (gkey, glabel) in enumerate(_APPEAL_GROUPS):
+        gpath = "/".join(printed_groups.get(part, part) for part in glabel.split("/"))
+        for c, (ckey, clabel) in enumerate(_APPEAL_COLS):
+            leaf = leaves[g * 5 + c] if len(leaves) == 15 else clabel
+            cols.append((f"{gkey}.{ckey}", f"{gpath}/{leaf}", "件"))
+    return cols
+
+
+def _row_facts(
+    template: str,
+    seg: _Seg,
+    cols: list[tuple[str, str, str | None]],
+    notes: list[str],
+) -> list[Fact]:
+    facts: list[Fact] = []
+    for key, label, vals in seg.rows:
+        if seg.html and len(vals) > len(cols) and not any(vals[len(cols) :]):
+            vals = vals[: len(cols)]  # blank padding cells of a table wider than this block
+        placed = len(vals) == len(cols)
+        if not placed:
+            raw = " ".join(v for v in vals if v) or None
+            notes.append(
+                f"{seg.table}: row {label or key} has {len(vals)} value(s) for {len(cols)} "
+                "columns; cells marked unreadable"
+            )
+        for k, (ckey, clabel, unit) in enumerate(cols):
+            if placed:
+                value, raw_text, status = _cell(vals[k])
+            else:
+                value, raw_text, status = None, raw, "unreadable"
+            facts.append(Fact(template, seg.table, key, ckey, label, clabel, value, unit,
+                              raw_text, status))  # fmt: skip
+    return facts
+
+
+def _gb_template(segs: list[_Seg]) -> str:
+    votes = {"gb2019": 0, "gb2021": 0}
+    for seg in segs:
+        if seg.table.startswith("art20_"):
+            tpl, _ = _art20_columns(seg, "")
+            if tpl:
+                votes[tpl] += 1
+            if seg.item == "9":
+                votes["gb2019"] += 1
+        elif seg.table == "applications":
+            keys = {k for k, _, _ in seg.rows}
+            if any(k.startswith("result.other.") for k in keys):
+                votes["gb2021"] += 1
+            elif "result.other" in keys:
+                votes["gb2019"] += 1
+    return "gb2021" if votes["gb2021"] > votes["gb2019"] else "gb2019"
+
+
+def _gb_facts(segs: list[_Seg], notes: list[str]) -> tuple[str, list[Fact]]:
+    template = _gb_template(segs)
+    facts: list[Fact] = []
+    for seg in segs:
+        if seg.table.startswith("art20_"):
+            matched, cols = _art20_columns(seg, template)
+            if matched is None:
+                notes.append(f"{seg.table}: header not found; {template} columns assumed")
+        elif seg.table == "applications":
+            cols = _app_columns(seg.header)
+        else:
+            cols = _appeal_columns(seg.header)
+        facts.extend(_row_facts(template, seg, cols, notes))
+    return template, facts
+
+
+# --------------------------------------------------------------------------- legacy
+
+
+def _legacy_slug(label: str) -> str:
+    n = _strip_numbering(_norm(label))
+    n = _NOTE.sub("", n)
+    return n
+
+
+def _legacy_facts(rows: list[_Row], notes: list[str]) -> list[Fact]:
+    start = next(
+        (
+            i
+            for i, r in enumerate(rows)
+            if len(r.cells) >= 3 and "指标" in _norm(r.cells[0]) and "单位" in _norm(r.cells[1])
+        ),
+        None,
+    )
+    if start is None:
+        return []
+    header = rows[start].cells
+    value_cols: list[tuple[str, str]] = []
+    for k, lab in enumerate(c for c in header[2:] if c):
+        n = _norm(lab)
+        key = "cumulative" if "历年" in n else ("year" if k == 0 else f"col{k + 1}")
+        value_cols.append((key, _label(lab)))
+    facts: list[Fact] = []
+    section = ""
+    seen: dict[str, int] = {}
+    for row in rows[start + 1 :]:
+        cells = row.cells + [""] * (2 + len(value_cols) - len(row.cells))
+        label, unit_raw, values = cells[0], cells[1], cells[2 : 2 + len(value_cols)]
+        if not label or (not unit_raw and not any(values)):
+            break  # signature / footer lines end the table
+        n = _norm(label)
+        slug = _legacy_slug(label)
+        if _SECTION_HEAD.match(n):
+            section = slug
+        if not any(values) and _PLACEHOLDER.match(_norm(unit_raw) or "-"):
+            continue  # a section heading row: no cell of its own
+        key = slug if _SECTION_HEAD.match(n) or not section else f"{section}/{slug}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}#{seen[key]}"
+        unit = None if _PLACEHOLDER.match(_norm(unit_raw) or "-") else unit_raw.strip()
+        for (ckey, clabel), raw in zip(value_cols, values, strict=True):
+            value, raw_text, status = _cell(raw)
+            facts.append(Fact("legacy_stats", "legacy", key, ckey, _label(label), clabel, value,
+                              unit, raw_text, status))  # fmt: skip
+    if not facts:
+        notes.append("legacy: header found but no rows")
+    return facts
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _parse_rows(rows: list[_Row], notes: list[str]) -> tuple[str | None, list[Fact]]:
+    segs = _segments(_tokens(rows), html=any(r.html for r in rows))
+    if segs:
+        return _gb_facts(segs, notes)
+    legacy = _legacy_facts(rows, notes)
+    return ("legacy_stats", legacy) if legacy else (None, [])
+
+
+def parse_tables(html: str | None, text: str) -> TableResult:
+    """Facts of every statistics table of a report (see the module docstring)."""
+    sources = (html or "") + (text or "")
+    if not any(t in sources for t in _TRIGGERS):
+        return TableResult(None)  # the common case on crawls: no table at all, stay cheap
+    notes: list[str] = []
+    if html:
+        rows = _html_rows(html)
+        if rows is not None:
+            template, facts = _parse_rows(rows, notes)
+            if facts:
+                return TableResult(template, facts, ["source: html", *notes])
+            notes.clear()
+    template, facts = _parse_rows(_text_rows(text or ""), notes)
+    if not facts:
+        return TableResult(None, [], notes)
+    return TableResult(template, facts, ["source: text", *notes])
