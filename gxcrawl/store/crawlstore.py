@@ -45,6 +45,10 @@ class CrawlStore:
                 self._states = repo.load_url_states(s)
         return self._states.get(url)
 
+    def due_documents(self, portal_id: str, *, force: bool) -> list[repo.KnownDocument]:
+        with self.db.transaction() as s:
+            return repo.due_documents(s, portal_id, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), force=force)
+
     def latest_content_body(self, url: str) -> bytes | None:
         with self.db.transaction() as s:
             return repo.latest_content_body(s, url)

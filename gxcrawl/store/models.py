@@ -254,8 +254,9 @@ class ReportFinding(Base):
     parsed_report_id: Mapped[int] = mapped_column(
         ForeignKey("parsed_reports.id", ondelete="CASCADE"), index=True
     )
-    check: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))  # balance, outcomes, row_total, …
     table_key: Mapped[str | None] = mapped_column(String(32))
+    row_key: Mapped[str | None] = mapped_column(String(96))
     column_key: Mapped[str | None] = mapped_column(String(96))
     expected: Mapped[float | None] = mapped_column(Float)
     actual: Mapped[float | None] = mapped_column(Float)

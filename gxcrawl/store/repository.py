@@ -278,6 +278,8 @@ def record_fetch(
             session.flush()
             snapshot_id, new_version = snap.id, rec.disposition == CONTENT
 
+    if change is not None and doc.kind == "list":
+        change = None  # list pages change whenever an item is added: versions, not news
     if change is not None:
         session.add(
             Change(
@@ -392,8 +394,9 @@ def save_parsed_report(
         session.add(
             ReportFinding(
                 parsed_report_id=row.id,
-                check=finding["check"],
+                rule=finding["check"],
                 table_key=finding.get("table"),
+                row_key=finding.get("row_key"),
                 column_key=finding.get("column_key"),
                 expected=finding.get("expected"),
                 actual=finding.get("actual"),
@@ -612,3 +615,86 @@ def run_summary(session: Session, run_id: int | None = None) -> RunSummary | Non
     ]
     lookalikes = list((run.stats or {}).get("gxcrawl/lookalikes") or [])
     return RunSummary(run, outcomes, reports, lookalikes, changes)
+
+
+EXPORTABLE_VIEWS = ("reports", "report_facts", "application_table")
+
+
+def view_columns(session: Session, view: str) -> list[str]:
+    from sqlalchemy import text
+
+    if view not in EXPORTABLE_VIEWS:
+        raise ValueError(f"unknown view {view!r}")
+    return list(session.execute(text(f"SELECT * FROM {view} WHERE 1 = 0")).keys())
+
+
+def count_view(session: Session, view: str, *, portal: str | None, year: int | None) -> int:
+    from sqlalchemy import text
+
+    where, params = _view_filter(portal, year)
+    if view not in EXPORTABLE_VIEWS:
+        raise ValueError(f"unknown view {view!r}")
+    return session.execute(text(f"SELECT COUNT(*) FROM {view}{where}"), params).scalar() or 0
+
+
+def iter_view(
+    session: Session, view: str, *, portal: str | None, year: int | None, batch: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """Rows of a researcher view as dicts, in a stable order, streamed."""
+    from sqlalchemy import text
+
+    if view not in EXPORTABLE_VIEWS:
+        raise ValueError(f"unknown view {view!r}")
+    where, params = _view_filter(portal, year)
+    order = " ORDER BY report_id" + (", table_key, row_key, column_key" if view == "report_facts" else "")
+    result = session.execute(
+        text(f"SELECT * FROM {view}{where}{order}").execution_options(yield_per=batch), params
+    )
+    for row in result.mappings():
+        yield dict(row)
+
+
+def _view_filter(portal: str | None, year: int | None) -> tuple[str, dict[str, Any]]:
+    clauses, params = [], {}
+    if portal:
+        clauses.append("portal_id = :portal")
+        params["portal"] = portal
+    if year:
+        clauses.append("year = :year")
+        params["year"] = year
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+@dataclass(frozen=True)
+class KnownDocument:
+    url: str
+    kind: str
+    link_title: str | None
+    parent_url: str | None
+
+
+def due_documents(
+    session: Session, portal_id: str, *, now: dt.datetime, force: bool = False
+) -> list[KnownDocument]:
+    """Stored report pages and attachments of a portal that are due for revalidation.
+
+    Revisiting them directly (not only through the lists) is what notices a report that was
+    deleted or moved: lists drop deleted items, so they would otherwise never be asked again.
+    """
+    from sqlalchemy.orm import aliased
+
+    parent = aliased(Document)
+    query = (
+        select(Document.url, Document.kind, Document.link_title, parent.url)
+        .outerjoin(parent, parent.id == Document.parent_id)
+        .where(
+            Document.portal_id == portal_id,
+            Document.kind.in_(("report", "attachment")),
+            Document.content_sha256.is_not(None),
+            Document.state.in_(("live", "gone", "redirected")),
+        )
+        .order_by(Document.id)
+    )
+    if not force:
+        query = query.where((Document.next_check_at.is_(None)) | (Document.next_check_at <= now))
+    return [KnownDocument(*row) for row in session.execute(query)]

@@ -1,0 +1,1 @@
+"""Custom `scrapy <command>`s (COMMANDS_MODULE): extract, reparse, export, portals, summary."""

@@ -1,0 +1,62 @@
+"""`scrapy export`: write the researcher views as CSV, JSON lines or Parquet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from tqdm import tqdm
+
+from gxcrawl.export import FORMATS, write_dictionary, write_view
+from gxcrawl.store import repository as repo
+from gxcrawl.store.db import Database
+
+
+class Command(ScrapyCommand):
+    requires_project = False
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "--format csv|jsonl|parquet --out DIR [--portal ID] [--year YYYY]"
+
+    def short_desc(self) -> str:
+        return "Export the views reports, report_facts and application_table"
+
+    def long_desc(self) -> str:
+        return (
+            "Writes reports, report_facts and application_table (one file each) and "
+            "data_dictionary.csv (view, column, type, meaning) into DIR."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
+        parser.add_argument("--out", required=True, help="output folder (created)")
+        parser.add_argument("--portal", help="only this portal id")
+        parser.add_argument("--year", type=int, help="only reports of this year")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            raise UsageError(f"unexpected arguments {args}")
+        out = Path(opts.out)
+        out.mkdir(parents=True, exist_ok=True)
+        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        written: dict[str, list[str]] = {}
+        with db.sessions() as session:
+            for view in repo.EXPORTABLE_VIEWS:
+                columns = repo.view_columns(session, view)
+                total = repo.count_view(session, view, portal=opts.portal, year=opts.year)
+                with tqdm(total=total, desc=view, unit="row", disable=opts.quiet, file=sys.stderr) as bar:
+                    rows = repo.iter_view(session, view, portal=opts.portal, year=opts.year)
+                    path = write_view(rows, columns, view, opts.fmt, out, on_row=lambda: bar.update())
+                written[view] = columns
+                print(f"{path}: {total} rows")
+        print(write_dictionary(out, written))
+        db.close()

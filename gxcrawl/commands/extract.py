@@ -1,0 +1,134 @@
+"""`scrapy extract`: run the pipelines' extraction on saved files or stored snapshots, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from gxcrawl.extract.process import process_attachment, process_html
+from gxcrawl.extract.types import PageResult, PortalHints
+from gxcrawl.ingest import hints_from_row
+from gxcrawl.platforms.base import is_attachment_url
+from gxcrawl.store import repository as repo
+from gxcrawl.store.db import Database
+
+
+class Command(ScrapyCommand):
+    requires_project = False
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "PATH_OR_URL... [--url URL] [--encoding ENC]"
+
+    def short_desc(self) -> str:
+        return "Extract report fields from saved HTML files or stored snapshots (JSON lines)"
+
+    def long_desc(self) -> str:
+        return (
+            "Runs exactly the crawl pipelines' extraction and prints one JSON object per input, "
+            "one per line. An input is a saved file (read as bytes; a NAME.headers.json beside "
+            "it supplies url and Content-Type), a URL whose newest stored snapshot is read from "
+            "the database (no network), or snapshot:ID. Absent fields are null."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--url", help="the page's URL (for a single saved file)")
+        parser.add_argument("--encoding", help="decode saved files with this encoding")
+        parser.add_argument("--pretty", action="store_true", help="indent the JSON")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not args:
+            raise UsageError("give at least one file, URL or snapshot:ID")
+        if opts.url and len(args) > 1:
+            raise UsageError("--url applies to a single input")
+        assert self.settings is not None
+        db: Database | None = None
+        for arg in args:
+            try:
+                if arg.startswith(("http://", "https://", "snapshot:")):
+                    if db is None:
+                        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+                    data = _from_store(db, arg)
+                else:
+                    data = _from_file(Path(arg), opts.url, opts.encoding)
+            except (OSError, LookupError, ValueError) as exc:
+                print(f"extract: {arg}: {exc}", file=sys.stderr)
+                self.exitcode = 1
+                continue
+            print(json.dumps(data, ensure_ascii=False, indent=2 if opts.pretty else None))
+        if db is not None:
+            db.close()
+
+
+def _from_file(path: Path, url: str | None, encoding: str | None) -> dict[str, Any]:
+    body = path.read_bytes()
+    meta_path = path.with_name(path.name.rsplit(".", 1)[0] + ".headers.json")
+    meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    headers = {k.lower(): v for k, v in (meta.get("headers") or {}).items()}
+    page_url = url or meta.get("url") or path.resolve().as_uri()
+    # The sidecar's hints stand for the registry entry the crawl would have passed.
+    hints = PortalHints(**meta["hints"]) if meta.get("hints") else None
+    return extract_one(body, page_url, headers.get("content-type"), encoding=encoding, hints=hints)
+
+
+def _from_store(db: Database, arg: str) -> dict[str, Any]:
+    with db.transaction() as session:
+        if arg.startswith("snapshot:"):
+            snap = repo.snapshot_by_id(session, int(arg.split(":", 1)[1]))
+        else:
+            snap = repo.newest_content_snapshot(session, arg)
+        if snap is None:
+            raise LookupError("no stored snapshot")
+        # The same registry hints the crawl pipeline and `scrapy reparse` extract with.
+        portal = repo.stored_portals(session).get(snap.portal_id or "")
+        hints = hints_from_row(portal) if portal else PortalHints(portal_id=snap.portal_id)
+    headers = {k.lower(): v for k, v in snap.headers.items()}
+    return extract_one(
+        snap.body,
+        snap.url,
+        headers.get("content-type"),
+        kind=snap.kind,
+        link_title=snap.link_title,
+        standalone=snap.parent_id is None,
+        hints=hints,
+    )
+
+
+def extract_one(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    *,
+    encoding: str | None = None,
+    kind: str | None = None,
+    link_title: str | None = None,
+    standalone: bool = True,
+    hints: PortalHints | None = None,
+) -> dict[str, Any]:
+    if kind == "attachment" or (kind is None and is_attachment_url(url)):
+        att = process_attachment(
+            body,
+            url=url,
+            content_type=content_type,
+            link_title=link_title,
+            hints=hints,
+            standalone=standalone,
+        )
+        if att.report is not None:
+            return att.report.to_json_dict()
+        # A linked file that is not itself the report: still the full contract, absent = null.
+        return PageResult(
+            url=url, is_report=False, text=att.text, flags=list(att.flags)
+        ).to_json_dict()
+    result, _ = process_html(
+        body, url=url, content_type=content_type, hints=hints, encoding=encoding
+    )
+    return result.to_json_dict()

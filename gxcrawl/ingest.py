@@ -1,0 +1,91 @@
+"""Extract a stored snapshot and save what it yields: shared by the crawl pipeline and
+`scrapy reparse`, so a crawl and an offline rebuild write the same parsed rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gxcrawl.extract.process import PARSER_VERSION, process_attachment, process_html
+from gxcrawl.extract.types import PortalHints
+from gxcrawl.store import repository as repo
+
+
+def extract_and_save(
+    session: Session,
+    *,
+    snapshot_id: int,
+    document_id: int,
+    url: str,
+    kind: str,
+    portal_id: str | None,
+    body: bytes,
+    headers: dict[str, Any],
+    link_title: str | None,
+    standalone: bool,
+    hints: PortalHints,
+) -> str:
+    """Returns what the snapshot turned out to be: report | not_a_report | attachment | skipped."""
+    content_type = _header(headers, "content-type")
+    if kind == "report":
+        result, _ = process_html(body, url=url, content_type=content_type, hints=hints)
+        if not result.is_report:
+            return "not_a_report"
+        source = "html"
+    elif kind == "attachment":
+        att = process_attachment(
+            body,
+            url=url,
+            content_type=content_type,
+            link_title=link_title,
+            hints=hints,
+            standalone=standalone,
+        )
+        repo.save_attachment_text(
+            session,
+            snapshot_id=snapshot_id,
+            file_kind=att.file_kind,
+            text=att.text,
+            flags=att.flags,
+            parser_version=PARSER_VERSION,
+        )
+        if att.report is None or not att.report.is_report:
+            return "attachment"
+        result, source = att.report, "attachment"
+    else:
+        return "skipped"
+    fields = result.to_json_dict()
+    repo.save_parsed_report(
+        session,
+        snapshot_id=snapshot_id,
+        document_id=document_id,
+        url=url,
+        portal_id=portal_id,
+        fields=fields,
+        facts=fields["tables"],
+        findings=fields["findings"],
+        source_kind=source,
+        parser_version=PARSER_VERSION,
+    )
+    return "report"
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def hints_from_row(row: Any) -> PortalHints:
+    """PortalHints from a stored `portals` row: the same hints the crawl had (Portal.hints())."""
+    if row is None:
+        return PortalHints()
+    return PortalHints(
+        portal_id=row.id,
+        agency=row.name,
+        region_code=row.region_code,
+        platform=row.platform,
+        content_selector=(row.selectors or {}).get("content"),
+    )

@@ -1,0 +1,87 @@
+"""Downloader middleware for incremental recrawls.
+
+- Report pages and attachments that were checked recently are not requested at all (NotDue)
+  until GXCRAWL_RECHECK_AFTER_DAYS have passed, unless GXCRAWL_FORCE_REFRESH is set.
+- Every request for a URL with stored validators is conditional (If-None-Match /
+  If-Modified-Since). A 304 for a report is handed to the spider as "unchanged"; a 304 for a list
+  page is replayed from the stored body so its links can still be followed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from gxcrawl.store.crawlstore import CrawlStore
+from gxcrawl.store.models import utcnow
+
+
+class NotDue(IgnoreRequest):
+    """The page was checked recently enough: no request this run."""
+
+
+class ConditionalRequestMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        if not settings.getbool("GXCRAWL_STORE_ENABLED", True):
+            raise NotConfigured("storage disabled")
+        self.crawler = crawler
+        self.force = settings.getbool("GXCRAWL_FORCE_REFRESH")
+        self.started = utcnow()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
+        return cls(crawler)
+
+    @property
+    def store(self) -> CrawlStore:
+        return CrawlStore.for_crawler(self.crawler)
+
+    def process_request(self, request: Request) -> None:
+        if request.url.endswith("/robots.txt"):
+            return None
+        state = self.store.url_state(request.url)
+        if state is None or state.content_sha256 is None or state.state != "live":
+            return None
+        kind = request.meta.get("kind")
+        if (
+            kind in ("report", "attachment")
+            and not self.force
+            and state.next_check_at is not None
+            and state.next_check_at > self.started
+        ):
+            raise NotDue(f"not due before {state.next_check_at:%Y-%m-%d %H:%M}")
+        if request.method != "GET":
+            return None
+        if state.etag:
+            request.headers.setdefault(b"If-None-Match", state.etag.encode("latin-1"))
+        if state.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", state.last_modified.encode("latin-1"))
+        if state.etag or state.last_modified:
+            request.meta["gxcrawl_conditional"] = True
+            self.crawler.stats.inc_value("gxcrawl/conditional_requests")
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status != 304 or not request.meta.get("gxcrawl_conditional"):
+            return response
+        self.crawler.stats.inc_value("gxcrawl/not_modified")
+        if request.meta.get("kind") != "list":
+            return response
+        body = self.store.latest_content_body(request.url)
+        if body is None:  # nothing to replay: ask again without validators
+            retry = request.replace(dont_filter=True)
+            for header in (b"If-None-Match", b"If-Modified-Since"):
+                retry.headers.pop(header, None)
+            retry.meta.pop("gxcrawl_conditional", None)
+            return retry  # type: ignore[return-value]
+        request.meta["gxcrawl_not_modified"] = True
+        return response.replace(status=200, body=body, flags=[*response.flags, "gxcrawl-replayed"])
+
+
+def recheck_delta(settings: Any) -> dt.timedelta:
+    return dt.timedelta(days=settings.getfloat("GXCRAWL_RECHECK_AFTER_DAYS", 7.0))
