@@ -1,0 +1,650 @@
+"""A local web server for fixture portals: behaves like a real government site, minus the network.
+
+It serves one portal folder on 127.0.0.1 with the headers a crawler must cope with — charsets (also
+missing or wrong ones), strong ETags, deterministic Last-Modified, 304 answers to conditional
+requests — plus the platform quirks the spiders target (the Hanweb `dataproxy.jsp` POST) and
+failure modes (challenge pages with odd statuses, redirects, loops, slow and truncated bodies).
+An overlay folder can be switched in at runtime, on the same port, so recrawl tests see a site
+that changed between runs. Every request is logged for tests to assert on.
+
+Per-path behaviour comes from a `_site.toml` sidecar in the portal (and overlay) folder; its format
+is documented in `fixtures/README.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import html
+import posixpath
+import signal
+import socket
+import sys
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SIDECAR = "_site.toml"
+HANWEB_DIR = "_hanweb"
+DATAPROXY = "/module/web/jpage/dataproxy.jsp"
+# Fixed dates, not file mtimes: a fresh checkout must produce the same validators every time.
+DEFAULT_LAST_MODIFIED = datetime(2021, 1, 1, tzinfo=UTC)
+OVERLAY_LAST_MODIFIED = datetime(2022, 1, 1, tzinfo=UTC)
+MAX_POST_BODY = 64 * 1024
+
+PATH_KEYS = {
+    "charset",
+    "header_charset",
+    "status",
+    "content_type",
+    "headers",
+    "redirect",
+    "removed",
+    "last_modified",
+    "redirect_loop",
+    "slow",
+    "truncated",
+}
+DEFAULT_KEYS = {"charset", "last_modified"}
+
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".shtml": "text/html",
+    ".txt": "text/plain",
+    ".xml": "text/xml",
+    ".css": "text/css",
+    ".js": "application/javascript",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".wps": "application/vnd.ms-works",
+    ".xls": "application/vnd.ms-excel",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".ico": "image/x-icon",
+}
+TEXT_TYPES = {"text/html", "text/plain", "text/xml", "text/css", "application/javascript"}
+# Files that describe the fixture rather than belong to the site.
+META_FILES = {"portal.toml", "expected.json", "expected_v2.json", "README.md"}
+
+
+class LoggedRequest(NamedTuple):
+    method: str
+    path: str  # request target as sent: path and query
+    status: int
+    bytes_sent: int  # body bytes sent (half the body for `truncated`, 0 for HEAD and 304)
+    conditional: bool  # the request carried If-None-Match or If-Modified-Since
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """One folder's `_site.toml`: defaults plus per-path overrides."""
+
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    paths: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path) -> SiteConfig:
+        sidecar = folder / SIDECAR
+        if not sidecar.is_file():
+            return cls()
+        with sidecar.open("rb") as fh:
+            data = tomllib.load(fh)
+        unknown = set(data) - {"defaults", "paths"}
+        if unknown:
+            raise ValueError(f"{sidecar}: unknown sections {sorted(unknown)}")
+        defaults = data.get("defaults", {})
+        if set(defaults) - DEFAULT_KEYS:
+            raise ValueError(
+                f"{sidecar}: unknown [defaults] keys {sorted(set(defaults) - DEFAULT_KEYS)}"
+            )
+        paths = data.get("paths", {})
+        for key, entry in paths.items():
+            if not key.startswith("/"):
+                raise ValueError(f"{sidecar}: path {key!r} must start with '/'")
+            bad = set(entry) - PATH_KEYS
+            if bad:
+                raise ValueError(f"{sidecar}: {key}: unknown keys {sorted(bad)}")
+        return cls(defaults=defaults, paths=paths)
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """Base folder plus optional overlay, swapped as one object (requests see a consistent pair)."""
+
+    root: Path
+    base: SiteConfig
+    overlay_root: Path | None = None
+    overlay: SiteConfig = field(default_factory=SiteConfig)
+
+    def entry(self, keys: list[str], from_overlay: bool) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for key in keys:
+            base = dict(self.base.paths.get(key, {}))
+            if from_overlay:
+                base.pop("last_modified", None)  # the overlay's file is newer than the base's date
+            merged.update(base)
+            merged.update(self.overlay.paths.get(key, {}))
+        return merged
+
+    def default(self, name: str, from_overlay: bool) -> Any:
+        if from_overlay and name in self.overlay.defaults:
+            return self.overlay.defaults[name]
+        if name == "last_modified" and from_overlay:
+            return OVERLAY_LAST_MODIFIED
+        return self.base.defaults.get(name)
+
+    def find(self, rel: str) -> tuple[Path | None, bool]:
+        """(file, came from overlay) for a relative path; overlay first."""
+        if self.overlay_root is not None:
+            candidate = _inside(self.overlay_root, rel)
+            if candidate is not None and candidate.exists():
+                return candidate, True
+        return _inside(self.root, rel), False
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    candidate = (root / rel).resolve()
+    if candidate != root and root not in candidate.parents:
+        return None
+    return candidate
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"not a date: {value!r}")
+
+
+def _hidden(rel: str) -> bool:
+    parts = [p for p in rel.split("/") if p]
+    if not parts:
+        return False
+    if any(p.startswith("_") or p.startswith(".") for p in parts):
+        return True
+    return len(parts) == 1 and parts[0] in META_FILES
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the servers Scrapy usually talks to
+    server_version = "gxcrawl-fixtures/1"
+    timeout = 30
+    server: _Server
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._register(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._unregister(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.owner.verbose:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    def _log(self, status: int, sent: int) -> None:
+        headers = getattr(self, "headers", None)
+        conditional = bool(
+            headers and (headers.get("If-None-Match") or headers.get("If-Modified-Since"))
+        )
+        target = getattr(self, "path", "") or ""
+        if "://" in target:  # absolute-form request target
+            parts = urlsplit(target)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.server.owner._log(
+            LoggedRequest(getattr(self, "command", None) or "-", target, status, sent, conditional)
+        )
+        self.log_message('"%s" %s %s', getattr(self, "requestline", ""), status, sent)
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        send_body: bool = True,
+        slow: float = 0.0,
+        truncated: bool = False,
+    ) -> None:
+        self.send_response(status)
+        hdrs = dict(headers or {})
+        if status != 304:
+            hdrs.setdefault("Content-Length", str(len(body)))
+        if truncated:
+            hdrs["Connection"] = "close"
+            self.close_connection = True
+        for name, value in hdrs.items():
+            self.send_header(name, value)
+        with_body = send_body and status != 304 and self.command != "HEAD"
+        payload = (body[: len(body) // 2] if truncated else body) if with_body else b""
+        # Log before the response leaves: a client that has its answer finds it in the log.
+        self._log(status, len(payload))
+        self.end_headers()
+        if payload:
+            if slow > 0 and self.server.owner._stopping.wait(slow):
+                return  # server stopping: drop the body
+            self.wfile.write(payload)
+        self.wfile.flush()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Replaces the stock error page so errors are logged and keep-alive stays correct.
+        text = message or self.responses.get(code, ("Error",))[0]
+        body = (
+            f"<html><head><title>{code} {html.escape(text)}</title></head>"
+            f"<body><h1>{code} {html.escape(text)}</h1></body></html>"
+        ).encode()
+        if code in (400, 414, 431, 505) or not getattr(self, "command", None):
+            self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer garbage with a real status line
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        if self.close_connection:
+            headers["Connection"] = "close"
+        with contextlib.suppress(OSError):
+            self._respond(code, body, headers)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True
+        except Exception as exc:  # never let a bad request take the server down
+            self.close_connection = True
+            with contextlib.suppress(Exception):
+                self.send_error(500, f"internal error: {type(exc).__name__}")
+
+    # --- methods ----------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._serve_file()
+
+    def do_HEAD(self) -> None:
+        self._serve_file()
+
+    def do_POST(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        path, query = target
+        length_header = self.headers.get("Content-Length", "0") or "0"
+        try:
+            length = int(length_header)
+        except ValueError:
+            self.send_error(400, "bad Content-Length")
+            return
+        if length < 0 or length > MAX_POST_BODY:
+            self.send_error(413 if length > 0 else 400, "bad request body")
+            return
+        body = self.rfile.read(length) if length else b""
+        if path != DATAPROXY:
+            self.send_error(405, "POST not supported here")
+            return
+        self._dataproxy(query, body.decode("utf-8", "replace"))
+
+    def _method_not_allowed(self) -> None:
+        self.send_error(405)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _target(self) -> tuple[str, str] | None:
+        parts = urlsplit(self.path)
+        try:
+            path = unquote(parts.path, errors="strict") if parts.path else ""
+        except UnicodeDecodeError:
+            path = ""
+        if not path.startswith("/") or "\x00" in path or "\\" in path:
+            self.send_error(400, "bad request target")
+            return None
+        return path, parts.query
+
+    def _serve_file(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        path, query = target
+        if path == DATAPROXY:
+            self.send_error(405, "dataproxy answers POST")
+            return
+        owner = self.server.owner
+        layers = owner._layers
+        norm = posixpath.normpath(path)
+        if path.endswith("/") and norm != "/":
+            norm += "/"
+        rel = norm.lstrip("/")
+        is_dir_url = norm.endswith("/")
+        file_rel = rel + "index.html" if is_dir_url else rel
+        keys = [norm, "/" + file_rel] if is_dir_url else [norm]
+        found, from_overlay = layers.find(file_rel)
+        entry = layers.entry(keys, from_overlay)
+
+        if entry.get("removed"):
+            self.send_error(404)
+            return
+        if entry.get("redirect_loop"):
+            self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
+            return
+        if entry.get("redirect"):
+            self._respond(302, b"", {"Location": str(entry["redirect"])})
+            return
+        if _hidden(file_rel) or found is None:
+            self.send_error(404)
+            return
+        if not is_dir_url and found.is_dir():
+            location = path + "/" + (f"?{query}" if query else "")
+            self._respond(301, b"", {"Location": location})
+            return
+        if not found.is_file():
+            self.send_error(404)
+            return
+
+        body = found.read_bytes()
+        status = int(entry.get("status", 200))
+        headers = {"Content-Type": self._content_type(found, entry, from_overlay)}
+        if owner.validators and status == 200:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            modified = _as_datetime(
+                entry.get("last_modified")
+                or layers.default("last_modified", from_overlay)
+                or DEFAULT_LAST_MODIFIED
+            )
+            headers["ETag"] = etag
+            headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
+            if self._not_modified(etag, modified):
+                self._respond(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
+                return
+        for name, value in dict(entry.get("headers", {})).items():
+            headers[str(name)] = str(value)
+        self._respond(
+            status,
+            body,
+            headers,
+            slow=float(entry.get("slow", 0.0)),
+            truncated=bool(entry.get("truncated", False)),
+        )
+
+    def _content_type(self, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
+        if "content_type" in entry:
+            return str(entry["content_type"])
+        mime = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
+        if mime not in TEXT_TYPES:
+            return mime
+        if "header_charset" in entry:
+            charset = str(entry["header_charset"])
+        else:
+            charset = str(
+                entry.get("charset")
+                or self.server.owner._layers.default("charset", from_overlay)
+                or "utf-8"
+            )
+        return f"{mime}; charset={charset}" if charset else mime
+
+    def _not_modified(self, etag: str, modified: datetime) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:  # RFC 9110: If-None-Match wins over If-Modified-Since
+            tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+            return "*" in tags or etag in tags
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = parsedate_to_datetime(ims)
+            except (TypeError, ValueError, IndexError):
+                return False  # an unreadable date is ignored, as real servers do
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            return modified.replace(microsecond=0) <= since
+        return False
+
+    def _dataproxy(self, query: str, form_body: str) -> None:
+        """Answer Hanweb's jpage list proxy the way the platform does: an XML datastore."""
+        fields: dict[str, str] = {}
+        for source in (query, form_body):
+            for key, values in parse_qs(source, keep_blank_values=True).items():
+                fields[key] = values[-1]
+        try:
+            start = int(fields["startrecord"])
+            end = int(fields["endrecord"])
+            int(fields.get("perpage", "15"))
+        except (KeyError, ValueError):
+            self.send_error(400, "startrecord/endrecord/perpage must be integers")
+            return
+        column = fields.get("columnid", "")
+        if start < 1 or end < start or not column.isdigit():
+            self.send_error(400, "bad record range or columnid")
+            return
+        layers = self.server.owner._layers
+        records_file, _ = layers.find(f"{HANWEB_DIR}/{column}.records.html")
+        if records_file is None or not records_file.is_file():
+            self.send_error(404, "unknown column")
+            return
+        records = [
+            line.strip()
+            for line in records_file.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        chosen = records[start - 1 : end]
+        nextgroup = (
+            f'<a href="{DATAPROXY}?page=1&webid={fields.get("webid", "1")}&path=/'
+            f"&columnid={column}&unitid={fields.get('unitid', '')}&webname="
+            f'&permissiontype={fields.get("permissiontype", "0")}"></a>'
+        )
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?><datastore>'
+            f"<nextgroup><![CDATA[{nextgroup}]]></nextgroup><recordset>"
+            + "".join(f"<record><![CDATA[{r}]]></record>" for r in chosen)
+            + "</recordset></datastore>"
+        )
+        self._respond(200, xml.encode("utf-8"), {"Content-Type": "text/xml; charset=UTF-8"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: FixtureServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Client disconnects are normal in failure tests; anything else is worth one line.
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            sys.stderr.write(f"fixtureserver: error from {client_address}: {exc!r}\n")
+
+
+class FixtureServer:
+    """A running fixture server; use `serve()` to build one. Also a context manager."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        validators: bool = True,
+        overlay: Path | None = None,
+        verbose: bool = False,
+    ) -> None:
+        root = Path(root).resolve()
+        if not root.is_dir():
+            raise FileNotFoundError(f"portal folder not found: {root}")
+        self.root = root
+        self.validators = validators
+        self.verbose = verbose
+        self._layers = _Layers(root=root, base=SiteConfig.load(root))
+        self._lock = threading.Lock()
+        self._requests: list[LoggedRequest] = []
+        self._conns: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        if overlay is not None:
+            self.set_overlay(overlay)
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.owner = self
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"fixtureserver:{self.port}",
+            daemon=True,
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT` (no trailing slash: append absolute paths)."""
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def start(self) -> FixtureServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:  # idle keep-alive connections would otherwise linger
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FixtureServer:
+        if not self._thread.is_alive() and not self._stopping.is_set():
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- content ----------------------------------------------------------------------------
+    def set_overlay(self, path: Path | None) -> None:
+        """Switch the overlay folder (or drop it with None); the port stays the same."""
+        if path is None:
+            self._layers = _Layers(root=self.root, base=self._layers.base)
+            return
+        overlay = Path(path).resolve()
+        if not overlay.is_dir():
+            raise FileNotFoundError(f"overlay folder not found: {overlay}")
+        self._layers = _Layers(
+            root=self.root,
+            base=self._layers.base,
+            overlay_root=overlay,
+            overlay=SiteConfig.load(overlay),
+        )
+
+    # --- request log ------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """A snapshot of every request answered so far, in order."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def _log(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    def _register(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._conns.add(conn)
+
+    def _unregister(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._conns.discard(conn)
+
+
+def serve(
+    root: Path,
+    *,
+    port: int = 0,
+    validators: bool = True,
+    overlay: Path | None = None,
+    host: str = "127.0.0.1",
+    verbose: bool = False,
+) -> FixtureServer:
+    """Start serving `root` in a background thread and return the running server."""
+    server = FixtureServer(
+        root, host=host, port=port, validators=validators, overlay=overlay, verbose=verbose
+    )
+    return server.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gxcrawl.fixtureserver", description="Serve a fixture portal folder."
+    )
+    parser.add_argument("portal_dir", type=Path)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--overlay", type=Path, default=None)
+    parser.add_argument("--no-validators", action="store_true", help="no ETag/Last-Modified/304")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        server = serve(
+            args.portal_dir,
+            port=args.port,
+            validators=not args.no_validators,
+            overlay=args.overlay,
+            host=args.host,
+            verbose=args.verbose,
+        )
+    except (OSError, ValueError) as exc:
+        print(f"fixtureserver: {exc}", file=sys.stderr)
+        return 2
+    print(f"serving {args.portal_dir} at {server.base_url}/", flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+    print("fixtureserver stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
