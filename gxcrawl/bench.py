@@ -50,7 +50,9 @@ class Result:
         return self.pages / self.wall if self.wall else 0.0
 
 
-def _crawl(name: str, registry: Path, base_url: str, db_url: str, work: Path, *extra: str) -> Result:
+def _crawl(
+    name: str, registry: Path, base_url: str, db_url: str, work: Path, *extra: str
+) -> Result:
     stats_file = work / f"{name}.stats.json"
     cmd = [
         sys.executable, "-m", "scrapy", "crawl", "annual_reports",
@@ -96,18 +98,27 @@ def main(argv: list[str] | None = None) -> int:
             db_url = f"sqlite:///{work / 'bench.db'}"
             full = _crawl("full", registry, url, db_url, work)
             recrawl = _crawl("recrawl", registry, url, db_url, work)
-            forced = _crawl("revalidate", registry, url, db_url, work, "-s", "GXCRAWL_FORCE_REFRESH=True")
+            forced = _crawl(
+                "revalidate", registry, url, db_url, work, "-s", "GXCRAWL_FORCE_REFRESH=True"
+            )
     results = [bare, full, recrawl, forced]
     print(f"\n{'crawl':<11} {'wall s':>8} {'pages':>7} {'pages/s':>9} {'bytes':>12} {'reports':>8}")
     for r in results:
-        print(f"{r.name:<11} {r.wall:>8.2f} {r.pages:>7} {r.pages_per_s:>9.1f} {r.bytes:>12} {r.reports:>8}")
+        row = f"{r.name:<11} {r.wall:>8.2f} {r.pages:>7} {r.pages_per_s:>9.1f}"
+        print(f"{row} {r.bytes:>12} {r.reports:>8}")
     print("\nratios (measured side by side in this run):")
-    print(f"  full / bare       wall time {full.wall / bare.wall:.2f}x, "
-          f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x")
-    print(f"  recrawl / full    wall time {recrawl.wall / full.wall:.2f}x, "
-          f"bytes {recrawl.bytes / full.bytes:.2%}, pages {recrawl.pages / full.pages:.2%}")
-    print(f"  revalidate / full wall time {forced.wall / full.wall:.2f}x, "
-          f"bytes {forced.bytes / full.bytes:.2%}")
+    print(
+        f"  full / bare       wall time {full.wall / bare.wall:.2f}x, "
+        f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x"
+    )
+    print(
+        f"  recrawl / full    wall time {recrawl.wall / full.wall:.2f}x, "
+        f"bytes {recrawl.bytes / full.bytes:.2%}, pages {recrawl.pages / full.pages:.2%}"
+    )
+    print(
+        f"  revalidate / full wall time {forced.wall / full.wall:.2f}x, "
+        f"bytes {forced.bytes / full.bytes:.2%}"
+    )
     return 0
 
 

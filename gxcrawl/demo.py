@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--portal", default="demo", help="fixture portal folder under fixtures/portals")
+    parser.add_argument(
+        "--portal", default="demo", help="fixture portal folder under fixtures/portals"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("GXCRAWL_DEMO_PORT", 8391)))
     parser.add_argument("--database-url", default=database_url())
     args = parser.parse_args(argv)
@@ -40,14 +42,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: serving {folder.relative_to(ROOT)} at {server.base_url}", flush=True)
         crawl = subprocess.run(
             [
-                *scrapy, "crawl", "annual_reports",
-                "-a", f"registry={folder / 'portal.toml'}",
-                "-a", f"base_url={server.base_url}",
-                "-s", "AUTOTHROTTLE_ENABLED=False",
-                "-s", "DOWNLOAD_DELAY=0",
-                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-                "-s", "LOG_LEVEL=INFO",
-                "--logfile", str(ROOT / "data" / "demo-crawl.log"),
+                *scrapy,
+                "crawl",
+                "annual_reports",
+                "-a",
+                f"registry={folder / 'portal.toml'}",
+                "-a",
+                f"base_url={server.base_url}",
+                "-s",
+                "AUTOTHROTTLE_ENABLED=False",
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-s",
+                "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                "-s",
+                "LOG_LEVEL=INFO",
+                "--logfile",
+                str(ROOT / "data" / "demo-crawl.log"),
             ],
             cwd=ROOT,
             env=env,

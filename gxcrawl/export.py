@@ -51,7 +51,10 @@ DICTIONARY: dict[str, dict[str, tuple[str, str]]] = {
     },
     "report_facts": {
         **_COMMON,
-        "table_key": ("string", "stable table id: art20_1 … art20_9, applications, appeals, legacy"),
+        "table_key": (
+            "string",
+            "stable table id: art20_1 … art20_9, applications, appeals, legacy",
+        ),
         "row_key": ("string", "stable row id within the template"),
         "column_key": ("string", "stable column id within the template"),
         "row_label": ("string", "row label as printed in the report"),
@@ -122,7 +125,11 @@ def write_view(
     elif fmt == "jsonl":
         with path.open("w", encoding="utf-8") as fh:
             for values in typed:
-                fh.write(json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False, default=str))
+                fh.write(
+                    json.dumps(
+                        dict(zip(columns, values, strict=True)), ensure_ascii=False, default=str
+                    )
+                )
                 fh.write("\n")
                 on_row()
     elif fmt == "parquet":
@@ -142,7 +149,9 @@ def write_view(
 
 
 def _table(batch: list[list[Any]], columns: list[str], schema: pa.Schema) -> pa.Table:
-    arrays = [pa.array([row[i] for row in batch], type=schema.field(i).type) for i in range(len(columns))]
+    arrays = [
+        pa.array([row[i] for row in batch], type=schema.field(i).type) for i in range(len(columns))
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

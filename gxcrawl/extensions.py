@@ -34,7 +34,9 @@ class CrawlRunExtension:
 
     def spider_opened(self, spider: Any) -> None:
         store = CrawlStore.for_crawler(self.crawler)
-        run_id = store.start_run(spider.name, spider.portal_rows() if hasattr(spider, "portal_rows") else [])
+        run_id = store.start_run(
+            spider.name, spider.portal_rows() if hasattr(spider, "portal_rows") else []
+        )
         self.crawler.stats.set_value("gxcrawl/run_id", run_id)
         log.info("crawl run %s started; database %s", run_id, _redact(store.db.url))
         if self.interval > 0:
@@ -58,7 +60,9 @@ class CrawlRunExtension:
         store = CrawlStore.for_crawler(self.crawler)
         stats = jsonable_stats(self.crawler.stats.get_stats())
         stats["gxcrawl/lookalikes"] = sorted(getattr(spider, "lookalikes", {}).values())
-        status = STATUS_BY_REASON.get(reason, "finished" if reason.startswith("closespider") else "failed")
+        status = STATUS_BY_REASON.get(
+            reason, "finished" if reason.startswith("closespider") else "failed"
+        )
         store.finish_run(status, reason, stats)
         log.info("crawl run %s %s (%s)", store.run_id, status, reason)
         store.close()

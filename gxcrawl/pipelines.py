@@ -66,7 +66,9 @@ class StorePipeline:
         # List pages are revisited every run; reports and files only when due.
         recheck = None if item.kind == "list" else self.recheck
         with self.store.db.transaction() as session:
-            stored = repo.record_fetch(session, rec, run_id=self.store.run_id, recheck_after=recheck)
+            stored = repo.record_fetch(
+                session, rec, run_id=self.store.run_id, recheck_after=recheck
+            )
             self.stats.inc_value(f"gxcrawl/outcome/{stored.outcome}")
             if stored.change:
                 self.stats.inc_value(f"gxcrawl/change/{stored.change}")

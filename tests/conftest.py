@@ -50,7 +50,9 @@ def pg_url() -> Iterator[str]:
     dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    base = PG_URL if "+psycopg" in PG_URL else PG_URL.replace("postgresql://", "postgresql+psycopg://")
+    base = (
+        PG_URL if "+psycopg" in PG_URL else PG_URL.replace("postgresql://", "postgresql+psycopg://")
+    )
     sep = "&" if "?" in base else "?"
     try:
         yield f"{base}{sep}options=-csearch_path%3D{schema}"
@@ -65,7 +67,9 @@ def any_db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
-def run_scrapy(args: list[str], db_url: str, *, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+def run_scrapy(
+    args: list[str], db_url: str, *, timeout: int = 240
+) -> subprocess.CompletedProcess[str]:
     """Run `scrapy …` in a subprocess from the project root against `db_url`."""
     env = {**os.environ, "GXCRAWL_DATABASE_URL": db_url}
     return subprocess.run(
@@ -80,18 +84,33 @@ def run_scrapy(args: list[str], db_url: str, *, timeout: int = 240) -> subproces
 
 
 FAST_CRAWL = [
-    "-s", "AUTOTHROTTLE_ENABLED=False",
-    "-s", "DOWNLOAD_DELAY=0",
-    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    "-s", "GXCRAWL_PROGRESS_INTERVAL=0",
-    "-s", "LOG_LEVEL=INFO",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "-s",
+    "GXCRAWL_PROGRESS_INTERVAL=0",
+    "-s",
+    "LOG_LEVEL=INFO",
 ]
 
 
-def crawl_fixture(portal: str, base_url: str, db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def crawl_fixture(
+    portal: str, base_url: str, db_url: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
     registry = FIXTURES / "portals" / portal / "portal.toml"
     return run_scrapy(
-        ["crawl", "annual_reports", "-a", f"registry={registry}", "-a", f"base_url={base_url}",
-         *FAST_CRAWL, *extra],
+        [
+            "crawl",
+            "annual_reports",
+            "-a",
+            f"registry={registry}",
+            "-a",
+            f"base_url={base_url}",
+            *FAST_CRAWL,
+            *extra,
+        ],
         db_url,
     )

@@ -53,9 +53,13 @@ class Command(ScrapyCommand):
             for view in repo.EXPORTABLE_VIEWS:
                 columns = repo.view_columns(session, view)
                 total = repo.count_view(session, view, portal=opts.portal, year=opts.year)
-                with tqdm(total=total, desc=view, unit="row", disable=opts.quiet, file=sys.stderr) as bar:
+                with tqdm(
+                    total=total, desc=view, unit="row", disable=opts.quiet, file=sys.stderr
+                ) as bar:
                     rows = repo.iter_view(session, view, portal=opts.portal, year=opts.year)
-                    path = write_view(rows, columns, view, opts.fmt, out, on_row=lambda: bar.update())
+                    path = write_view(
+                        rows, columns, view, opts.fmt, out, on_row=lambda: bar.update()
+                    )
                 written[view] = columns
                 print(f"{path}: {total} rows")
         print(write_dictionary(out, written))

@@ -40,16 +40,29 @@ class Command(ScrapyCommand):
         shown = [p for p in portals if opts.all or p.enabled]
         for p in shown:
             if opts.json:
-                print(json.dumps({
-                    "id": p.id, "name": p.name, "level": p.level, "province": p.province,
-                    "region_code": p.region_code, "platform": p.platform,
-                    "confidence": p.confidence, "enabled": p.enabled,
-                    "start_urls": list(p.start_urls), "allowed_domains": list(p.allowed_domains),
-                }, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "id": p.id,
+                            "name": p.name,
+                            "level": p.level,
+                            "province": p.province,
+                            "region_code": p.region_code,
+                            "platform": p.platform,
+                            "confidence": p.confidence,
+                            "enabled": p.enabled,
+                            "start_urls": list(p.start_urls),
+                            "allowed_domains": list(p.allowed_domains),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 flag = "" if p.enabled else "  (disabled)"
-                print(f"{p.id:<16} {p.platform:<8} {p.confidence:<7} {p.region_code or '-':<6} "
-                      f"{p.name}{flag}\n{'':<16} {' '.join(p.start_urls)}")
+                print(
+                    f"{p.id:<16} {p.platform:<8} {p.confidence:<7} {p.region_code or '-':<6} "
+                    f"{p.name}{flag}\n{'':<16} {' '.join(p.start_urls)}"
+                )
         if not opts.json:
             enabled = sum(p.enabled for p in portals)
             print(f"{len(portals)} portals, {enabled} enabled")

@@ -63,7 +63,11 @@ class Command(ScrapyCommand):
 
 
 def reparse(
-    db: Database, *, since: dt.datetime | None = None, portal: str | None = None, progress: bool = False
+    db: Database,
+    *,
+    since: dt.datetime | None = None,
+    portal: str | None = None,
+    progress: bool = False,
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
     with db.transaction() as session:

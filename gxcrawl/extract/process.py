@@ -77,7 +77,9 @@ def process_attachment(
             flags=sorted({"attachment_only", *att.flags}),
         )
         if not verdict.agency:
-            report.flags = sorted({*report.flags, "agency_from_registry" if hints.agency else "agency_missing"})
+            report.flags = sorted(
+                {*report.flags, "agency_from_registry" if hints.agency else "agency_missing"}
+            )
         add_tables(report, None)
         out.report = report
     return out

@@ -28,8 +28,13 @@ from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.items import PageItem
 from gxcrawl.middlewares import NotDue
-from gxcrawl.platforms.base import Link, ListRequest, find_attachments, is_attachment_url
-from gxcrawl.platforms.base import get_strategy
+from gxcrawl.platforms.base import (
+    Link,
+    ListRequest,
+    find_attachments,
+    get_strategy,
+    is_attachment_url,
+)
 from gxcrawl.registry import Portal, load_registry
 from gxcrawl.store.crawlstore import CrawlStore
 
@@ -131,7 +136,9 @@ class AnnualReportsSpider(scrapy.Spider):
             )
         return scrapy.Request(req.url, callback=self.parse_list, errback=self.on_error, meta=meta)
 
-    def _item_request(self, link: Link, portal_id: str, parent: str | None = None) -> scrapy.Request:
+    def _item_request(
+        self, link: Link, portal_id: str, parent: str | None = None
+    ) -> scrapy.Request:
         kind = "attachment" if is_attachment_url(link.url) else "report"
         return scrapy.Request(
             link.url,
@@ -159,7 +166,9 @@ class AnnualReportsSpider(scrapy.Spider):
             elif verdict.reason != "unrelated" and link.url not in self.lookalikes:
                 self.lookalikes[link.url] = link.title
                 self.crawler.stats.inc_value("gxcrawl/lookalikes_rejected")
-                self.logger.debug("rejected look-alike %r (%s): %s", link.title, verdict.reason, link.url)
+                self.logger.debug(
+                    "rejected look-alike %r (%s): %s", link.title, verdict.reason, link.url
+                )
 
     def parse_report(self, response: Response) -> Iterator[Any]:
         item, text = self._page_item(response)
@@ -259,8 +268,7 @@ def _adhoc_portal(url: str, platform: str | None) -> Portal:
 
 def _headers(response: Response) -> dict[str, str]:
     return {
-        k.decode("latin-1"): b", ".join(v).decode("latin-1")
-        for k, v in response.headers.items()
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
     }
 
 
@@ -269,7 +277,11 @@ def _redirected_away(url: str, final: str, meta: dict[str, Any]) -> bool:
     if not meta.get("redirect_urls"):
         return False
     a, b = urlsplit(url), urlsplit(final)
-    return a.netloc != b.netloc or b.path in ("", "/") or not b.path.startswith(a.path.rsplit("/", 1)[0])
+    return (
+        a.netloc != b.netloc
+        or b.path in ("", "/")
+        or not b.path.startswith(a.path.rsplit("/", 1)[0])
+    )
 
 
 def _block_reason(status: int, verdict: str) -> str:

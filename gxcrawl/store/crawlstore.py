@@ -47,7 +47,9 @@ class CrawlStore:
 
     def due_documents(self, portal_id: str, *, force: bool) -> list[repo.KnownDocument]:
         with self.db.transaction() as s:
-            return repo.due_documents(s, portal_id, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), force=force)
+            return repo.due_documents(
+                s, portal_id, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), force=force
+            )
 
     def latest_content_body(self, url: str) -> bytes | None:
         with self.db.transaction() as s:

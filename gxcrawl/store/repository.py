@@ -102,7 +102,9 @@ def start_run(session: Session, spider: str, portals: Iterable[str]) -> int:
     return run.id
 
 
-def finish_run(session: Session, run_id: int, status: str, reason: str, stats: dict[str, Any]) -> None:
+def finish_run(
+    session: Session, run_id: int, status: str, reason: str, stats: dict[str, Any]
+) -> None:
     session.execute(
         update(CrawlRun)
         .where(CrawlRun.id == run_id)
@@ -161,7 +163,9 @@ def latest_content_body(session: Session, url: str) -> bytes | None:
     )
 
 
-def _get_or_create_document(session: Session, url: str, kind: str, portal_id: str | None) -> Document:
+def _get_or_create_document(
+    session: Session, url: str, kind: str, portal_id: str | None
+) -> Document:
     doc = session.scalar(select(Document).where(Document.url == url))
     if doc is None:
         ins = _insert(session, Document).values(
@@ -201,7 +205,10 @@ def record_fetch(
         doc.parent_id = _get_or_create_document(session, rec.parent_url, "report", rec.portal_id).id
 
     latest = session.scalar(
-        select(Snapshot).where(Snapshot.document_id == doc.id).order_by(Snapshot.version.desc()).limit(1)
+        select(Snapshot)
+        .where(Snapshot.document_id == doc.id)
+        .order_by(Snapshot.version.desc())
+        .limit(1)
     )
     had_content = doc.content_sha256 is not None
     doc.last_fetched_at = rec.fetched_at
@@ -432,9 +439,17 @@ def _date(value: Any) -> dt.date | None:
 
 
 def save_attachment_text(
-    session: Session, *, snapshot_id: int, file_kind: str, text: str, flags: list[str], parser_version: str
+    session: Session,
+    *,
+    snapshot_id: int,
+    file_kind: str,
+    text: str,
+    flags: list[str],
+    parser_version: str,
 ) -> None:
-    existing = session.scalar(select(AttachmentText).where(AttachmentText.snapshot_id == snapshot_id))
+    existing = session.scalar(
+        select(AttachmentText).where(AttachmentText.snapshot_id == snapshot_id)
+    )
     if existing is None:
         existing = AttachmentText(snapshot_id=snapshot_id)
         session.add(existing)
@@ -539,8 +554,16 @@ def snapshot_by_id(session: Session, snapshot_id: int) -> StoredSnapshot | None:
         return None
     snap, doc, data = row
     return StoredSnapshot(
-        snap.id, doc.id, doc.url, snap.final_url, doc.kind, doc.portal_id, doc.link_title,
-        doc.parent_id, snap.headers, data,
+        snap.id,
+        doc.id,
+        doc.url,
+        snap.final_url,
+        doc.kind,
+        doc.portal_id,
+        doc.link_title,
+        doc.parent_id,
+        snap.headers,
+        data,
     )
 
 
@@ -592,14 +615,18 @@ def run_summary(session: Session, run_id: int | None = None) -> RunSummary | Non
     """What a crawl run did, and the reports the store now holds (the `reports` view)."""
     from sqlalchemy import text
 
-    run = session.get(CrawlRun, run_id) if run_id else session.scalar(
-        select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
+    run = (
+        session.get(CrawlRun, run_id)
+        if run_id
+        else session.scalar(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1))
     )
     if run is None:
         return None
     outcomes = dict(
         session.execute(
-            select(Fetch.outcome, func.count()).where(Fetch.run_id == run.id).group_by(Fetch.outcome)
+            select(Fetch.outcome, func.count())
+            .where(Fetch.run_id == run.id)
+            .group_by(Fetch.outcome)
         ).all()
     )
     changes = dict(
@@ -646,7 +673,9 @@ def iter_view(
     if view not in EXPORTABLE_VIEWS:
         raise ValueError(f"unknown view {view!r}")
     where, params = _view_filter(portal, year)
-    order = " ORDER BY report_id" + (", table_key, row_key, column_key" if view == "report_facts" else "")
+    order = " ORDER BY report_id" + (
+        ", table_key, row_key, column_key" if view == "report_facts" else ""
+    )
     result = session.execute(
         text(f"SELECT * FROM {view}{where}{order}").execution_options(yield_per=batch), params
     )
@@ -655,7 +684,8 @@ def iter_view(
 
 
 def _view_filter(portal: str | None, year: int | None) -> tuple[str, dict[str, Any]]:
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     if portal:
         clauses.append("portal_id = :portal")
         params["portal"] = portal

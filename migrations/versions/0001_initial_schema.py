@@ -1,4 +1,4 @@
-"""initial schema: portals, runs, documents, bodies, snapshots, fetches, changes, parsed reports, facts
+"""initial schema: portals, runs, documents, bodies, snapshots, fetches, changes, reports, facts
 
 Revision ID: 0001
 Revises:
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0001"
 down_revision: str | None = None
