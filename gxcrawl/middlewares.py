@@ -85,3 +85,24 @@ class ConditionalRequestMiddleware:
 
 def recheck_delta(settings: Any) -> dt.timedelta:
     return dt.timedelta(days=settings.getfloat("GXCRAWL_RECHECK_AFTER_DAYS", 7.0))
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already visited in the same chain."""
+
+
+class RedirectLoopMiddleware:
+    """Turn redirect loops into a recorded failure.
+
+    Scrapy's duplicate filter silently drops a redirect back to the same URL, so a page that
+    redirects to itself would vanish without a trace; here it fails with a reason instead.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in (301, 302, 303, 307, 308) or b"Location" not in response.headers:
+            return response
+        target = response.urljoin(response.headers[b"Location"].decode("latin-1"))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            raise RedirectLoop(f"redirect loop: {response.status} {request.url} -> {target}")
+        return response

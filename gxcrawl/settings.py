@@ -45,6 +45,7 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
+    "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
     "gxcrawl.middlewares.ConditionalRequestMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -123,6 +123,7 @@ class Metadata:
     sources: dict[str, str] = field(default_factory=dict)
     signoff_agency: str | None = None
     region_code: str | None = None
+    publisher_from_source: bool = False  # publisher fell back to a 来源 label
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -319,6 +320,7 @@ def merge(
     if "publisher" not in md.values and "source" in md.values:
         md.values["publisher"] = md.values["source"]
         md.sources["publisher"] = md.sources["source"]
+        md.publisher_from_source = True
     md.signoff_agency = agency
     md.region_code = region_from_index(md.values.get("index_no")) or region_hint
     return md

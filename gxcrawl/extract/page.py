@@ -239,9 +239,18 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
         agency = verdict.agency
     elif title_spam:
         flags.append("title_agency_spam")
-    for candidate in (md.get("publisher"), md.signoff_agency, hints.agency):
+    # A 来源 label ("鲤城区-政府") is a CMS source tag, weaker evidence than the registry entry.
+    labelled = None if md.publisher_from_source else md.get("publisher")
+    for candidate, flag in (
+        (labelled, None),
+        (md.signoff_agency, None),
+        (hints.agency, "agency_from_registry"),
+        (md.get("publisher"), "agency_from_source_label"),
+    ):
         if agency is None and candidate and not spam.has_spam(candidate):
             agency = candidate
+            if flag:
+                flags.append(flag)
     if agency is None:
         flags.append("agency_missing")
 

@@ -27,7 +27,7 @@ from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.items import PageItem
-from gxcrawl.middlewares import NotDue
+from gxcrawl.middlewares import NotDue, RedirectLoop
 from gxcrawl.platforms.base import (
     Link,
     ListRequest,
@@ -187,7 +187,8 @@ class AnnualReportsSpider(scrapy.Spider):
         if failure.check(NotDue):
             self.crawler.stats.inc_value("gxcrawl/not_due")
             return
-        if failure.check(IgnoreRequest):  # robots.txt, offsite: never fetched, nothing to record
+        if failure.check(IgnoreRequest) and not failure.check(RedirectLoop):
+            # robots.txt, offsite: never fetched, nothing to record
             self.crawler.stats.inc_value("gxcrawl/ignored")
             self.logger.info("not fetched: %s (%s)", request.url, failure.value)
             return
@@ -288,20 +289,26 @@ def _block_reason(status: int, verdict: str) -> str:
     return f"{verdict}: HTTP {status}"
 
 
+# (text in the exception's class name or message, reason recorded in the fetch log)
+_FAILURE_REASONS = (
+    ("timeout", "timeout"),
+    ("dnslookup", "dns"),
+    ("dataloss", "truncated"),
+    ("responsefailed", "truncated"),
+    ("max redirections", "redirect_loop"),
+    ("redirect loop", "redirect_loop"),
+    ("maxsize", "too_large"),
+    ("cancelling download", "too_large"),
+    ("connectionrefused", "connection_refused"),
+    ("connectionlost", "connection_lost"),
+)
+
+
 def _failure_reason(failure: Failure) -> str:
     """A short, stable reason for the fetch log: timeout, dns, redirect_loop, truncated, …"""
-    name = type(failure.value).__name__
-    text = str(failure.value)
-    if "TimeoutError" in name or "timeout" in text.lower():
-        return f"timeout: {text[:200]}"
-    if "DNSLookupError" in name:
-        return f"dns: {text[:200]}"
-    if "max redirections" in text.lower() or "redirect" in text.lower():
-        return f"redirect_loop: {text[:200]}"
-    if "dataloss" in text.lower() or "ResponseFailed" in name or "PotentialDataLoss" in text:
-        return f"truncated: {text[:200]}"
-    if "maxsize" in text.lower() or "Cancelling download" in text:
-        return f"too_large: {text[:200]}"
-    if "ConnectionRefused" in name:
-        return f"connection_refused: {text[:200]}"
-    return f"{name}: {text[:200]}"
+    name, message = type(failure.value).__name__, str(failure.value)
+    haystack = f"{name} {message}".lower()
+    for needle, reason in _FAILURE_REASONS:
+        if needle in haystack:
+            return f"{reason}: {name}: {message}"[:300]
+    return f"{name}: {message}"[:300]
