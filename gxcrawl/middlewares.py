@@ -99,9 +99,10 @@ class RedirectLoopMiddleware:
     """
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status not in (301, 302, 303, 307, 308) or b"Location" not in response.headers:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
-        target = response.urljoin(response.headers[b"Location"].decode("latin-1"))
+        target = response.urljoin(location.decode("latin-1"))
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target in chain:
             raise RedirectLoop(f"redirect loop: {response.status} {request.url} -> {target}")
