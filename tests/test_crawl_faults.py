@@ -62,7 +62,8 @@ def test_malformed_and_mislabelled_pages_still_parse(faults: dict[str, Any]) -> 
 def test_failed_pages_keep_their_raw_bodies(faults: dict[str, Any]) -> None:
     stored = q(
         faults["db"],
-        "SELECT d.url, s.status, s.disposition FROM snapshots s JOIN documents d ON d.id = s.document_id",
+        "SELECT d.url, s.status, s.disposition FROM snapshots s "
+        "JOIN documents d ON d.id = s.document_id",
     )
     by_page = {u.rsplit("/", 1)[-1]: (st, disp) for u, st, disp in stored}
     assert by_page["t4_challenge.html"] == (412, "blocked")  # the challenge page is evidence
