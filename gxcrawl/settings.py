@@ -35,7 +35,10 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DEPTH_LIMIT = 12  # list trees are deep, but never unbounded
+# Link policy bounds (Scrapy's DEPTH_LIMIT would count each 下一页 hop as depth, so it is off):
+GXCRAWL_MAX_COLUMN_DEPTH = 4  # sub-column levels below a start URL (list trees)
+GXCRAWL_MAX_LIST_PAGES = 1000  # pagination hops along one column
+DEPTH_LIMIT = 0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024  # attachments above this are refused, not truncated
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
@@ -46,7 +49,8 @@ COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
     "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
-    "gxcrawl.middlewares.ConditionalRequestMiddleware": 950,
+    # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.
+    "gxcrawl.middlewares.ConditionalRequestMiddleware": 800,
 }
 ITEM_PIPELINES = {
     "gxcrawl.pipelines.StorePipeline": 300,

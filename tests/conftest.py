@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,9 @@ def _pg_reason() -> str | None:
 _PG_SKIP = _pg_reason()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL database, dropped afterwards."""
+@contextmanager
+def temporary_pg_schema() -> Iterator[str]:
+    """A database URL whose search_path is a fresh PostgreSQL schema, dropped afterwards."""
     if _PG_SKIP:
         pytest.skip(_PG_SKIP)
     import psycopg
@@ -59,6 +60,12 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with temporary_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +16,7 @@ from sqlalchemy import text
 from gxcrawl.fixtureserver import serve
 from gxcrawl.store.db import make_engine
 
-from .conftest import _PG_SKIP, FIXTURES, PG_URL, crawl_fixture
+from .conftest import _PG_SKIP, FIXTURES, crawl_fixture, temporary_pg_schema
 
 VIEWS = ("reports", "report_facts", "application_table")
 # Row ids and fetch times differ between two crawls of the same portal; nothing else may.
@@ -69,21 +68,8 @@ def pg_module_url() -> Iterator[str | None]:
     if _PG_SKIP:
         yield None
         return
-    import psycopg
-
-    schema = f"gx_{uuid.uuid4().hex[:12]}"
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    base = (
-        PG_URL if "+psycopg" in PG_URL else PG_URL.replace("postgresql://", "postgresql+psycopg://")
-    )
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with temporary_pg_schema() as url:
+        yield url
 
 
 @dataclass

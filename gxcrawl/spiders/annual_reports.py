@@ -124,8 +124,12 @@ class AnnualReportsSpider(scrapy.Spider):
 
     # --- requests ------------------------------------------------------------------------------
 
-    def _list_request(self, req: ListRequest, portal_id: str) -> scrapy.Request:
-        meta = {"kind": "list", "portal": portal_id}
+    def _list_request(
+        self, req: ListRequest, portal_id: str, *, columns: int = 0, pages: int = 0
+    ) -> scrapy.Request:
+        # Two bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop:
+        # how deep into sub-columns, and how many pages along one column's pagination.
+        meta = {"kind": "list", "portal": portal_id, "columns": columns, "pages": pages}
         if req.method.upper() == "POST":
             return scrapy.FormRequest(
                 req.url,
@@ -157,8 +161,18 @@ class AnnualReportsSpider(scrapy.Spider):
         portal = self.portals[response.meta["portal"]]
         strategy = get_strategy(portal.platform)
         listing = strategy.parse_listing(text, response.url, portal.selectors)
-        for req in [*listing.pages, *listing.columns]:
-            yield self._list_request(req, portal.id)
+        columns, pages = response.meta.get("columns", 0), response.meta.get("pages", 0)
+        settings = self.crawler.settings
+        if pages < settings.getint("GXCRAWL_MAX_LIST_PAGES", 1000):
+            for req in listing.pages:
+                yield self._list_request(req, portal.id, columns=columns, pages=pages + 1)
+        else:
+            self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
+        if columns < settings.getint("GXCRAWL_MAX_COLUMN_DEPTH", 4):
+            for req in listing.columns:
+                yield self._list_request(req, portal.id, columns=columns + 1)
+        elif listing.columns:
+            self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
         for link in listing.items:
             verdict = classify_title(link.title)
             if verdict.is_report or (not is_attachment_url(link.url) and is_candidate(link.title)):

@@ -489,6 +489,26 @@ class StoredSnapshot:
     body: bytes
 
 
+def _stored(snap: Snapshot, doc: Document, data: bytes) -> StoredSnapshot:
+    return StoredSnapshot(
+        snap.id, doc.id, doc.url, snap.final_url, doc.kind, doc.portal_id, doc.link_title,
+        doc.parent_id, snap.headers, data,
+    )  # fmt: skip
+
+
+def _content_snapshots(
+    query: Any, kinds: tuple[str, ...], portal: str | None, since: dt.datetime | None
+) -> Any:
+    query = query.join(Document, Document.id == Snapshot.document_id).where(
+        Snapshot.disposition == CONTENT, Document.kind.in_(kinds)
+    )
+    if portal:
+        query = query.where(Document.portal_id == portal)
+    if since:
+        query = query.where(Snapshot.fetched_at >= since)
+    return query
+
+
 def iter_content_snapshots(
     session: Session,
     *,
@@ -498,30 +518,10 @@ def iter_content_snapshots(
     batch: int = 200,
 ) -> Iterator[StoredSnapshot]:
     """Stored content snapshots, oldest first, in batches (for `scrapy reparse`)."""
-    query = (
-        select(Snapshot, Document, Body.data)
-        .join(Document, Document.id == Snapshot.document_id)
-        .join(Body, Body.sha256 == Snapshot.body_sha256)
-        .where(Snapshot.disposition == CONTENT, Document.kind.in_(kinds))
-        .order_by(Snapshot.id)
-    )
-    if portal:
-        query = query.where(Document.portal_id == portal)
-    if since:
-        query = query.where(Snapshot.fetched_at >= since)
+    query = _content_snapshots(select(Snapshot, Document, Body.data), kinds, portal, since)
+    query = query.join(Body, Body.sha256 == Snapshot.body_sha256).order_by(Snapshot.id)
     for snap, doc, data in session.execute(query.execution_options(yield_per=batch)):
-        yield StoredSnapshot(
-            snap.id,
-            doc.id,
-            doc.url,
-            snap.final_url,
-            doc.kind,
-            doc.portal_id,
-            doc.link_title,
-            doc.parent_id,
-            snap.headers,
-            data,
-        )
+        yield _stored(snap, doc, data)
 
 
 def count_content_snapshots(
@@ -531,15 +531,7 @@ def count_content_snapshots(
     portal: str | None = None,
     since: dt.datetime | None = None,
 ) -> int:
-    query = (
-        select(func.count(Snapshot.id))
-        .join(Document, Document.id == Snapshot.document_id)
-        .where(Snapshot.disposition == CONTENT, Document.kind.in_(kinds))
-    )
-    if portal:
-        query = query.where(Document.portal_id == portal)
-    if since:
-        query = query.where(Snapshot.fetched_at >= since)
+    query = _content_snapshots(select(func.count(Snapshot.id)), kinds, portal, since)
     return session.scalar(query) or 0
 
 
@@ -550,21 +542,7 @@ def snapshot_by_id(session: Session, snapshot_id: int) -> StoredSnapshot | None:
         .join(Body, Body.sha256 == Snapshot.body_sha256)
         .where(Snapshot.id == snapshot_id)
     ).first()
-    if row is None:
-        return None
-    snap, doc, data = row
-    return StoredSnapshot(
-        snap.id,
-        doc.id,
-        doc.url,
-        snap.final_url,
-        doc.kind,
-        doc.portal_id,
-        doc.link_title,
-        doc.parent_id,
-        snap.headers,
-        data,
-    )
+    return _stored(*row) if row is not None else None
 
 
 def newest_content_snapshot(session: Session, url: str) -> StoredSnapshot | None:
