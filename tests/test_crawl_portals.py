@@ -138,3 +138,27 @@ def test_crawl_run_recorded(crawl: Crawl) -> None:
 
 def test_fixture_list_is_not_empty() -> None:
     assert "demo" in PORTALS, "the demo portal must carry an expected.json"
+
+
+def test_long_pagination_is_walked_to_the_end(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A 19-page 下一页 chain (deeper than any depth limit would allow) is followed to its end."""
+    from gxcrawl.benchportal import generate
+
+    from .conftest import FAST_CRAWL, run_scrapy
+
+    root = tmp_path_factory.mktemp("bench") / "portal"
+    counts = generate(root, pages=400)
+    expected = json.loads((root / "expected.json").read_text("utf-8"))
+    db = f"sqlite:///{root.parent / 'bench.db'}"
+    with serve(root) as server:
+        proc = run_scrapy(
+            ["crawl", "annual_reports", "-a", f"registry={root / 'portal.toml'}",
+             "-a", f"base_url={server.base_url}", *FAST_CRAWL],
+            db,
+        )  # fmt: skip
+        requested = Counter(r.path for r in server.requests)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert counts["list_pages"] == len(expected["list_pages"]) > 12
+    assert all(requested[p] == 1 for p in expected["list_pages"])
+    stored = {_path(u) for (u,) in _rows(db, "SELECT url FROM reports")}
+    assert stored == {r["path"] for r in expected["reports"]}
