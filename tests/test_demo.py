@@ -1,0 +1,39 @@
+"""`make demo` runs `python -m gxcrawl.demo`: a real crawl of the bundled portal, twice."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+from .conftest import FIXTURES, ROOT
+from .test_incremental import count, q
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_twice_prints_summary_and_duplicates_nothing(sqlite_url: str) -> None:
+    expected = json.loads((FIXTURES / "portals/demo/expected.json").read_text("utf-8"))
+    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+           "--database-url", sqlite_url]  # fmt: skip
+    first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"reports stored: {len(expected['reports'])}" in first.stdout
+    assert f"look-alikes rejected: {len(expected['lookalikes'])}" in first.stdout
+    for report in expected["reports"]:
+        assert report["path"] in first.stdout
+    tables = ("documents", "snapshots", "bodies", "parsed_reports", "facts")
+    before = [count(sqlite_url, t) for t in tables]
+    second = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert [count(sqlite_url, t) for t in tables] == before
+    assert "changes this run: none" in second.stdout
+    assert q(sqlite_url, "SELECT status FROM crawl_runs ORDER BY id") == [
+        ("finished",),
+        ("finished",),
+    ]
