@@ -15,7 +15,7 @@ from gxcrawl.store.db import make_engine
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 
-VIEWS = ("reports", "report_facts", "application_table")
+VIEWS = ("reports", "report_documents", "report_facts", "application_table")
 PORTAL = "fixture-demo"  # the id in fixtures/portals/demo/portal.toml
 
 

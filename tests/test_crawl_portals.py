@@ -51,7 +51,10 @@ class Crawl:
             self.proc = crawl_fixture(portal, server.base_url, db_url)
             self.requests = list(server.requests)
         self.db_url = db_url
-        self.reports = _rows(db_url, "SELECT url, title, agency, year, flags FROM reports")
+        self.reports = _rows(
+            db_url, "SELECT url, title, agency, year, flags, source_kind FROM report_documents"
+        )
+        self.deduplicated = _rows(db_url, "SELECT url, agency, year, n_copies FROM reports")
         self.fetches = _rows(db_url, "SELECT url, outcome, reason FROM fetches")
 
 
@@ -81,6 +84,16 @@ def test_report_fields_match_gold(crawl: Crawl) -> None:
         if "agency" in gold:
             assert row.agency == gold["agency"], gold["path"]
         assert "bet365" not in (row.agency or "")
+
+
+def test_reports_view_has_one_row_per_agency_and_year(crawl: Crawl) -> None:
+    gold = Counter((r.get("agency") or r["path"], r["year"]) for r in crawl.expected["reports"])
+    stored = Counter((a or _path(u), y) for u, a, y, _ in crawl.deduplicated)
+    assert max(stored.values()) == 1
+    assert sorted(n for *_, n in crawl.deduplicated) == sorted(gold.values())
+    # a page and its PDF listed separately collapse to the page
+    html = {_path(r.url) for r in crawl.reports if r.source_kind == "html"}
+    assert all(_path(u) in html for u, *_, n in crawl.deduplicated if n > 1)
 
 
 def test_every_list_page_requested_exactly_once(crawl: Crawl) -> None:
@@ -160,5 +173,5 @@ def test_long_pagination_is_walked_to_the_end(tmp_path_factory: pytest.TempPathF
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert counts["list_pages"] == len(expected["list_pages"]) > 12
     assert all(requested[p] == 1 for p in expected["list_pages"])
-    stored = {_path(u) for (u,) in _rows(db, "SELECT url FROM reports")}
+    stored = {_path(u) for (u,) in _rows(db, "SELECT url FROM report_documents")}
     assert stored == {r["path"] for r in expected["reports"]}

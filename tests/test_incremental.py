@@ -117,7 +117,10 @@ def test_edit_remove_add_between_runs(sqlite_url: str) -> None:
     assert [(u, o != n) for u, o, n in edits] == [(base + edited, True)]
     states = dict(q(sqlite_url, "SELECT url, state FROM documents"))
     assert all(states[base + p] == "gone" for p in v2["removed"])
-    live = {u for (u,) in q(sqlite_url, "SELECT url FROM reports WHERE document_state = 'live'")}
+    live = {
+        u
+        for (u,) in q(sqlite_url, "SELECT url FROM report_documents WHERE document_state = 'live'")
+    }
     assert live == {base + r["path"] for r in v2["reports"]}
 
 

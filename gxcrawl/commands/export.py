@@ -25,12 +25,12 @@ class Command(ScrapyCommand):
         return "--format csv|jsonl|parquet --out DIR [--portal ID] [--year YYYY]"
 
     def short_desc(self) -> str:
-        return "Export the views reports, report_facts and application_table"
+        return "Export the views reports, report_documents, report_facts and application_table"
 
     def long_desc(self) -> str:
         return (
-            "Writes reports, report_facts and application_table (one file each) and "
-            "data_dictionary.csv (view, column, type, meaning) into DIR."
+            "Writes reports, report_documents, report_facts and application_table (one file "
+            "each) and data_dictionary.csv (view, column, type, meaning) into DIR."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:

@@ -48,7 +48,8 @@ def format_summary(s: repo.RunSummary) -> str:
         f"bytes downloaded: {stats.get('downloader/response_bytes', 0)}",
         f"changes this run: "
         f"{', '.join(f'{k} {v}' for k, v in sorted(s.changes.items())) or 'none'}",
-        f"reports stored: {len(s.reports)}",
+        f"reports stored: {len(s.reports)} (one per agency and year; "
+        f"{s.report_documents} report documents)",
     ]
     for agency, year, title, url in s.reports:
         lines.append(f"  {year or '----'}  {agency or '(agency unknown)'}  {title}  <{url}>")

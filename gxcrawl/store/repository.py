@@ -585,6 +585,7 @@ class RunSummary:
     run: CrawlRun
     fetch_outcomes: dict[str, int]
     reports: list[tuple[str | None, int | None, str | None, str]]  # agency, year, title, url
+    report_documents: int
     lookalikes: list[str]
     changes: dict[str, int]
 
@@ -619,10 +620,11 @@ def run_summary(session: Session, run_id: int | None = None) -> RunSummary | Non
         )
     ]
     lookalikes = list((run.stats or {}).get("gxcrawl/lookalikes") or [])
-    return RunSummary(run, outcomes, reports, lookalikes, changes)
+    documents = session.execute(text("SELECT COUNT(*) FROM report_documents")).scalar() or 0
+    return RunSummary(run, outcomes, reports, documents, lookalikes, changes)
 
 
-EXPORTABLE_VIEWS = ("reports", "report_facts", "application_table")
+EXPORTABLE_VIEWS = ("reports", "report_documents", "report_facts", "application_table")
 
 
 def view_columns(session: Session, view: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""researcher views: reports, report_edits, report_facts and the wide application_table
+"""researcher views: report_documents, reports, report_edits, report_facts, application_table
 
 Revision ID: 0002
 Revises: 0001
@@ -14,8 +14,14 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-REPORTS = """
-CREATE VIEW reports AS
+_COLUMNS = """report_id, document_id, snapshot_id, url, portal_id, agency, year, title, index_no,
+       publisher, written_date, publish_date, doc_no, disclosure_mode, validity, category,
+       region_code, template, source_kind, flags, version, fetched_at, document_state,
+       parser_version, n_findings, text"""
+
+# One row per report document (URL): the latest parsed version of each.
+REPORT_DOCUMENTS = """
+CREATE VIEW report_documents AS
 SELECT p.id AS report_id, p.document_id, p.snapshot_id, d.url, p.portal_id, p.agency, p.year,
        p.title, p.index_no, p.publisher, p.written_date, p.publish_date, p.doc_no,
        p.disclosure_mode, p.validity, p.category, p.region_code, p.template, p.source_kind,
@@ -30,6 +36,30 @@ WHERE s.version = (
     JOIN parsed_reports p2 ON p2.snapshot_id = s2.id
     WHERE s2.document_id = p.document_id
 )
+"""
+
+# One row per agency x year: when a report is published twice (a page and its PDF listed
+# separately, or the same report in two columns) the copies collapse to one, preferring a live
+# page over a gone one, HTML over a file, then the newest. n_copies says how many there were.
+# Reports whose agency is unknown are never merged with each other.
+REPORTS = f"""
+CREATE VIEW reports AS
+SELECT {_COLUMNS}, n_copies
+FROM (
+    SELECT rd.*,
+           ROW_NUMBER() OVER (
+               PARTITION BY COALESCE(rd.agency, rd.url), COALESCE(rd.year, -rd.report_id)
+               ORDER BY CASE WHEN rd.document_state = 'live' THEN 0 ELSE 1 END,
+                        CASE WHEN rd.source_kind = 'html' THEN 0 ELSE 1 END,
+                        CASE WHEN rd.publish_date IS NULL THEN 1 ELSE 0 END,
+                        rd.publish_date DESC, rd.fetched_at DESC, rd.report_id DESC
+           ) AS copy_rank,
+           COUNT(*) OVER (
+               PARTITION BY COALESCE(rd.agency, rd.url), COALESCE(rd.year, -rd.report_id)
+           ) AS n_copies
+    FROM report_documents rd
+) ranked
+WHERE copy_rank = 1
 """
 
 REPORT_EDITS = """
@@ -112,6 +142,7 @@ GROUP BY r.report_id, r.url, r.portal_id, r.agency, r.year, r.template
 
 
 def upgrade() -> None:
+    op.execute(REPORT_DOCUMENTS)
     op.execute(REPORTS)
     op.execute(REPORT_EDITS)
     op.execute(REPORT_FACTS)
@@ -119,5 +150,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for view in ("application_table", "report_facts", "report_edits", "reports"):
+    for view in (
+        "application_table",
+        "report_facts",
+        "report_edits",
+        "reports",
+        "report_documents",
+    ):
         op.execute(f"DROP VIEW {view}")
