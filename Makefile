@@ -26,13 +26,13 @@ test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL/
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check gxcrawl tests migrations
-	$(BIN)/ruff format --check gxcrawl tests migrations
+	$(BIN)/ruff check gxcrawl tests migrations fixtures
+	$(BIN)/ruff format --check gxcrawl tests migrations fixtures
 	$(BIN)/mypy
 
 format: install  ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix gxcrawl tests migrations
-	$(BIN)/ruff format gxcrawl tests migrations
+	$(BIN)/ruff check --fix gxcrawl tests migrations fixtures
+	$(BIN)/ruff format gxcrawl tests migrations fixtures
 
 migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gxcrawl.db) to head
 	$(BIN)/alembic upgrade head
