@@ -18,7 +18,7 @@ Checks (``Finding.check``)
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from gxcrawl.extract.tables import Fact
@@ -37,7 +37,8 @@ class Finding:
     row_key: str | None = None  # set by per-row checks (row_total)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies, and a report has hundreds of facts.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 APPLICANT_COLUMNS = (

@@ -59,7 +59,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from typing import Any
 
@@ -83,7 +83,8 @@ class Fact:
     status: str  # "ok" | "blank" | "unreadable"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies, and a report has hundreds of facts.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass

@@ -6,7 +6,7 @@ from bytes and hand them on.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -94,6 +94,10 @@ class PageResult:
     content_html: str | None = field(default=None, repr=False)
 
     def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The contract fields, in order (shallow copies: facts are already plain dicts)."""
+        data = {name: getattr(self, name) for name in CONTRACT_FIELDS}
+        data["flags"] = list(self.flags)
         data["removed"] = [r.as_dict() for r in self.removed]
-        return {name: data[name] for name in CONTRACT_FIELDS}
+        data["tables"] = list(self.tables)
+        data["findings"] = list(self.findings)
+        return data

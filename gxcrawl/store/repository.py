@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -376,41 +376,44 @@ def save_parsed_report(
     )
     session.add(row)
     session.flush()
-    seen: set[tuple[str, str, str]] = set()
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for fact in facts:
         key = (fact["table"], fact["row_key"], fact["column_key"])
-        if key in seen:  # a parser bug must not abort the whole item
-            continue
-        seen.add(key)
-        session.add(
-            ReportFact(
-                parsed_report_id=row.id,
-                template=fact.get("template") or "",
-                table_key=fact["table"],
-                row_key=fact["row_key"],
-                column_key=fact["column_key"],
-                row_label=fact.get("row_label"),
-                column_label=fact.get("column_label"),
-                value=fact.get("value"),
-                unit=fact.get("unit"),
-                raw_text=fact.get("raw_text"),
-                status=fact.get("status") or "ok",
-            )
+        rows.setdefault(  # the first wins: a parser slip must not abort the whole item
+            key,
+            {
+                "parsed_report_id": row.id,
+                "template": fact.get("template") or "",
+                "table_key": fact["table"],
+                "row_key": fact["row_key"],
+                "column_key": fact["column_key"],
+                "row_label": fact.get("row_label"),
+                "column_label": fact.get("column_label"),
+                "value": fact.get("value"),
+                "unit": fact.get("unit"),
+                "raw_text": fact.get("raw_text"),
+                "status": fact.get("status") or "ok",
+            },
         )
-    for finding in findings:
-        session.add(
-            ReportFinding(
-                parsed_report_id=row.id,
-                rule=finding["check"],
-                table_key=finding.get("table"),
-                row_key=finding.get("row_key"),
-                column_key=finding.get("column_key"),
-                expected=finding.get("expected"),
-                actual=finding.get("actual"),
-                detail=finding.get("detail"),
-            )
+    if rows:  # one executemany, not an ORM object per cell
+        session.execute(insert(ReportFact), list(rows.values()))
+    if findings:
+        session.execute(
+            insert(ReportFinding),
+            [
+                {
+                    "parsed_report_id": row.id,
+                    "rule": finding["check"],
+                    "table_key": finding.get("table"),
+                    "row_key": finding.get("row_key"),
+                    "column_key": finding.get("column_key"),
+                    "expected": finding.get("expected"),
+                    "actual": finding.get("actual"),
+                    "detail": finding.get("detail"),
+                }
+                for finding in findings
+            ],
         )
-    session.flush()
     return row.id
 
 
