@@ -1,0 +1,233 @@
+"""Parsed reports, their facts and findings, attachment texts, and reading stored snapshots
+back (for `scrapy reparse` and `scrapy extract`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from gxcrawl.store.models import (
+    AttachmentText,
+    Body,
+    Document,
+    ParsedReport,
+    ReportFact,
+    ReportFinding,
+    Snapshot,
+    utcnow,
+)
+from gxcrawl.store.state import CONTENT
+
+
+def save_parsed_report(
+    session: Session,
+    *,
+    snapshot_id: int,
+    document_id: int,
+    url: str,
+    portal_id: str | None,
+    fields: dict[str, Any],
+    facts: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    source_kind: str,
+    parser_version: str,
+) -> int:
+    """Insert or replace the parsed row of a snapshot, with its facts and findings."""
+    delete_parsed_report(session, snapshot_id)
+    row = ParsedReport(
+        snapshot_id=snapshot_id,
+        document_id=document_id,
+        url=url,
+        portal_id=portal_id,
+        source_kind=source_kind,
+        parser_version=parser_version,
+        parsed_at=utcnow(),
+        written_date=_date(fields.get("written_date")),
+        publish_date=_date(fields.get("publish_date")),
+        **{k: fields.get(k) for k in _PLAIN_FIELDS},
+        flags=list(fields.get("flags") or []),
+        removed=list(fields.get("removed") or []),
+        text=fields.get("text") or "",
+    )
+    session.add(row)
+    session.flush()
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for fact in facts:
+        key = (fact["table"], fact["row_key"], fact["column_key"])
+        rows.setdefault(  # the first wins: a parser slip must not abort the whole item
+            key,
+            {
+                "parsed_report_id": row.id,
+                "template": fact.get("template") or "",
+                "table_key": fact["table"],
+                "row_key": fact["row_key"],
+                "column_key": fact["column_key"],
+                "row_label": fact.get("row_label"),
+                "column_label": fact.get("column_label"),
+                "value": fact.get("value"),
+                "unit": fact.get("unit"),
+                "raw_text": fact.get("raw_text"),
+                "status": fact.get("status") or "ok",
+            },
+        )
+    if rows:  # one executemany, not an ORM object per cell
+        session.execute(insert(ReportFact), list(rows.values()))
+    if findings:
+        session.execute(
+            insert(ReportFinding),
+            [
+                {
+                    "parsed_report_id": row.id,
+                    "rule": finding["check"],
+                    "table_key": finding.get("table"),
+                    "row_key": finding.get("row_key"),
+                    "column_key": finding.get("column_key"),
+                    "expected": finding.get("expected"),
+                    "actual": finding.get("actual"),
+                    "detail": finding.get("detail"),
+                }
+                for finding in findings
+            ],
+        )
+    return row.id
+
+
+_PLAIN_FIELDS = (
+    "title",
+    "agency",
+    "year",
+    "index_no",
+    "publisher",
+    "doc_no",
+    "disclosure_mode",
+    "validity",
+    "category",
+    "region_code",
+    "template",
+)
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def save_attachment_text(
+    session: Session,
+    *,
+    snapshot_id: int,
+    file_kind: str,
+    text: str,
+    flags: list[str],
+    parser_version: str,
+) -> None:
+    existing = session.scalar(
+        select(AttachmentText).where(AttachmentText.snapshot_id == snapshot_id)
+    )
+    if existing is None:
+        existing = AttachmentText(snapshot_id=snapshot_id)
+        session.add(existing)
+    existing.file_kind = file_kind
+    existing.text = text
+    existing.flags = flags
+    existing.parser_version = parser_version
+    session.flush()
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    snapshot_id: int
+    document_id: int
+    url: str
+    final_url: str
+    kind: str
+    portal_id: str | None
+    link_title: str | None
+    parent_id: int | None
+    headers: dict[str, Any]
+    body: bytes
+
+
+def _stored(snap: Snapshot, doc: Document, data: bytes) -> StoredSnapshot:
+    return StoredSnapshot(
+        snap.id, doc.id, doc.url, snap.final_url, doc.kind, doc.portal_id, doc.link_title,
+        doc.parent_id, snap.headers, data,
+    )  # fmt: skip
+
+
+def _content_snapshots(
+    query: Any, kinds: tuple[str, ...], portal: str | None, since: dt.datetime | None
+) -> Any:
+    query = query.join(Document, Document.id == Snapshot.document_id).where(
+        Snapshot.disposition == CONTENT, Document.kind.in_(kinds)
+    )
+    if portal:
+        query = query.where(Document.portal_id == portal)
+    if since:
+        query = query.where(Snapshot.fetched_at >= since)
+    return query
+
+
+def iter_content_snapshots(
+    session: Session,
+    *,
+    kinds: tuple[str, ...] = ("report", "attachment"),
+    portal: str | None = None,
+    since: dt.datetime | None = None,
+    batch: int = 200,
+) -> Iterator[StoredSnapshot]:
+    """Stored content snapshots, oldest first, in batches (for `scrapy reparse`)."""
+    query = _content_snapshots(select(Snapshot, Document, Body.data), kinds, portal, since)
+    query = query.join(Body, Body.sha256 == Snapshot.body_sha256).order_by(Snapshot.id)
+    for snap, doc, data in session.execute(query.execution_options(yield_per=batch)):
+        yield _stored(snap, doc, data)
+
+
+def count_content_snapshots(
+    session: Session,
+    *,
+    kinds: tuple[str, ...] = ("report", "attachment"),
+    portal: str | None = None,
+    since: dt.datetime | None = None,
+) -> int:
+    query = _content_snapshots(select(func.count(Snapshot.id)), kinds, portal, since)
+    return session.scalar(query) or 0
+
+
+def snapshot_by_id(session: Session, snapshot_id: int) -> StoredSnapshot | None:
+    row = session.execute(
+        select(Snapshot, Document, Body.data)
+        .join(Document, Document.id == Snapshot.document_id)
+        .join(Body, Body.sha256 == Snapshot.body_sha256)
+        .where(Snapshot.id == snapshot_id)
+    ).first()
+    return _stored(*row) if row is not None else None
+
+
+def newest_content_snapshot(session: Session, url: str) -> StoredSnapshot | None:
+    snap_id = session.scalar(
+        select(Snapshot.id)
+        .join(Document, Document.id == Snapshot.document_id)
+        .where(Document.url == url, Snapshot.disposition == CONTENT)
+        .order_by(Snapshot.version.desc())
+        .limit(1)
+    )
+    return snapshot_by_id(session, snap_id) if snap_id is not None else None
+
+
+def delete_parsed_report(session: Session, snapshot_id: int) -> None:
+    """Drop the parsed row of a snapshot that extraction no longer calls a report."""
+    old = session.scalar(select(ParsedReport.id).where(ParsedReport.snapshot_id == snapshot_id))
+    if old is not None:
+        session.execute(delete(ReportFact).where(ReportFact.parsed_report_id == old))
+        session.execute(delete(ReportFinding).where(ReportFinding.parsed_report_id == old))
+        session.execute(delete(ParsedReport).where(ParsedReport.id == old))
