@@ -37,3 +37,17 @@ def test_demo_twice_prints_summary_and_duplicates_nothing(sqlite_url: str) -> No
         ("finished",),
         ("finished",),
     ]
+
+
+def test_runs_lists_both_demo_runs(sqlite_url: str) -> None:
+    from .conftest import run_scrapy
+
+    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+           "--database-url", sqlite_url]  # fmt: skip
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=True)
+    listed = run_scrapy(["runs"], sqlite_url)
+    assert listed.returncode == 0, listed.stderr
+    header, first = listed.stdout.splitlines()[:2]
+    assert header.split()[:3] == ["run", "status", "started"]
+    cols = first.split()
+    assert cols[0] == "1" and cols[1] == "finished" and cols[-1] == "fixture-demo"

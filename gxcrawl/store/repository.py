@@ -18,6 +18,7 @@ from gxcrawl.store.parsed import (
 from gxcrawl.store.runs import (
     RunSummary,
     finish_run,
+    recent_runs,
     run_summary,
     start_run,
     stored_portals,
@@ -56,6 +57,7 @@ __all__ = [
     "latest_content_body",
     "load_url_states",
     "newest_content_snapshot",
+    "recent_runs",
     "record_fetch",
     "run_summary",
     "save_attachment_text",

@@ -120,3 +120,7 @@ def run_summary(session: Session, run_id: int | None = None) -> RunSummary | Non
     lookalikes = list((run.stats or {}).get("gxcrawl/lookalikes") or [])
     documents = session.execute(text("SELECT COUNT(*) FROM report_documents")).scalar() or 0
     return RunSummary(run, outcomes, reports, documents, lookalikes, changes)
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))

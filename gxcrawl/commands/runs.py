@@ -1,0 +1,50 @@
+"""`scrapy runs`: the most recent crawl runs, one line each (for operators and cron checks)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from gxcrawl.store import repository as repo
+from gxcrawl.store.db import Database
+
+
+class Command(ScrapyCommand):
+    requires_project = False
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--limit N]"
+
+    def short_desc(self) -> str:
+        return "List recent crawl runs: status, duration, pages, new/changed/unchanged, errors"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        with db.transaction() as session:
+            runs = repo.recent_runs(session, opts.limit)
+        db.close()
+        print(
+            f"{'run':>5} {'status':<12} {'started':<19} {'secs':>6} {'pages':>6} "
+            f"{'new':>5} {'chg':>5} {'same':>5} {'gone':>5} {'blk':>4} {'err':>4}  portals"
+        )
+        for run in runs:
+            s = run.stats or {}
+            secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+            took = "" if secs is None else f"{secs:.0f}"
+            print(
+                f"{run.id:>5} {run.status:<12} {run.started_at:%Y-%m-%d %H:%M:%S} "
+                f"{took:>6} {s.get('response_received_count', 0):>6} "
+                f"{s.get('gxcrawl/outcome/new', 0):>5} {s.get('gxcrawl/outcome/changed', 0):>5} "
+                f"{s.get('gxcrawl/outcome/unchanged', 0):>5} {s.get('gxcrawl/outcome/gone', 0):>5} "
+                f"{s.get('gxcrawl/outcome/blocked', 0):>4} {s.get('gxcrawl/outcome/error', 0):>4}  "
+                f"{run.portals or '-'}"
+            )
