@@ -206,3 +206,18 @@ def test_mark_dead_runs_interrupted(sqlite_url: str) -> None:
         ).scalar()
     assert status == "interrupted"
     db.close()
+
+
+def test_failed_fetch_does_not_postpone_the_next_check(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    week = dt.timedelta(days=7)
+    url = "http://p.example/r.html"
+    with db.transaction() as s:
+        repo.record_fetch(s, _rec(url, b"<p>v1</p>"), run_id=None, recheck_after=week)
+        due = s.scalars(select(Document.next_check_at)).one()
+        later = _rec(url, None, disposition="error", reason="timeout: x")
+        later.fetched_at = later.fetched_at + dt.timedelta(days=3)
+        repo.record_fetch(s, later, run_id=None, recheck_after=week)
+        assert s.scalars(select(Document.next_check_at)).one() == due
+        assert s.scalars(select(Document.state)).one() == "live"  # one timeout is not "gone"
+    db.close()

@@ -148,8 +148,8 @@ def record_fetch(
     )
     had_content = doc.content_sha256 is not None
     doc.last_fetched_at = rec.fetched_at
-    if recheck_after is not None:
-        doc.next_check_at = rec.fetched_at + recheck_after
+    if recheck_after is not None and rec.disposition not in ("error", "blocked"):
+        doc.next_check_at = rec.fetched_at + recheck_after  # failures are retried next run
 
     outcome, change, snapshot_id, new_version = rec.disposition, None, None, False
     body = rec.body if rec.body is not None else None
