@@ -188,3 +188,56 @@ def test_header_line_inside_body_is_read_and_removed() -> None:
     assert ("header", "2021-01-06 00:00:00 来源:鲤城区-政府 评论:0 点击:") in [
         (r.kind, r.text) for r in result.removed
     ]
+
+
+def test_labels_glued_to_the_previous_value() -> None:
+    """gkmlpt prints <label>/<span> pairs with no space: each label still starts a pair."""
+    assert metadata.pairs_from_line("索引号：007029012/2023-00015分类：综合政务、政务公开") == {
+        "index_no": "007029012/2023-00015",
+        "category": "综合政务、政务公开",
+    }
+    assert metadata.pairs_from_line("发布机构：某区人民政府办公室成文日期：2023-01-17") == {
+        "publisher": "某区人民政府办公室",
+        "written_date": "2023-01-17",
+    }
+    # An empty value right before the next label.
+    assert metadata.pairs_from_line("文号：发布日期：2023-01-18") == {"publish_date": "2023-01-18"}
+    # The looser reading is only for lines that open with a label: prose stays prose.
+    prose = "本报告于2021年1月6日起在网站公开，发布日期：2021-01-06"
+    assert metadata.pairs_from_line(prose) == {}
+
+
+def test_gkmlpt_label_span_block_on_a_page() -> None:
+    block = (
+        '<div class="introduce">'
+        "<div><label>索引号：</label><span>007029012/2023-00015</span>"
+        "<label>分类：</label><span>综合政务</span></div>"
+        "<div><label>文号：</label><span></span><label>发布日期：</label><span>2023-01-18</span>"
+        "</div></div>"
+    )
+    html = _report(title="某区人民政府办公室2022年度政府信息公开工作年度报告").replace(
+        "<body>", "<body>" + block
+    )
+    result = extract_page(html, "http://x.example/gkmlpt/content/2/2150/post_2150123.html")
+    assert (result.index_no, result.category, result.publish_date, result.doc_no) == (
+        "007029012/2023-00015",
+        "综合政务",
+        "2023-01-18",
+        None,
+    )
+    # Label rows with no mapped value are still recorded as metadata, not "boilerplate".
+    kinds = {r.text: r.kind for r in result.removed}
+    assert kinds["文号：发布日期：2023-01-18"] == "metadata"
+
+
+def test_region_code_from_unified_credit_code() -> None:
+    assert metadata.credit_code_ok("113416230032458768")
+    assert metadata.credit_code_ok("11440205007029012W")
+    assert not metadata.credit_code_ok("113416230032458767")  # check code off by one
+    assert not metadata.credit_code_ok("11341623003245876")  # 17 characters
+    assert metadata.region_from_index("113416230032458768/2020-00012") == "341623"
+    assert metadata.region_from_index("11440205007029012w-2023-00001") == "440205"
+    # 18 characters with a wrong check code: an ordinary serial, not a region.
+    assert metadata.region_from_index("113416230032458767/2020-00012") is None
+    # The division-code prefix form still wins when present.
+    assert metadata.region_from_index("341623-001/2020-00012") == "341623"

@@ -98,10 +98,24 @@ _INLINE = re.compile(
     rf"(?:^|(?<=[\s|】\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
     rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 )
+# Inside a line that already opened with a label, labels may follow a value with no space at
+# all: templates that print `<label>索引号：</label><span>…</span><label>分类：</label>` render as
+# "索引号：007029012/2023-00015分类：综合政务" (gkmlpt). Only such lines get this looser reading,
+# so a label word glued inside prose never starts a pair.
+_INLINE_GLUED = re.compile(
+    rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
+)
 _ANY_KEY = re.compile(_KEY_ALT)
 _KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
 
 _REGION_PREFIX = re.compile(r"^\s*([1-8]\d{5})-")
+# 18-character unified social credit code (GB 32100-2015) as the 索引号 prefix: characters 3-8
+# are the administrative division where the body is registered; character 18 is a check code.
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_PREFIX = re.compile(
+    rf"^\s*([{_CREDIT_CHARS}]{{2}}([1-8]\d{{5}})[{_CREDIT_CHARS}]{{10}})(?:[/-]|$)"
+)
 _HEADER = re.compile(
     r"^(?:发布(?:时间|日期)[:：]\s*)?(?P<date>(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
     r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
@@ -177,7 +191,8 @@ def pairs_from_line(line: str) -> dict[str, str]:
     found: dict[str, str] = {}
     if len(line) > 160:
         return found
-    for m in _INLINE.finditer(line):
+    pattern = _INLINE_GLUED if _INLINE.match(line.strip()) else _INLINE
+    for m in pattern.finditer(line.strip()):
         name = _key_field(m.group("key"))
         if name:
             value = _clean_value(name, m.group("val"))
@@ -291,9 +306,24 @@ def signoff(lines: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def credit_code_ok(code: str) -> bool:
+    """True when `code` is an 18-character unified social credit code with a valid check code."""
+    code = code.upper()
+    if len(code) != 18 or any(c not in _CREDIT_CHARS for c in code):
+        return False
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code, _CREDIT_WEIGHTS, strict=False))
+    return _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
+
+
 def region_from_index(index_no: str | None) -> str | None:
+    """The 6-digit division code an 索引号 starts with: `330803-042/…`, or the division part of a
+    unified credit code prefix (`113416230032458768/2020-00012` → 341623, check code verified so
+    an arbitrary 18-character serial is not read as a region)."""
     m = _REGION_PREFIX.match(index_no or "")
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    m = _CREDIT_PREFIX.match((index_no or "").upper())
+    return m.group(2) if m and credit_code_ok(m.group(1)) else None
 
 
 def merge(

@@ -118,8 +118,8 @@ def _outside_kind(line: str) -> str:
     kind = chrome.classify_line(line)
     if kind:
         return kind
-    if metadata.pairs_from_line(line):
-        return "metadata"
+    if metadata.pairs_from_line(line) or metadata.is_metadata_line(line):
+        return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
     return "boilerplate"
 
 
