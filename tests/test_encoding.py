@@ -65,3 +65,12 @@ def test_wrong_meta_charset_fixture_is_what_it_claims() -> None:
     text, encoding = decode_html(body, "text/html")
     assert encoding == "gb18030"
     assert "广州市花都区人民政府办公室2021年政府信息公开工作年度报告" in text
+
+
+def test_utf8_page_with_one_broken_byte_stays_utf8() -> None:
+    body = ("<html><head><meta charset='utf-8'></head><body>"
+            + "政府信息公开工作年度报告。" * 200 + "</body></html>").encode()  # fmt: skip
+    body = body[:500] + b"\xe6" + body[500:]  # a truncated character in the middle
+    text, encoding = decode_html(body, "text/html; charset=utf-8")
+    assert encoding == "utf-8"
+    assert "政府信息公开工作年度报告" in text

@@ -29,20 +29,34 @@ def _strict_ok(body: bytes, encoding: str) -> bool:
     return True
 
 
+def _nearly_ok(body: bytes, encoding: str) -> bool:
+    """Decodes with at most a stray bad byte sequence per 2,000 characters.
+
+    Real pages carry the odd broken byte (a truncated character in a CMS excerpt); a wrong
+    encoding breaks nearly every non-ASCII character instead.
+    """
+    try:
+        text = body.decode(encoding, errors="replace")
+    except LookupError:
+        return False
+    bad = text.count("\ufffd") - body.decode("latin-1").count("\ufffd")
+    return bad <= max(2, len(text) // 2000)
+
+
 def _fits(body: bytes, encoding: str) -> bool:
     """Does a declared `encoding` plausibly describe `body`?
 
-    It must decode the bytes strictly. A GB label on non-ASCII bytes that are valid UTF-8 is a
-    mislabel too: GB18030 decodes almost any byte string, but real GBK text is essentially never
-    valid UTF-8, so valid UTF-8 is the stronger witness.
+    It must decode the bytes (bar a stray broken sequence). A GB label on non-ASCII bytes that
+    are (nearly) valid UTF-8 is a mislabel too: GB18030 decodes almost any byte string, but real
+    GBK text is essentially never valid UTF-8, so valid UTF-8 is the stronger witness.
     """
-    if not _strict_ok(body, encoding):
+    if not _nearly_ok(body, encoding):
         return False
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
         return False
-    return not (name in _GB_FAMILY and not body.isascii() and _strict_ok(body, "utf-8"))
+    return not (name in _GB_FAMILY and not body.isascii() and _nearly_ok(body, "utf-8"))
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
