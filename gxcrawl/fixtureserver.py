@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 SIDECAR = "_site.toml"
 HANWEB_DIR = "_hanweb"
@@ -53,6 +53,7 @@ PATH_KEYS = {
     "redirect_loop",
     "slow",
     "truncated",
+    "query",
 }
 DEFAULT_KEYS = {"charset", "last_modified"}
 
@@ -117,6 +118,11 @@ class SiteConfig:
             bad = set(entry) - PATH_KEYS
             if bad:
                 raise ValueError(f"{sidecar}: {key}: unknown keys {sorted(bad)}")
+            query = entry.get("query", {})
+            if not isinstance(query, Mapping) or not all(
+                isinstance(f, str) and f.strip("/") for f in query.values()
+            ):
+                raise ValueError(f"{sidecar}: {key}: query must map query strings to file paths")
         return cls(defaults=defaults, paths=paths)
 
 
@@ -171,6 +177,21 @@ def _as_datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise ValueError(f"not a date: {value!r}")
+
+
+def _same_query(a: str, b: str) -> bool:
+    """Query strings equal as parameter multisets: order and percent-encoding do not matter."""
+    return sorted(parse_qsl(a, keep_blank_values=True)) == sorted(
+        parse_qsl(b, keep_blank_values=True)
+    )
+
+
+def _query_file(entry: Mapping[str, Any], query: str) -> str | None:
+    """The file (relative path) a path's `query` table maps this query string to."""
+    for wanted, file in dict(entry.get("query", {})).items():
+        if _same_query(str(wanted), query):
+            return str(file).lstrip("/")
+    return None
 
 
 def _hidden(rel: str) -> bool:
@@ -340,6 +361,12 @@ class _Handler(BaseHTTPRequestHandler):
         keys = [norm, "/" + file_rel] if is_dir_url else [norm]
         found, from_overlay = layers.find(file_rel)
         entry = layers.entry(keys, from_overlay)
+        # An API answering per query string: the mapped file is served in the path's place (it may
+        # sit in a hidden `_` folder, since it is only reachable through this mapping).
+        mapped = _query_file(entry, query) if query else None
+        if mapped is not None:
+            found, from_overlay = layers.find(mapped)
+            entry = layers.entry(keys, from_overlay)
 
         if entry.get("removed"):
             self.send_error(404)
@@ -350,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         if entry.get("redirect"):
             self._respond(302, b"", {"Location": str(entry["redirect"])})
             return
-        if _hidden(file_rel) or found is None:
+        if (_hidden(file_rel) and mapped is None) or found is None:
             self.send_error(404)
             return
         if not is_dir_url and found.is_dir():

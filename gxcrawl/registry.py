@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from gxcrawl.extract.types import PortalHints
+from gxcrawl.platforms.jsonapi import SELECTOR_KEYS as API_SELECTOR_KEYS
+from gxcrawl.platforms.jsonapi import config_errors as api_config_errors
 
 __all__ = [
     "CONFIDENCES",
@@ -48,7 +50,9 @@ LEVELS = frozenset(
     }
 )
 CONFIDENCES = frozenset({"high", "medium", "low", "fixture"})
-SELECTOR_KEYS = frozenset({"content", "list", "item", "next"})
+CSS_SELECTOR_KEYS = frozenset({"content", "list", "item", "next"})
+# JSON list APIs (platforms jsonapi, gkmlpt) read `api_*` keys: see gxcrawl/platforms/jsonapi.py
+SELECTOR_KEYS = CSS_SELECTOR_KEYS | API_SELECTOR_KEYS
 # Common spellings of the platform families, normalised to strategy names.
 PLATFORM_ALIASES = {
     "": "generic",
@@ -223,8 +227,13 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
     for key, value in raw_selectors.items():
         if key not in SELECTOR_KEYS:
             raise _fail(where, f"selectors.{key}", f"is not one of {sorted(SELECTOR_KEYS)}")
-        if not isinstance(value, str) or not value.strip():
+        if key in CSS_SELECTOR_KEYS and (not isinstance(value, str) or not value.strip()):
             raise _fail(where, f"selectors.{key}", "must be a non-empty CSS selector")
+        if key in API_SELECTOR_KEYS and not isinstance(value, str):
+            raise _fail(where, f"selectors.{key}", "must be a string")
+    api_errors = api_config_errors(raw_selectors)
+    if api_errors:
+        raise _fail(where, "selectors", api_errors[0])
 
     return Portal(
         id=portal_id,

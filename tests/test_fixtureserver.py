@@ -286,6 +286,46 @@ def test_hanweb_dataproxy_post() -> None:
         assert srv.requests[0].path == path
 
 
+def test_query_mapped_answers(tmp_path: Path) -> None:
+    """A JSON list API: one path, a different body per query string (order-insensitive)."""
+    root = tmp_path / "api"
+    (root / "_api").mkdir(parents=True)
+    (root / "_api" / "p1.json").write_text('{"page": 1}', "utf-8")
+    (root / "_api" / "p2.json").write_text('{"page": 2}', "utf-8")
+    (root / "list.html").write_text("<html>静态</html>", "utf-8")
+    (root / "_site.toml").write_text(
+        """
+[paths."/api/all/7"]
+query = { "page=1&sid=3" = "/_api/p1.json", "page=2&sid=3" = "_api/p2.json" }
+
+[paths."/list.html"]
+query = { "page=2" = "_api/p2.json" }
+content_type = "application/json; charset=utf-8"
+""",
+        "utf-8",
+    )
+    with serve(root) as srv:
+        status, headers, body = request(srv, "GET", "/api/all/7?page=1&sid=3")
+        assert (status, body) == (200, b'{"page": 1}')
+        assert headers["content-type"] == "application/json"
+        assert request(srv, "GET", "/api/all/7?sid=3&page=2")[2] == b'{"page": 2}'
+        assert request(srv, "GET", "/api/all/7?page=%32&sid=3")[2] == b'{"page": 2}'
+        assert request(srv, "GET", "/api/all/7?page=9&sid=3")[0] == 404  # unmapped query
+        assert request(srv, "GET", "/api/all/7")[0] == 404  # no file at the path itself
+        assert request(srv, "GET", "/_api/p1.json")[0] == 404  # the answers stay hidden
+        # a real file at the path answers every unmapped query, as before
+        assert request(srv, "GET", "/list.html?page=1")[2] == "<html>静态</html>".encode()
+        status, headers, body = request(srv, "GET", "/list.html?page=2")
+        assert body == b'{"page": 2}'
+        assert headers["content-type"] == "application/json; charset=utf-8"
+        etag = headers["etag"]
+        assert request(srv, "GET", "/list.html?page=2", {"If-None-Match": etag})[0] == 304
+        assert request(srv, "GET", "/list.html?page=1", {"If-None-Match": etag})[0] == 200
+    (root / "_site.toml").write_text('[paths."/x"]\nquery = { "a=1" = 3 }\n', "utf-8")
+    with pytest.raises(ValueError, match="query must map"):
+        serve(root)
+
+
 def test_head_404_hidden_and_log(server: FixtureServer) -> None:
     _, get_headers, body = request(server, "GET", "/page.html")
     status, headers, head_body = request(server, "HEAD", "/page.html")

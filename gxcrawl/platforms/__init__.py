@@ -1,7 +1,8 @@
 """One strategy per platform family: how a family's column lists paginate and link documents.
 
 `get_strategy(name)` picks one by the registry's `platform` name; families without a module of
-their own (ucap, gkmlpt, vsb, …) and unknown names use the generic strategy.
+their own (ucap, vsb, …) and unknown names use the generic strategy. JSON list APIs (`jsonapi`,
+and `gkmlpt` with Guangdong's defaults) are configured entirely by registry selectors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gxcrawl.platforms.base import (
 )
 from gxcrawl.platforms.generic import GenericStrategy
 from gxcrawl.platforms.hanweb import HanwebStrategy
+from gxcrawl.platforms.jsonapi import GKMLPT_DEFAULTS, JsonApiStrategy
 from gxcrawl.platforms.tree import TreeStrategy
 from gxcrawl.platforms.trs import TrsStrategy
 
@@ -37,4 +39,6 @@ STRATEGIES: dict[str, Strategy] = {
     "tree": TreeStrategy(),
     "hanweb": HanwebStrategy(),
     "jcms": HanwebStrategy(),
+    "jsonapi": JsonApiStrategy(),
+    "gkmlpt": JsonApiStrategy("gkmlpt", GKMLPT_DEFAULTS),
 }
