@@ -175,3 +175,21 @@ def test_long_pagination_is_walked_to_the_end(tmp_path_factory: pytest.TempPathF
     assert all(requested[p] == 1 for p in expected["list_pages"])
     stored = {_path(u) for (u,) in _rows(db, "SELECT url FROM report_documents")}
     assert stored == {r["path"] for r in expected["reports"]}
+
+
+def test_ad_hoc_start_url_finds_the_same_reports(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`-a start_url=… -a platform=…` crawls a portal that is not in any registry."""
+    from .conftest import FAST_CRAWL, run_scrapy
+
+    db = f"sqlite:///{tmp_path_factory.mktemp('adhoc') / 'adhoc.db'}"
+    expected = _expected("trs")
+    with serve(FIXTURES / "portals" / "trs") as server:
+        proc = run_scrapy(
+            ["crawl", "annual_reports", "-a", f"start_url={server.base_url}/xxgk/ndbg/",
+             "-a", "platform=trs", *FAST_CRAWL],
+            db,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stored = {_path(u) for (u,) in _rows(db, "SELECT url FROM report_documents")}
+    assert stored == {r["path"] for r in expected["reports"]}
+    assert _rows(db, "SELECT id, platform FROM portals") == [("adhoc-127.0.0.1", "trs")]
