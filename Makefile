@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 demo: install  ## crawl the bundled fixture portal into data/gxcrawl.db and print a summary
 	$(BIN)/python -m gxcrawl.demo
 
-test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL/Redis tests skip if absent)
+test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL tests skip if absent)
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff (lint + format check) and mypy
