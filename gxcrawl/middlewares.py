@@ -18,6 +18,7 @@ from scrapy.http import Response
 
 from gxcrawl.store.crawlstore import CrawlStore
 from gxcrawl.store.models import utcnow
+from gxcrawl.urls import canonical_url
 
 
 class NotDue(IgnoreRequest):
@@ -44,7 +45,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request) -> None:
         if request.url.endswith("/robots.txt"):
             return None
-        state = self.store.url_state(request.url)
+        state = self.store.url_state(canonical_url(request.url, request.method, request.body))
         if state is None or state.content_sha256 is None or state.state != "live":
             return None
         kind = request.meta.get("kind")
@@ -72,7 +73,9 @@ class ConditionalRequestMiddleware:
         self.crawler.stats.inc_value("gxcrawl/not_modified")
         if request.meta.get("kind") != "list":
             return response
-        body = self.store.latest_content_body(request.url)
+        body = self.store.latest_content_body(
+            canonical_url(request.url, request.method, request.body)
+        )
         if body is None:  # nothing to replay: ask again without validators
             retry = request.replace(dont_filter=True)
             for header in (b"If-None-Match", b"If-Modified-Since"):

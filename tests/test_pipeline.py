@@ -129,3 +129,14 @@ def test_parser_crash_keeps_the_raw_page(
     assert rows(crawler, "SELECT COUNT(*) FROM snapshots") == [(1,)]
     assert rows(crawler, "SELECT COUNT(*) FROM parsed_reports") == [(0,)]
     assert crawler.stats.get_value("gxcrawl/parse_errors") == 1
+
+
+def test_snapshot_records_requested_url_and_encoding(pipeline: tuple[StorePipeline, Any]) -> None:
+    pipe, crawler = pipeline
+    item = page_item(
+        "variant_gbk", requested_url="http://p.example/Asked?b=1&a=2", encoding="gb18030"
+    )
+    pipe.process_item(item)
+    assert rows(crawler, "SELECT requested_url, encoding FROM snapshots") == [
+        ("http://p.example/Asked?b=1&a=2", "gb18030")
+    ]

@@ -176,3 +176,17 @@ def test_default_registry_starts_from_enabled_real_portals() -> None:
     assert len(spider.portals) >= 40
     assert all(p.enabled for p in spider.portals.values())
     assert "www.fjax.gov.cn" in spider.allowed_domains
+
+
+def test_items_carry_canonical_url_and_detected_encoding() -> None:
+    spider = spider_for("trs")
+    path = "/xxgk/ndbg/202101/t20210115_4521041.htm"
+    meta = {"kind": "report", "portal": "fixture-trs", "link_title": "x"}
+    resp = response("trs", path, meta)
+    resp = resp.replace(
+        url=resp.url + "#content", request=Request(resp.url + "#content", meta=meta)
+    )
+    items, _ = split(list(spider.parse_report(resp)))
+    assert items[0].url == BASE + path  # fragment gone
+    assert items[0].requested_url == BASE + path + "#content"
+    assert items[0].encoding == "gb18030"  # the header said utf-8

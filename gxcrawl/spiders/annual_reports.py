@@ -37,6 +37,7 @@ from gxcrawl.platforms.base import (
 )
 from gxcrawl.registry import Portal, load_registry
 from gxcrawl.store.crawlstore import CrawlStore
+from gxcrawl.urls import canonical_url
 
 # Statuses the spider wants to see rather than have Scrapy drop: they are recorded, not parsed.
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
@@ -210,7 +211,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"gxcrawl/errors/{reason.split(':')[0]}")
         self.logger.warning("fetch failed: %s (%s)", request.url, reason)
         yield PageItem(
-            url=request.url,
+            url=canonical_url(request.url, request.method, request.body),
             kind=request.meta.get("kind", "report"),
             portal_id=request.meta.get("portal"),
             method=request.method,
@@ -226,10 +227,12 @@ class AnnualReportsSpider(scrapy.Spider):
         meta = response.meta
         request = response.request
         assert request is not None
-        url = (meta.get("redirect_urls") or [request.url])[0]
+        asked = (meta.get("redirect_urls") or [request.url])[0]
+        url = canonical_url(asked, request.method, request.body)
         headers = _headers(response)
         item = PageItem(
             url=url,
+            requested_url=asked,
             kind=meta.get("kind", "report"),
             portal_id=meta.get("portal"),
             method=request.method,
@@ -248,7 +251,7 @@ class AnnualReportsSpider(scrapy.Spider):
         if meta.get("gxcrawl_not_modified"):  # a list page replayed from the store
             item.disposition, item.body = "not_modified", None
         if decode and response.body:
-            text, _ = decode_html(response.body, headers.get("Content-Type"))
+            text, item.encoding = decode_html(response.body, headers.get("Content-Type"))
         if response.status in (404, 410):
             item.disposition, item.reason = "gone", f"http_{response.status}"
             return item, None

@@ -30,9 +30,10 @@ CONTENT = "content"
 class FetchRecord:
     """One response (or failure) as the crawler saw it; the pipeline's input to the store."""
 
-    url: str  # the document's canonical URL (the URL that was asked for)
+    url: str  # the document's canonical URL
     kind: str  # list | report | attachment | other
     method: str = "GET"
+    requested_url: str | None = None  # as asked (defaults to `url`)
     final_url: str | None = None
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -205,7 +206,7 @@ def record_fetch(
                 document_id=doc.id,
                 version=(latest.version + 1) if latest else 1,
                 run_id=run_id,
-                requested_url=rec.url,
+                requested_url=rec.requested_url or rec.url,
                 final_url=rec.final_url or rec.url,
                 method=rec.method,
                 status=rec.status or 0,
