@@ -11,13 +11,13 @@ from urllib.parse import unquote, urlsplit
 
 from gxcrawl.extract.checks import check_consistency
 from gxcrawl.extract.encoding import decode_html
-from gxcrawl.extract.page import extract_page
+from gxcrawl.extract.page import extract_page, extract_text_page
 from gxcrawl.extract.tables import parse_tables
 from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import PageResult, PortalHints
 
 # Recorded on every parsed row: bump when extraction output changes, then `scrapy reparse`.
-PARSER_VERSION = "0.3.0"
+PARSER_VERSION = "0.4.0"
 
 
 def process_html(
@@ -64,25 +64,52 @@ def process_attachment(
     att = extract_attachment(body, filename, content_type)
     out = AttachmentResult(att.kind, att.text, list(att.flags))
     if standalone and link_title:
-        verdict = classify_title(link_title)
-        hints = hints or PortalHints()
-        report = PageResult(
-            url=url,
-            is_report=verdict.is_report,
-            title=link_title,
-            agency=verdict.agency or hints.agency,
-            year=verdict.year,
-            region_code=hints.region_code,
-            text=att.text,
-            flags=sorted({"attachment_only", *att.flags}),
+        out.report = _attachment_report(
+            att.text, att.flags, url, link_title, hints or PortalHints()
         )
-        if not verdict.agency:
-            report.flags = sorted(
-                {*report.flags, "agency_from_registry" if hints.agency else "agency_missing"}
-            )
-        add_tables(report, None)
-        out.report = report
     return out
+
+
+# Metadata a report file states about itself (its own 索引号 block, sign-off date, …).
+_FILE_FIELDS = (
+    "index_no",
+    "publisher",
+    "written_date",
+    "publish_date",
+    "doc_no",
+    "disclosure_mode",
+    "validity",
+    "category",
+    "region_code",
+)
+_WEAK_AGENCY = {"agency_from_registry", "agency_from_source_label", "agency_missing"}
+
+
+def _attachment_report(
+    text: str, file_flags: list[str], url: str, link_title: str, hints: PortalHints
+) -> PageResult:
+    """A file linked straight from a list: the link title says what it is, its text the rest."""
+    verdict = classify_title(link_title)
+    found = extract_text_page(text, url, hints) if text.strip() else None
+    report = PageResult(
+        url=url,
+        is_report=verdict.is_report,
+        title=link_title,
+        year=verdict.year or (found.year if found else None),
+        text=text,  # a file has no site chrome: its text is kept whole
+        flags=sorted({"attachment_only", *file_flags}),
+    )
+    for name in _FILE_FIELDS:
+        setattr(report, name, getattr(found, name) if found else None)
+    report.region_code = report.region_code or hints.region_code
+    strong = found.agency if found and not _WEAK_AGENCY & set(found.flags) else None
+    report.agency = verdict.agency or strong or hints.agency
+    if not (verdict.agency or strong):
+        report.flags = sorted(
+            {*report.flags, "agency_from_registry" if hints.agency else "agency_missing"}
+        )
+    add_tables(report, None)
+    return report
 
 
 def add_tables(result: PageResult, html: str | None) -> None:
