@@ -83,14 +83,14 @@ class StatsFileExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StatsFileExtension:
-        path = crawler.settings.get("GXCRAWL_STATS_FILE")
-        if not path:
-            raise NotConfigured("GXCRAWL_STATS_FILE not set")
-        ext = cls(crawler, path)
+        # No NotConfigured when unset: Scrapy would log a warning on every ordinary crawl.
+        ext = cls(crawler, crawler.settings.get("GXCRAWL_STATS_FILE") or "")
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if not self.path:
+            return
         import json
         from pathlib import Path
 
