@@ -7,7 +7,6 @@ import html
 import io
 import json
 import re
-import time
 import tomllib
 import urllib.robotparser
 from collections import deque
@@ -294,10 +293,8 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def test_bench_portal_is_large_deterministic_and_fast(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_bench_portal_is_large_and_deterministic(tmp_path: Path) -> None:
     counts = generate(tmp_path / "a", pages=2000, seed=0)
-    assert time.perf_counter() - started < 10
     again = generate(tmp_path / "b", pages=2000, seed=0)
     assert counts == again and _digest(tmp_path / "a") == _digest(tmp_path / "b")
     html_files = list((tmp_path / "a").rglob("*.html"))
