@@ -8,6 +8,8 @@ fixture server (same port, so the recrawls see the same URLs):
 3. recrawl   — the same crawl again, nothing changed (reports not yet due, lists revalidated);
 4. revalidate — again with GXCRAWL_FORCE_REFRESH: every page asked conditionally (304s).
 
+The generated portal has 2,400 pages, 90% of its documents reports, so that the crawl itself
+fetches over 2,000 pages (the spider never fetches documents whose titles are not reports).
 Prints pages/s, bytes and wall time for each, and the ratios full/bare and recrawl/full.
 """
 
@@ -78,7 +80,15 @@ def _crawl(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="gxcrawl benchmark (local, offline)")
-    parser.add_argument("--pages", type=int, default=2000, help="size of the generated portal")
+    parser.add_argument(
+        "--pages", type=int, default=2400, help="pages in the generated portal (default 2400)"
+    )
+    parser.add_argument(
+        "--report-share",
+        type=float,
+        default=0.9,
+        help="share of detail pages that are reports (the spider fetches lists and reports only)",
+    )
     parser.add_argument("--keep", help="keep the generated portal and databases in this folder")
     args = parser.parse_args(argv)
 
@@ -86,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(args.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
         portal_dir = work / "portal"
-        counts = generate(portal_dir, pages=args.pages)
+        counts = generate(portal_dir, pages=args.pages, report_share=args.report_share)
         print(f"bench: generated portal with {counts}", flush=True)
         registry = portal_dir / "portal.toml"
         with serve(portal_dir) as server:

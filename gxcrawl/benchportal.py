@@ -106,8 +106,14 @@ def _report_body(rng: random.Random, title: str) -> str:
     )
 
 
-def generate(root: Path, pages: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """Write the portal into `root` (replaced if present); return counts and bytes."""
+def generate(
+    root: Path, pages: int = 2000, seed: int = 0, report_share: float = 0.1
+) -> dict[str, Any]:
+    """Write the portal into `root` (replaced if present); return counts and bytes.
+
+    `report_share` of the detail pages are annual reports, the rest other documents (which the
+    spider's link policy never fetches).
+    """
     if pages < 3:
         raise ValueError("pages must be at least 3")
     root = Path(root)
@@ -125,7 +131,7 @@ def generate(root: Path, pages: int = 2000, seed: int = 0) -> dict[str, Any]:
         path = f"{COLUMN}{date[:4]}{date[5:7]}/t{date.replace('-', '')}_{100000 + i}.html"
         city = rng.choice(CITIES)
         agency = rng.choice(AGENCIES).format(city=city)
-        if i % 10 == 3:
+        if int((i + 1) * report_share) > int(i * report_share):
             title = f"{agency}{year}年政府信息公开工作年度报告"
             files[path] = _page(title, _report_body(rng, title))
             reports.append({"path": path, "title": title, "year": year, "agency": agency})
@@ -186,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report-share", type=float, default=0.1, help="share of reports")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = generate(args.outdir, pages=args.pages, seed=args.seed)
+    counts = generate(args.outdir, pages=args.pages, seed=args.seed, report_share=args.report_share)
     took = time.perf_counter() - started
     print(
         f"generated {counts['pages']} pages ({counts['list_pages']} list, {counts['reports']} "
