@@ -25,12 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("GXCRAWL_DEMO_PORT", 8391)))
     parser.add_argument("--database-url", default=database_url())
+    parser.add_argument("--logfile", type=Path, default=ROOT / "data" / "demo-crawl.log")
     args = parser.parse_args(argv)
 
     folder = ROOT / "fixtures" / "portals" / args.portal
     if not (folder / "portal.toml").exists():
         parser.error(f"{folder} is not a fixture portal (no portal.toml)")
-    (ROOT / "data").mkdir(exist_ok=True)
+    args.logfile.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GXCRAWL_DATABASE_URL": args.database_url}
     scrapy = [sys.executable, "-m", "scrapy"]
     try:
@@ -58,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
                 "-s",
                 "LOG_LEVEL=INFO",
                 "--logfile",
-                str(ROOT / "data" / "demo-crawl.log"),
+                str(args.logfile),
             ],
             cwd=ROOT,
             env=env,
             check=False,
         )
-    print(f"demo: crawl finished with exit code {crawl.returncode}; log in data/demo-crawl.log")
+    print(f"demo: crawl finished with exit code {crawl.returncode}; log in {args.logfile}")
     print(f"demo: database {args.database_url}\n")
     summary = subprocess.run([*scrapy, "summary"], cwd=ROOT, env=env, check=False)
     return crawl.returncode or summary.returncode

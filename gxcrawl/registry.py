@@ -301,3 +301,43 @@ def get_portal(portals: Iterable[Portal], portal_id: str) -> Portal:
 
 def enabled_portals(portals: Iterable[Portal]) -> list[Portal]:
     return [p for p in portals if p.enabled]
+
+
+def adhoc_portal(url: str, platform: str | None = None) -> Portal:
+    """A one-off entry for `scrapy crawl annual_reports -a start_url=…`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"start_url {url!r} is not an absolute http(s) URL")
+    return Portal(
+        id=f"adhoc-{parts.hostname}",
+        name=parts.hostname,
+        start_urls=(url,),
+        allowed_domains=(parts.hostname,),
+        homepage=f"{parts.scheme}://{parts.netloc}/",
+        platform=platform or "generic",
+        confidence="low",
+    )
+
+
+def select_portals(
+    *,
+    registry: str | Path | None = None,
+    portal: str | None = None,
+    start_url: str | None = None,
+    platform: str | None = None,
+    base_url: str | None = None,
+) -> list[Portal]:
+    """The portals a crawl covers, from the spider's arguments; RegistryError when unusable."""
+    if start_url:
+        return [adhoc_portal(start_url, platform)]
+    portals = load_registry(registry or None, base_url=base_url)
+    if not portal:
+        return enabled_portals(portals)
+    wanted = [p.strip() for p in portal.split(",") if p.strip()]
+    by_id = {p.id: p for p in portals}
+    unknown = [w for w in wanted if w not in by_id]
+    if unknown:
+        raise RegistryError(
+            f"unknown portal id(s) {', '.join(unknown)}; see `scrapy portals --all`"
+        )
+    return [by_id[w] for w in wanted]

@@ -1,1 +1,18 @@
-"""Custom `scrapy <command>`s (COMMANDS_MODULE): extract, reparse, export, portals, summary."""
+"""Custom `scrapy <command>`s (COMMANDS_MODULE): crawl (preflight), extract, reparse, export,
+portals, summary, runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.exceptions import UsageError
+
+from gxcrawl.store.db import Database, StoreUnavailable
+
+
+def open_database(settings: Any, *, must_exist: bool = True) -> Database:
+    """The configured database, or a one-line usage error saying why it cannot be opened."""
+    try:
+        return Database(settings.get("GXCRAWL_DATABASE_URL"), must_exist=must_exist)
+    except StoreUnavailable as exc:
+        raise UsageError(str(exc), print_help=False) from None

@@ -11,9 +11,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from tqdm import tqdm
 
+from gxcrawl.commands import open_database
 from gxcrawl.export import FORMATS, write_dictionary, write_view
 from gxcrawl.store import repository as repo
-from gxcrawl.store.db import Database
 
 
 class Command(ScrapyCommand):
@@ -47,7 +47,7 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments {args}")
         out = Path(opts.out)
         out.mkdir(parents=True, exist_ok=True)
-        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        db = open_database(self.settings)
         written: dict[str, list[str]] = {}
         with db.sessions() as session:
             for view in repo.EXPORTABLE_VIEWS:

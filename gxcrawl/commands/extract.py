@@ -11,10 +11,12 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from gxcrawl.commands import open_database
 from gxcrawl.extract.process import process_attachment, process_html
 from gxcrawl.extract.types import PageResult, PortalHints
 from gxcrawl.ingest import hints_from_row
 from gxcrawl.platforms.base import is_attachment_url
+from gxcrawl.registry import RegistryError, get_portal, load_registry
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 
@@ -43,6 +45,12 @@ class Command(ScrapyCommand):
         parser.add_argument("--url", help="the page's URL (for a single saved file)")
         parser.add_argument("--encoding", help="decode saved files with this encoding")
         parser.add_argument("--pretty", action="store_true", help="indent the JSON")
+        parser.add_argument(
+            "--portal",
+            help="registry entry the saved pages come from: its name and region code are the "
+            "same fallbacks the crawl uses (default: a NAME.headers.json sidecar's hints, if any)",
+        )
+        parser.add_argument("--registry", help="registry file for --portal (default: packaged)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
@@ -50,15 +58,25 @@ class Command(ScrapyCommand):
         if opts.url and len(args) > 1:
             raise UsageError("--url applies to a single input")
         assert self.settings is not None
+        hints = None
+        if opts.portal:
+            registry = opts.registry or self.settings.get("GXCRAWL_REGISTRY") or None
+            try:
+                # Only the entry's name and codes matter here, so relative URLs (fixture
+                # registries) may resolve against any base.
+                portals = load_registry(registry, base_url="http://127.0.0.1/")
+                hints = get_portal(portals, opts.portal).hints()
+            except (RegistryError, KeyError) as exc:
+                raise UsageError(f"--portal {opts.portal}: {exc}", print_help=False) from None
         db: Database | None = None
         for arg in args:
             try:
                 if arg.startswith(("http://", "https://", "snapshot:")):
                     if db is None:
-                        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+                        db = open_database(self.settings)
                     data = _from_store(db, arg)
                 else:
-                    data = _from_file(Path(arg), opts.url, opts.encoding)
+                    data = _from_file(Path(arg), opts.url, opts.encoding, hints)
             except (OSError, LookupError, ValueError) as exc:
                 print(f"extract: {arg}: {exc}", file=sys.stderr)
                 self.exitcode = 1
@@ -68,14 +86,17 @@ class Command(ScrapyCommand):
             db.close()
 
 
-def _from_file(path: Path, url: str | None, encoding: str | None) -> dict[str, Any]:
+def _from_file(
+    path: Path, url: str | None, encoding: str | None, hints: PortalHints | None
+) -> dict[str, Any]:
     body = path.read_bytes()
     meta_path = path.with_name(path.name.rsplit(".", 1)[0] + ".headers.json")
     meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     headers = {k.lower(): v for k, v in (meta.get("headers") or {}).items()}
     page_url = url or meta.get("url") or path.resolve().as_uri()
     # The sidecar's hints stand for the registry entry the crawl would have passed.
-    hints = PortalHints(**meta["hints"]) if meta.get("hints") else None
+    if hints is None and meta.get("hints"):
+        hints = PortalHints(**meta["hints"])
     return extract_one(body, page_url, headers.get("content-type"), encoding=encoding, hints=hints)
 
 

@@ -13,6 +13,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from tqdm import tqdm
 
+from gxcrawl.commands import open_database
 from gxcrawl.extract.process import PARSER_VERSION
 from gxcrawl.ingest import extract_and_save, hints_from_row
 from gxcrawl.store import repository as repo
@@ -53,7 +54,17 @@ class Command(ScrapyCommand):
                 since = dt.datetime.fromisoformat(opts.since)
             except ValueError:
                 raise UsageError(f"--since {opts.since!r}: expected YYYY-MM-DD") from None
-        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        db = open_database(self.settings)
+        if opts.portal:
+            with db.transaction() as session:
+                known = repo.stored_portals(session)
+            if opts.portal not in known:
+                db.close()
+                raise UsageError(
+                    f"--portal {opts.portal}: no such portal in this database "
+                    f"(known: {', '.join(sorted(known)) or 'none'})",
+                    print_help=False,
+                )
         counts = reparse(db, since=since, portal=opts.portal, progress=not opts.quiet)
         db.close()
         summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing"

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from gxcrawl.commands import open_database
 from gxcrawl.store import repository as repo
-from gxcrawl.store.db import Database
 
 
 class Command(ScrapyCommand):
@@ -28,7 +28,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        db = open_database(self.settings)
         with db.transaction() as session:
             runs = repo.recent_runs(session, opts.limit)
         db.close()
@@ -40,9 +40,11 @@ class Command(ScrapyCommand):
             s = run.stats or {}
             secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
             took = "" if secs is None else f"{secs:.0f}"
+            # pages = fetches recorded (as in `scrapy summary`): robots.txt is not one
+            pages = sum(v for k, v in s.items() if k.startswith("gxcrawl/outcome/"))
             print(
                 f"{run.id:>5} {run.status:<12} {run.started_at:%Y-%m-%d %H:%M:%S} "
-                f"{took:>6} {s.get('response_received_count', 0):>6} "
+                f"{took:>6} {pages:>6} "
                 f"{s.get('gxcrawl/outcome/new', 0):>5} {s.get('gxcrawl/outcome/changed', 0):>5} "
                 f"{s.get('gxcrawl/outcome/unchanged', 0):>5} {s.get('gxcrawl/outcome/gone', 0):>5} "
                 f"{s.get('gxcrawl/outcome/blocked', 0):>4} {s.get('gxcrawl/outcome/error', 0):>4}  "

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from gxcrawl.commands import open_database
 from gxcrawl.store import repository as repo
-from gxcrawl.store.db import Database
 
 
 class Command(ScrapyCommand):
@@ -29,7 +29,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        db = Database(self.settings.get("GXCRAWL_DATABASE_URL"))
+        db = open_database(self.settings)
         with db.transaction() as session:
             summary = repo.run_summary(session, opts.run)
         db.close()

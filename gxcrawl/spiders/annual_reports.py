@@ -35,7 +35,7 @@ from gxcrawl.platforms.base import (
     get_strategy,
     is_attachment_url,
 )
-from gxcrawl.registry import Portal, load_registry
+from gxcrawl.registry import Portal, select_portals
 from gxcrawl.store.crawlstore import CrawlStore
 from gxcrawl.urls import canonical_url
 
@@ -72,19 +72,13 @@ class AnnualReportsSpider(scrapy.Spider):
         return spider
 
     def _select_portals(self, registry: str | None) -> None:
-        if self._start_url:
-            chosen = [_adhoc_portal(self._start_url, self._platform)]
-        else:
-            portals = load_registry(registry or None, base_url=self._base_url)
-            if self._portal_arg:
-                wanted = [p.strip() for p in self._portal_arg.split(",") if p.strip()]
-                by_id = {p.id: p for p in portals}
-                unknown = [w for w in wanted if w not in by_id]
-                if unknown:
-                    raise ValueError(f"unknown portal id(s) {unknown}; see `scrapy portals`")
-                chosen = [by_id[w] for w in wanted]
-            else:
-                chosen = [p for p in portals if p.enabled]
+        chosen = select_portals(
+            registry=registry,
+            portal=self._portal_arg,
+            start_url=self._start_url,
+            platform=self._platform,
+            base_url=self._base_url,
+        )
         self.portals = {p.id: p for p in chosen}
         self.allowed_domains = sorted({d for p in chosen for d in p.allowed_domains})
 
@@ -267,21 +261,6 @@ class AnnualReportsSpider(scrapy.Spider):
         if item.kind != "list" and _redirected_away(url, response.url, meta):
             item.disposition, item.reason = "redirected", f"redirected to {response.url}"
         return item, text
-
-
-def _adhoc_portal(url: str, platform: str | None) -> Portal:
-    host = urlsplit(url).hostname or ""
-    if not host:
-        raise ValueError(f"start_url {url!r} is not an absolute http(s) URL")
-    return Portal(
-        id=f"adhoc-{host}",
-        name=host,
-        start_urls=(url,),
-        allowed_domains=(host,),
-        homepage=f"{urlsplit(url).scheme}://{urlsplit(url).netloc}/",
-        platform=platform or "generic",
-        confidence="low",
-    )
 
 
 def _headers(response: Response) -> dict[str, str]:

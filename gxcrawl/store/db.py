@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///data/gxcrawl.db"
@@ -66,14 +67,44 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-class Database:
-    """An engine plus a session factory; `transaction()` is the unit of work."""
+class StoreUnavailable(RuntimeError):
+    """The database cannot be opened (unreachable, missing, bad URL); the message says why."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+
+def redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+class Database:
+    """An engine plus a session factory; `transaction()` is the unit of work.
+
+    `must_exist` is for commands that only read: they should not create an empty SQLite file
+    where the operator mistyped a path.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, must_exist: bool = False) -> None:
         self.url = url
-        if migrate:
-            upgrade(url)
-        self.engine = make_engine(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreUnavailable(f"not a database URL: {url!r} ({exc})") from None
+        if must_exist and parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            if path and path != ":memory:" and not Path(path).exists():
+                raise StoreUnavailable(
+                    f"no database at {path} (GXCRAWL_DATABASE_URL={redacted(url)}): "
+                    "run a crawl or `make migrate` first"
+                )
+        try:
+            if migrate:
+                upgrade(url)
+            self.engine = make_engine(url)
+        except (DBAPIError, NoSuchModuleError) as exc:
+            reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+            raise StoreUnavailable(f"cannot open the database {redacted(url)}: {reason}") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
