@@ -14,7 +14,7 @@ from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.page import extract_page, extract_text_page
 from gxcrawl.extract.tables import parse_tables
 from gxcrawl.extract.titles import classify_title
-from gxcrawl.extract.types import PageResult, PortalHints
+from gxcrawl.extract.types import METADATA_FIELDS, PageResult, PortalHints
 
 # Recorded on every parsed row: bump when extraction output changes, then `scrapy reparse`.
 PARSER_VERSION = "0.4.0"
@@ -70,18 +70,6 @@ def process_attachment(
     return out
 
 
-# Metadata a report file states about itself (its own 索引号 block, sign-off date, …).
-_FILE_FIELDS = (
-    "index_no",
-    "publisher",
-    "written_date",
-    "publish_date",
-    "doc_no",
-    "disclosure_mode",
-    "validity",
-    "category",
-    "region_code",
-)
 _WEAK_AGENCY = {"agency_from_registry", "agency_from_source_label", "agency_missing"}
 
 
@@ -99,7 +87,7 @@ def _attachment_report(
         text=text,  # a file has no site chrome: its text is kept whole
         flags=sorted({"attachment_only", *file_flags}),
     )
-    for name in _FILE_FIELDS:
+    for name in METADATA_FIELDS:  # what the file states about itself
         setattr(report, name, getattr(found, name) if found else None)
     report.region_code = report.region_code or hints.region_code
     strong = found.agency if found and not _WEAK_AGENCY & set(found.flags) else None

@@ -41,12 +41,8 @@ class TitleVerdict:
 
 
 # Field order of the public `scrapy extract` JSON contract (see README, "Extraction output").
-CONTRACT_FIELDS: tuple[str, ...] = (
-    "url",
-    "is_report",
-    "title",
-    "agency",
-    "year",
+# The fields a page's metadata block, <meta> tags and sign-off can state.
+METADATA_FIELDS: tuple[str, ...] = (
     "index_no",
     "publisher",
     "written_date",
@@ -56,6 +52,14 @@ CONTRACT_FIELDS: tuple[str, ...] = (
     "validity",
     "category",
     "region_code",
+)
+CONTRACT_FIELDS: tuple[str, ...] = (
+    "url",
+    "is_report",
+    "title",
+    "agency",
+    "year",
+    *METADATA_FIELDS,
     "flags",
     "removed",
     "text",
