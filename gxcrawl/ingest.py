@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gxcrawl.extract.process import PARSER_VERSION, process_attachment, process_html
+from gxcrawl.extract.process import (
+    PARSER_VERSION,
+    STUB_CHARS,
+    merge_attachment_texts,
+    process_attachment,
+    process_html,
+)
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.store import repository as repo
 
@@ -32,6 +38,7 @@ def extract_and_save(
         result, _ = process_html(body, url=url, content_type=content_type, hints=hints)
         if not result.is_report:
             return "not_a_report"
+        merge_attachment_texts(result, repo.attachment_texts_of(session, document_id))
         source = "html"
     elif kind == "attachment":
         att = process_attachment(
@@ -50,6 +57,8 @@ def extract_and_save(
             flags=att.flags,
             parser_version=PARSER_VERSION,
         )
+        if not standalone:
+            _refresh_stub_parent(session, document_id, hints)
         if att.report is None or not att.report.is_report:
             return "attachment"
         result, source = att.report, "attachment"
@@ -88,4 +97,27 @@ def hints_from_row(row: Any) -> PortalHints:
         region_code=row.region_code,
         platform=row.platform,
         content_selector=(row.selectors or {}).get("content"),
+    )
+
+
+def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: PortalHints) -> None:
+    """A file of a stub report page arrived after the page: re-parse the page with it."""
+    parent = repo.parent_report_snapshot(session, attachment_document_id)
+    if parent is None or parent.text_length >= STUB_CHARS:
+        return
+    snap = repo.snapshot_by_id(session, parent.snapshot_id)
+    if snap is None:
+        return
+    extract_and_save(
+        session,
+        snapshot_id=snap.snapshot_id,
+        document_id=snap.document_id,
+        url=snap.url,
+        kind="report",
+        portal_id=snap.portal_id,
+        body=snap.body,
+        headers=snap.headers,
+        link_title=snap.link_title,
+        standalone=False,
+        hints=hints,
     )

@@ -10,7 +10,7 @@ import pytest
 
 from gxcrawl.fixtureserver import serve
 
-from .conftest import FIXTURES, crawl_fixture
+from .conftest import FIXTURES, crawl_fixture, run_scrapy
 from .test_incremental import q
 
 T = "鲤城区人民政府{}街道办事处2020年政府信息公开工作年度报告"
@@ -53,10 +53,24 @@ def test_failure_recorded_with_reason(
 
 
 def test_malformed_and_mislabelled_pages_still_parse(faults: dict[str, Any]) -> None:
-    assert faults["reports"] == {
+    reports = {k: v for k, v in faults["reports"].items() if k != "t9_stub.html"}
+    assert reports == {
         "t6_malformed.html": T.format("临江"),
         "t7_gbk.html": T.format("江南"),  # GBK bytes behind a "charset=utf-8" header
     }
+
+
+def test_stub_page_takes_the_text_of_its_attachment(faults: dict[str, Any]) -> None:
+    """ "详见附件": the report is in the linked DOCX, which arrives after the page."""
+    ((text, flags),) = q(faults["db"], "SELECT text, flags FROM reports WHERE url LIKE '%t9_stub%'")
+    assert "全年主动公开政府信息156条" in text and "详见附件" in text
+    assert "text_from_attachment" in flags
+    before = q(faults["db"], "SELECT url, title, text, flags FROM parsed_reports ORDER BY url")
+    proc = run_scrapy(["reparse", "--quiet"], faults["db"])  # the same from raw, offline
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        q(faults["db"], "SELECT url, title, text, flags FROM parsed_reports ORDER BY url") == before
+    )
 
 
 def test_failed_pages_keep_their_raw_bodies(faults: dict[str, Any]) -> None:

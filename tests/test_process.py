@@ -65,3 +65,16 @@ def test_linked_file_of_a_report_page_is_not_a_report_itself() -> None:
         _docx(["附件内容"]), url="http://x.example/a.docx", link_title="年度报告", standalone=False
     )
     assert out.report is None and out.file_kind == "docx" and "附件内容" in out.text
+
+
+def test_stub_page_merges_the_text_of_its_files() -> None:
+    from gxcrawl.extract.process import merge_attachment_texts
+    from gxcrawl.extract.types import PageResult
+
+    stub = PageResult(url="u", is_report=True, title="t", text="详见附件。")
+    long_text = "一、总体情况\n" + "本年度主动公开政府信息120条。" * 10
+    assert merge_attachment_texts(stub, ["短", long_text])
+    assert stub.text.startswith("详见附件。\n一、总体情况") and "短" not in stub.text
+    assert "text_from_attachment" in stub.flags
+    full = PageResult(url="u", is_report=True, title="t", text="正文" * 400)
+    assert not merge_attachment_texts(full, [long_text * 5]) and full.text == "正文" * 400

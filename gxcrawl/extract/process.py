@@ -17,7 +17,7 @@ from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import METADATA_FIELDS, PageResult, PortalHints
 
 # Recorded on every parsed row: bump when extraction output changes, then `scrapy reparse`.
-PARSER_VERSION = "0.4.0"
+PARSER_VERSION = "0.5.0"
 
 
 def process_html(
@@ -98,6 +98,23 @@ def _attachment_report(
         )
     add_tables(report, None)
     return report
+
+
+# A report page with less text than this that links files is a stub: "详见附件".
+STUB_CHARS = 500
+
+
+def merge_attachment_texts(result: PageResult, texts: list[str]) -> bool:
+    """Give a stub report page the text (and tables) of the files it links. True if merged."""
+    if not result.is_report or len(result.text) >= STUB_CHARS:
+        return False
+    longer = [t.strip() for t in texts if len(t.strip()) > len(result.text)]
+    if not longer:
+        return False
+    result.text = "\n".join([result.text.strip(), *longer]).strip()
+    result.flags = sorted({*result.flags, "text_from_attachment"})
+    add_tables(result, None)
+    return True
 
 
 def add_tables(result: PageResult, html: str | None) -> None:

@@ -231,3 +231,37 @@ def delete_parsed_report(session: Session, snapshot_id: int) -> None:
         session.execute(delete(ReportFact).where(ReportFact.parsed_report_id == old))
         session.execute(delete(ReportFinding).where(ReportFinding.parsed_report_id == old))
         session.execute(delete(ParsedReport).where(ParsedReport.id == old))
+
+
+def attachment_texts_of(session: Session, report_document_id: int) -> list[str]:
+    """Texts of the newest version of each file a report page links, in link order."""
+    rows = session.execute(
+        select(Document.id, AttachmentText.text)
+        .join(Snapshot, Snapshot.document_id == Document.id)
+        .join(AttachmentText, AttachmentText.snapshot_id == Snapshot.id)
+        .where(Document.parent_id == report_document_id)
+        .order_by(Document.id, Snapshot.version)
+    )
+    newest: dict[int, str] = {}
+    for doc_id, text in rows:
+        newest[doc_id] = text  # later versions overwrite earlier ones
+    return list(newest.values())
+
+
+@dataclass(frozen=True)
+class ParentReport:
+    snapshot_id: int
+    text_length: int
+
+
+def parent_report_snapshot(session: Session, attachment_document_id: int) -> ParentReport | None:
+    """The newest parsed version of the report page that links this file, if any."""
+    row = session.execute(
+        select(ParsedReport.snapshot_id, func.length(ParsedReport.text))
+        .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
+        .join(Document, Document.parent_id == ParsedReport.document_id)
+        .where(Document.id == attachment_document_id, ParsedReport.source_kind == "html")
+        .order_by(Snapshot.version.desc())
+        .limit(1)
+    ).first()
+    return ParentReport(row[0], row[1] or 0) if row else None
