@@ -89,8 +89,6 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
 
 def hints_from_row(row: Any) -> PortalHints:
     """PortalHints from a stored `portals` row: the same hints the crawl had (Portal.hints())."""
-    if row is None:
-        return PortalHints()
     return PortalHints(
         portal_id=row.id,
         agency=row.name,
@@ -121,3 +119,9 @@ def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: P
         standalone=False,
         hints=hints,
     )
+
+
+def stored_hints(session: Session, portal_id: str | None) -> PortalHints:
+    """The hints a stored page was crawled with (its portal's row), as the pipeline passed them."""
+    row = repo.stored_portals(session).get(portal_id or "")
+    return hints_from_row(row) if row is not None else PortalHints(portal_id=portal_id)

@@ -4,6 +4,7 @@ wrong charset header, a dead link). Failures are recorded with their reason, nev
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -89,3 +90,10 @@ def test_crawl_finishes_and_counts_failures(faults: dict[str, Any]) -> None:
     (status, stats) = q(faults["db"], "SELECT status, stats FROM crawl_runs")[0]
     assert status == "finished"
     assert "gxcrawl/outcome/error" in stats and "gxcrawl/outcome/blocked" in stats
+
+
+def test_extract_from_store_merges_like_the_crawl(faults: dict[str, Any]) -> None:
+    ((url, text),) = q(faults["db"], "SELECT url, text FROM reports WHERE url LIKE '%t9_stub%'")
+    proc = run_scrapy(["extract", url], faults["db"])
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["text"] == text

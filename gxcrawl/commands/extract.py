@@ -12,9 +12,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from gxcrawl.commands import open_database
-from gxcrawl.extract.process import process_attachment, process_html
+from gxcrawl.extract.process import merge_attachment_texts, process_attachment, process_html
 from gxcrawl.extract.types import PageResult, PortalHints
-from gxcrawl.ingest import hints_from_row
+from gxcrawl.ingest import stored_hints
 from gxcrawl.platforms.base import is_attachment_url
 from gxcrawl.registry import RegistryError, get_portal, load_registry
 from gxcrawl.store import repository as repo
@@ -108,9 +108,10 @@ def _from_store(db: Database, arg: str) -> dict[str, Any]:
             snap = repo.newest_content_snapshot(session, arg)
         if snap is None:
             raise LookupError("no stored snapshot")
-        # The same registry hints the crawl pipeline and `scrapy reparse` extract with.
-        portal = repo.stored_portals(session).get(snap.portal_id or "")
-        hints = hints_from_row(portal) if portal else PortalHints(portal_id=snap.portal_id)
+        # What the crawl pipeline and `scrapy reparse` extract with: the portal's hints and,
+        # for a stub page, the texts of the files it links.
+        hints = stored_hints(session, snap.portal_id)
+        files = repo.attachment_texts_of(session, snap.document_id) if snap.kind == "report" else []
     headers = {k.lower(): v for k, v in snap.headers.items()}
     return extract_one(
         snap.body,
@@ -120,6 +121,7 @@ def _from_store(db: Database, arg: str) -> dict[str, Any]:
         link_title=snap.link_title,
         standalone=snap.parent_id is None,
         hints=hints,
+        attachment_texts=files,
     )
 
 
@@ -133,6 +135,7 @@ def extract_one(
     link_title: str | None = None,
     standalone: bool = True,
     hints: PortalHints | None = None,
+    attachment_texts: list[str] | None = None,
 ) -> dict[str, Any]:
     if kind == "attachment" or (kind is None and is_attachment_url(url)):
         att = process_attachment(
@@ -152,4 +155,5 @@ def extract_one(
     result, _ = process_html(
         body, url=url, content_type=content_type, hints=hints, encoding=encoding
     )
+    merge_attachment_texts(result, attachment_texts or [])
     return result.to_json_dict()

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from gxcrawl.commands import open_database
 from gxcrawl.extract.process import PARSER_VERSION
+from gxcrawl.extract.types import PortalHints
 from gxcrawl.ingest import extract_and_save, hints_from_row
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
@@ -101,7 +102,8 @@ def reparse(
                         headers=snap.headers,
                         link_title=snap.link_title,
                         standalone=snap.parent_id is None,
-                        hints=hints.get(snap.portal_id or "") or hints_from_row(None),
+                        hints=hints.get(snap.portal_id or "")
+                        or PortalHints(portal_id=snap.portal_id),
                     )
                     if what == "not_a_report":
                         repo.delete_parsed_report(session, snap.snapshot_id)
