@@ -1,8 +1,11 @@
-"""Extract a stored snapshot and save what it yields: shared by the crawl pipeline and
-`scrapy reparse`, so a crawl and an offline rebuild write the same parsed rows."""
+"""Extract a stored snapshot and save what it yields: the crawl pipeline and `scrapy reparse` both
+call `extract_and_save`, and `scrapy extract` builds its input with `raw_document`, so every path
+runs the one extraction entry point on the same input."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,81 +13,110 @@ from sqlalchemy.orm import Session
 from gxcrawl.extract.process import (
     PARSER_VERSION,
     STUB_CHARS,
-    merge_attachment_texts,
-    process_attachment,
-    process_html,
+    Extraction,
+    LinkedFile,
+    RawDocument,
+    extract_document,
 )
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.store import repository as repo
 
 
-def extract_and_save(
-    session: Session,
-    *,
-    snapshot_id: int,
-    document_id: int,
-    url: str,
-    kind: str,
-    portal_id: str | None,
-    body: bytes,
-    headers: dict[str, Any],
-    link_title: str | None,
-    standalone: bool,
-    hints: PortalHints,
-) -> str:
+@dataclass(frozen=True)
+class SnapshotInput:
+    """A stored content snapshot to extract, with the facts of its document."""
+
+    snapshot_id: int
+    document_id: int
+    url: str
+    kind: str  # report | attachment
+    portal_id: str | None
+    body: bytes
+    headers: Mapping[str, Any]
+    link_title: str | None
+    standalone: bool  # not linked from a report page (a file straight from a list)
+
+    @classmethod
+    def of(cls, snap: repo.StoredSnapshot) -> SnapshotInput:
+        return cls(
+            snap.snapshot_id, snap.document_id, snap.url, snap.kind, snap.portal_id, snap.body,
+            snap.headers, snap.link_title, snap.parent_id is None,
+        )  # fmt: skip
+
+
+def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> RawDocument:
+    """The entry point's input for a stored snapshot: its bytes, headers and hints, and for a
+    report page the texts of the files it links (a stub page takes theirs)."""
+    linked: list[LinkedFile] = []
+    if snap.kind == "report":
+        linked = [_linked(f) for f in repo.attachment_texts_of(session, snap.document_id)]
+    return RawDocument(
+        body=snap.body,
+        url=snap.url,
+        headers={str(k): str(v) for k, v in snap.headers.items()},
+        kind=snap.kind,
+        link_title=snap.link_title,
+        standalone=snap.standalone,
+        hints=hints,
+        linked_files=linked,
+    )
+
+
+def _linked(stored: Any) -> LinkedFile:
+    if isinstance(stored, str):
+        return LinkedFile(stored)
+    return LinkedFile(stored.text, getattr(stored, "html", None))
+
+
+def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> str:
     """Returns what the snapshot turned out to be: report | not_a_report | attachment | skipped."""
-    content_type = _header(headers, "content-type")
-    if kind == "report":
-        result, _ = process_html(body, url=url, content_type=content_type, hints=hints)
-        if not result.is_report:
-            return "not_a_report"
-        merge_attachment_texts(result, repo.attachment_texts_of(session, document_id))
-        source = "html"
-    elif kind == "attachment":
-        att = process_attachment(
-            body,
-            url=url,
-            content_type=content_type,
-            link_title=link_title,
-            hints=hints,
-            standalone=standalone,
-        )
-        repo.save_attachment_text(
-            session,
-            snapshot_id=snapshot_id,
-            file_kind=att.file_kind,
-            text=att.text,
-            flags=att.flags,
-            parser_version=PARSER_VERSION,
-        )
-        if not standalone:
-            _refresh_stub_parent(session, document_id, hints)
-        if att.report is None or not att.report.is_report:
-            return "attachment"
-        result, source = att.report, "attachment"
-    else:
+    if snap.kind not in ("report", "attachment"):
         return "skipped"
-    fields = result.to_json_dict()
+    out = extract_document(raw_document(session, snap, hints))
+    if out.source_kind == "attachment":
+        _save_file_text(session, snap, out)
+        if not snap.standalone:
+            _refresh_stub_parent(session, snap.document_id, hints)
+        if not out.is_report:
+            return "attachment"
+    elif not out.is_report:
+        repo.delete_parsed_report(session, snap.snapshot_id)
+        return "not_a_report"
+    fields = out.to_json_dict()
     repo.save_parsed_report(
         session,
-        snapshot_id=snapshot_id,
-        document_id=document_id,
-        url=url,
-        portal_id=portal_id,
+        snapshot_id=snap.snapshot_id,
+        document_id=snap.document_id,
+        url=snap.url,
+        portal_id=snap.portal_id,
         fields=fields,
         facts=fields["tables"],
         findings=fields["findings"],
-        source_kind=source,
+        source_kind=out.source_kind,
         parser_version=PARSER_VERSION,
     )
     return "report"
 
 
-def _header(headers: dict[str, Any], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return str(value)
-    return None
+def _save_file_text(session: Session, snap: SnapshotInput, out: Extraction) -> None:
+    repo.save_attachment_text(
+        session,
+        snapshot_id=snap.snapshot_id,
+        file_kind=out.file_kind or "unknown",
+        text=out.file_text or "",
+        flags=out.file_flags,
+        parser_version=PARSER_VERSION,
+    )
+
+
+def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: PortalHints) -> None:
+    """A file of a stub report page arrived after the page: re-parse the page with it."""
+    parent = repo.parent_report_snapshot(session, attachment_document_id)
+    if parent is None or parent.text_length >= STUB_CHARS:
+        return
+    snap = repo.snapshot_by_id(session, parent.snapshot_id)
+    if snap is not None:
+        extract_and_save(session, SnapshotInput.of(snap), hints)
 
 
 def hints_from_row(row: Any) -> PortalHints:
@@ -95,29 +127,6 @@ def hints_from_row(row: Any) -> PortalHints:
         region_code=row.region_code,
         platform=row.platform,
         content_selector=(row.selectors or {}).get("content"),
-    )
-
-
-def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: PortalHints) -> None:
-    """A file of a stub report page arrived after the page: re-parse the page with it."""
-    parent = repo.parent_report_snapshot(session, attachment_document_id)
-    if parent is None or parent.text_length >= STUB_CHARS:
-        return
-    snap = repo.snapshot_by_id(session, parent.snapshot_id)
-    if snap is None:
-        return
-    extract_and_save(
-        session,
-        snapshot_id=snap.snapshot_id,
-        document_id=snap.document_id,
-        url=snap.url,
-        kind="report",
-        portal_id=snap.portal_id,
-        body=snap.body,
-        headers=snap.headers,
-        link_title=snap.link_title,
-        standalone=False,
-        hints=hints,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from gxcrawl.extract.types import PortalHints
-from gxcrawl.ingest import extract_and_save
+from gxcrawl.ingest import SnapshotInput, extract_and_save
 from gxcrawl.items import PageItem
 from gxcrawl.middlewares import recheck_delta
 from gxcrawl.store import repository as repo
@@ -87,19 +87,11 @@ class StorePipeline:
         self, session: Any, item: PageItem, stored: repo.StoredFetch, hints: PortalHints
     ) -> None:
         assert item.body is not None and stored.snapshot_id is not None
-        what = extract_and_save(
-            session,
-            snapshot_id=stored.snapshot_id,
-            document_id=stored.document_id,
-            url=item.url,
-            kind=item.kind,
-            portal_id=item.portal_id,
-            body=item.body,
-            headers=item.headers,
-            link_title=item.link_title,
-            standalone=item.parent_url is None,
-            hints=hints,
-        )
+        snap = SnapshotInput(
+            stored.snapshot_id, stored.document_id, item.url, item.kind, item.portal_id,
+            item.body, item.headers, item.link_title, standalone=item.parent_url is None,
+        )  # fmt: skip
+        what = extract_and_save(session, snap, hints)
         self.stats.inc_value(f"gxcrawl/parsed/{what}")
         if what == "report":
             self.stats.inc_value("gxcrawl/reports_stored")

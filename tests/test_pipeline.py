@@ -124,7 +124,7 @@ def test_parser_crash_keeps_the_raw_page(
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr("gxcrawl.ingest.process_html", explode)
+    monkeypatch.setattr("gxcrawl.ingest.extract_document", explode)
     pipe.process_item(page_item("seed002_share_nav"))
     assert rows(crawler, "SELECT COUNT(*) FROM snapshots") == [(1,)]
     assert rows(crawler, "SELECT COUNT(*) FROM parsed_reports") == [(0,)]

@@ -1,4 +1,5 @@
-"""One raw response in, the parsed fields out: the path the crawl, extract and reparse share."""
+"""The one extraction entry point: raw bytes in, the parsed fields out — the path the crawl,
+`scrapy extract`, `scrapy reparse` and the evaluation gate share."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import io
 
 from docx import Document
 
-from gxcrawl.extract.process import process_attachment
+from gxcrawl.extract.process import LinkedFile, RawDocument, extract_document
 from gxcrawl.extract.types import PortalHints
 
 HINTS = PortalHints(portal_id="p", agency="安溪县人民政府", region_code="350524")
@@ -21,6 +22,12 @@ def _docx(lines: list[str]) -> bytes:
     return buf.getvalue()
 
 
+def _file(body: bytes, url: str, title: str, *, standalone: bool = True) -> RawDocument:
+    return RawDocument(
+        body, url, kind="attachment", link_title=title, standalone=standalone, hints=HINTS
+    )
+
+
 def test_attachment_only_report_reads_its_own_metadata() -> None:
     body = _docx([
         "安溪县教育局2020年政府信息公开工作年度报告",
@@ -30,15 +37,15 @@ def test_attachment_only_report_reads_its_own_metadata() -> None:
         "安溪县教育局",
         "2021年1月15日",
     ])  # fmt: skip
-    out = process_attachment(
-        body,
-        url="http://www.fjax.gov.cn/nb/P020210115.docx",
-        link_title="安溪县教育局2020年政府信息公开工作年度报告",
-        hints=HINTS,
-        standalone=True,
+    out = extract_document(
+        _file(
+            body,
+            "http://www.fjax.gov.cn/nb/P020210115.docx",
+            "安溪县教育局2020年政府信息公开工作年度报告",
+        )
     )
-    report = out.report
-    assert report is not None and report.is_report
+    report = out.result
+    assert out.is_report and out.source_kind == "attachment"
     assert (report.agency, report.year) == ("安溪县教育局", 2020)
     assert report.index_no == "350524-001/2021-00012"
     assert report.written_date == "2021-01-15"  # from the sign-off in the file
@@ -47,34 +54,53 @@ def test_attachment_only_report_reads_its_own_metadata() -> None:
 
 
 def test_attachment_without_agency_in_title_falls_back_to_registry() -> None:
-    out = process_attachment(
-        _docx(["一、总体情况", "本年度无依申请公开。"]),
-        url="http://www.fjax.gov.cn/nb/P2.docx",
-        link_title="2020年政府信息公开工作年度报告",
-        hints=HINTS,
-        standalone=True,
+    out = extract_document(
+        _file(
+            _docx(["一、总体情况", "本年度无依申请公开。"]),
+            "http://www.fjax.gov.cn/nb/P2.docx",
+            "2020年政府信息公开工作年度报告",
+        )
     )
-    assert out.report is not None
-    assert out.report.agency == "安溪县人民政府"
-    assert "agency_from_registry" in out.report.flags
-    assert out.report.region_code == "350524"
+    assert out.is_report
+    assert out.result.agency == "安溪县人民政府"
+    assert "agency_from_registry" in out.result.flags
+    assert out.result.region_code == "350524"
 
 
 def test_linked_file_of_a_report_page_is_not_a_report_itself() -> None:
-    out = process_attachment(
-        _docx(["附件内容"]), url="http://x.example/a.docx", link_title="年度报告", standalone=False
+    out = extract_document(
+        _file(_docx(["附件内容"]), "http://x.example/a.docx", "年度报告", standalone=False)
     )
-    assert out.report is None and out.file_kind == "docx" and "附件内容" in out.text
+    assert not out.is_report and out.file_kind == "docx" and "附件内容" in (out.file_text or "")
+
+
+STUB = (
+    "<html><head><title>某县财政局2020年政府信息公开工作年度报告</title></head><body>"
+    '<div class="TRS_Editor"><p>某县财政局2020年政府信息公开工作年度报告详见附件。</p></div>'
+    "</body></html>"
+).encode()
 
 
 def test_stub_page_merges_the_text_of_its_files() -> None:
-    from gxcrawl.extract.process import merge_attachment_texts
-    from gxcrawl.extract.types import PageResult
-
-    stub = PageResult(url="u", is_report=True, title="t", text="详见附件。")
     long_text = "一、总体情况\n" + "本年度主动公开政府信息120条。" * 10
-    assert merge_attachment_texts(stub, ["短", long_text])
-    assert stub.text.startswith("详见附件。\n一、总体情况") and "短" not in stub.text
-    assert "text_from_attachment" in stub.flags
-    full = PageResult(url="u", is_report=True, title="t", text="正文" * 400)
-    assert not merge_attachment_texts(full, [long_text * 5]) and full.text == "正文" * 400
+    files = [LinkedFile("短"), LinkedFile(long_text)]
+    out = extract_document(RawDocument(STUB, "http://x.example/a.html", linked_files=files))
+    assert out.is_report and "text_from_attachment" in out.result.flags
+    assert "一、总体情况" in out.result.text and "短" not in out.result.text.splitlines()
+
+
+def test_full_page_keeps_its_own_text() -> None:
+    body = STUB.replace("详见附件。".encode(), ("正文" * 400).encode())
+    files = [LinkedFile("附件" * 2000)]
+    out = extract_document(RawDocument(body, "http://x.example/a.html", linked_files=files))
+    assert "text_from_attachment" not in out.result.flags and "附件附件" not in out.result.text
+
+
+def test_same_bytes_same_result_whatever_the_header_case() -> None:
+    a = extract_document(
+        RawDocument(STUB, "http://x.example/a.html", {"Content-Type": "text/html"})
+    )
+    b = extract_document(
+        RawDocument(STUB, "http://x.example/a.html", {"content-type": "text/html"})
+    )
+    assert a.to_json_dict() == b.to_json_dict()

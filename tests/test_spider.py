@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
-from gxcrawl.extract.process import process_html
+from gxcrawl.extract.process import RawDocument, extract_document
 from gxcrawl.items import PageItem
 from gxcrawl.spiders.annual_reports import AnnualReportsSpider
 
@@ -94,9 +94,8 @@ def test_trs_report_with_wrong_charset_header_keeps_raw_bytes() -> None:
     items, _ = split(list(spider.parse_report(response("trs", path, meta))))
     item = items[0]
     assert item.disposition == "content"
-    result, encoding = process_html(
-        item.body or b"", url=item.url, content_type=item.headers["Content-Type"]
-    )
+    out = extract_document(RawDocument(item.body or b"", item.url, item.headers))
+    result, encoding = out.result, out.encoding
     gold = {r["path"]: r for r in expected("trs")["reports"]}[path]
     assert encoding == "gb18030"
     assert (result.title, result.year) == (gold["title"], gold["year"])

@@ -12,9 +12,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from gxcrawl.commands import open_database
-from gxcrawl.extract.process import merge_attachment_texts, process_attachment, process_html
-from gxcrawl.extract.types import PageResult, PortalHints
-from gxcrawl.ingest import stored_hints
+from gxcrawl.extract.process import RawDocument, extract_document
+from gxcrawl.extract.types import PortalHints
+from gxcrawl.ingest import SnapshotInput, raw_document, stored_hints
 from gxcrawl.platforms.base import is_attachment_url
 from gxcrawl.registry import RegistryError, get_portal, load_registry
 from gxcrawl.store import repository as repo
@@ -77,8 +77,8 @@ class Command(ScrapyCommand):
                     data = _from_store(db, arg)
                 else:
                     data = _from_file(Path(arg), opts.url, opts.encoding, hints)
-            except (OSError, LookupError, ValueError) as exc:
-                print(f"extract: {arg}: {exc}", file=sys.stderr)
+            except Exception as exc:  # one bad input must not cost the others their result
+                print(f"extract: {arg}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 self.exitcode = 1
                 continue
             print(json.dumps(data, ensure_ascii=False, indent=2 if opts.pretty else None))
@@ -92,12 +92,21 @@ def _from_file(
     body = path.read_bytes()
     meta_path = path.with_name(path.name.rsplit(".", 1)[0] + ".headers.json")
     meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
-    headers = {k.lower(): v for k, v in (meta.get("headers") or {}).items()}
     page_url = url or meta.get("url") or path.resolve().as_uri()
     # The sidecar's hints stand for the registry entry the crawl would have passed.
     if hints is None and meta.get("hints"):
         hints = PortalHints(**meta["hints"])
-    return extract_one(body, page_url, headers.get("content-type"), encoding=encoding, hints=hints)
+    is_file = is_attachment_url(page_url) or is_attachment_url(path.name)
+    doc = RawDocument(
+        body=body,
+        url=page_url,
+        headers=meta.get("headers") or {},
+        kind="attachment" if is_file else "report",
+        link_title=meta.get("link_title"),
+        hints=hints or PortalHints(),
+        encoding=encoding,
+    )
+    return extract_document(doc).to_json_dict()
 
 
 def _from_store(db: Database, arg: str) -> dict[str, Any]:
@@ -108,52 +117,7 @@ def _from_store(db: Database, arg: str) -> dict[str, Any]:
             snap = repo.newest_content_snapshot(session, arg)
         if snap is None:
             raise LookupError("no stored snapshot")
-        # What the crawl pipeline and `scrapy reparse` extract with: the portal's hints and,
+        # Exactly what the crawl pipeline and `scrapy reparse` extract: the portal's hints and,
         # for a stub page, the texts of the files it links.
-        hints = stored_hints(session, snap.portal_id)
-        files = repo.attachment_texts_of(session, snap.document_id) if snap.kind == "report" else []
-    headers = {k.lower(): v for k, v in snap.headers.items()}
-    return extract_one(
-        snap.body,
-        snap.url,
-        headers.get("content-type"),
-        kind=snap.kind,
-        link_title=snap.link_title,
-        standalone=snap.parent_id is None,
-        hints=hints,
-        attachment_texts=files,
-    )
-
-
-def extract_one(
-    body: bytes,
-    url: str,
-    content_type: str | None,
-    *,
-    encoding: str | None = None,
-    kind: str | None = None,
-    link_title: str | None = None,
-    standalone: bool = True,
-    hints: PortalHints | None = None,
-    attachment_texts: list[str] | None = None,
-) -> dict[str, Any]:
-    if kind == "attachment" or (kind is None and is_attachment_url(url)):
-        att = process_attachment(
-            body,
-            url=url,
-            content_type=content_type,
-            link_title=link_title,
-            hints=hints,
-            standalone=standalone,
-        )
-        if att.report is not None:
-            return att.report.to_json_dict()
-        # A linked file that is not itself the report: still the full contract, absent = null.
-        return PageResult(
-            url=url, is_report=False, text=att.text, flags=list(att.flags)
-        ).to_json_dict()
-    result, _ = process_html(
-        body, url=url, content_type=content_type, hints=hints, encoding=encoding
-    )
-    merge_attachment_texts(result, attachment_texts or [])
-    return result.to_json_dict()
+        doc = raw_document(session, SnapshotInput.of(snap), stored_hints(session, snap.portal_id))
+    return extract_document(doc).to_json_dict()

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from gxcrawl.commands import open_database
 from gxcrawl.extract.process import PARSER_VERSION
 from gxcrawl.extract.types import PortalHints
-from gxcrawl.ingest import extract_and_save, hints_from_row
+from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 
@@ -91,22 +91,8 @@ def reparse(
         for snap in bar:
             try:
                 with db.transaction() as session:
-                    what = extract_and_save(
-                        session,
-                        snapshot_id=snap.snapshot_id,
-                        document_id=snap.document_id,
-                        url=snap.url,
-                        kind=snap.kind,
-                        portal_id=snap.portal_id,
-                        body=snap.body,
-                        headers=snap.headers,
-                        link_title=snap.link_title,
-                        standalone=snap.parent_id is None,
-                        hints=hints.get(snap.portal_id or "")
-                        or PortalHints(portal_id=snap.portal_id),
-                    )
-                    if what == "not_a_report":
-                        repo.delete_parsed_report(session, snap.snapshot_id)
+                    hint = hints.get(snap.portal_id or "") or PortalHints(portal_id=snap.portal_id)
+                    what = extract_and_save(session, SnapshotInput.of(snap), hint)
                 counts[what] += 1
             except Exception:
                 counts["failed"] += 1

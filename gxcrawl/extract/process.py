@@ -1,12 +1,15 @@
-"""One raw response in, everything extraction knows about it out.
+"""The one extraction entry point: raw bytes + URL + headers + registry hints (+ the texts of the
+files a stub page links) → one `Extraction`.
 
-The crawl pipeline, `scrapy extract` and `scrapy reparse` all call these two functions, so the same
-bytes always give the same parsed fields, whichever path they took.
+The crawl pipeline, `scrapy reparse`, `scrapy extract` and the evaluation gate all call
+`extract_document`, so the same bytes give the same parsed row whichever path they took.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from gxcrawl.extract.checks import check_consistency
@@ -16,71 +19,124 @@ from gxcrawl.extract.tables import parse_tables
 from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import METADATA_FIELDS, PageResult, PortalHints
 
+__all__ = [
+    "PARSER_VERSION",
+    "STUB_CHARS",
+    "Extraction",
+    "LinkedFile",
+    "RawDocument",
+    "extract_document",
+]
+
 # Recorded on every parsed row: bump when extraction output changes, then `scrapy reparse`.
-PARSER_VERSION = "0.5.0"
+PARSER_VERSION = "0.6.0"
+
+# A report page with less text than this that links files is a stub: "详见附件".
+STUB_CHARS = 500
 
 
-def process_html(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None = None,
-    hints: PortalHints | None = None,
-    encoding: str | None = None,
-) -> tuple[PageResult, str]:
-    """Extract a report page. Returns the result and the encoding the body was read with."""
-    if encoding:
-        text, used = body.decode(encoding, errors="replace"), encoding
-    else:
-        text, used = decode_html(body, content_type)
-    result = extract_page(text, url, hints)
-    add_tables(result, result.content_html)
-    return result, used
+@dataclass(frozen=True)
+class LinkedFile:
+    """What extraction made of a file a report page links (for stub pages: "详见附件")."""
+
+    text: str
+    html: str | None = None  # the file's body as HTML with real <table>s (DOCX), if any
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One stored or fetched response, and what the crawl knew when it asked for it."""
+
+    body: bytes
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "report"  # report (an HTML page) | attachment (a PDF/DOCX/… file)
+    link_title: str | None = None  # the list's anchor text for the link
+    standalone: bool = True  # False for a file linked from a report page
+    hints: PortalHints = field(default_factory=PortalHints)
+    linked_files: Sequence[LinkedFile] = ()
+    encoding: str | None = None  # force a decoding (`scrapy extract --encoding`)
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((str(v) for k, v in self.headers.items() if k.lower() == lowered), None)
 
 
 @dataclass
-class AttachmentResult:
-    file_kind: str
-    text: str
-    flags: list[str] = field(default_factory=list)
-    report: PageResult | None = None  # set when the file is itself the report
+class Extraction:
+    """Everything extraction knows about one document.
+
+    `result` always carries the whole public contract (a page that is not a report too);
+    `file_*` describe an attachment's own text, which is stored even when the file is not a report.
+    """
+
+    result: PageResult
+    source_kind: str  # html | attachment
+    encoding: str | None = None
+    file_kind: str | None = None
+    file_text: str | None = None
+    file_html: str | None = None
+    file_flags: list[str] = field(default_factory=list)
+
+    @property
+    def is_report(self) -> bool:
+        return self.result.is_report
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.result.to_json_dict()
 
 
-def process_attachment(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None = None,
-    link_title: str | None = None,
-    hints: PortalHints | None = None,
-    standalone: bool = False,
-) -> AttachmentResult:
-    """Extract text from a PDF/DOCX/… file. A `standalone` file (linked straight from a list, no
-    report page around it) also becomes a report when its link title is a report title."""
-    # Imported here: pdfplumber and python-docx are heavy, and most pages are HTML.
+def extract_document(doc: RawDocument) -> Extraction:
+    """Extract one document (HTML page or attached file) into the contract fields."""
+    if doc.kind == "attachment":
+        return _extract_file(doc)
+    return _extract_html(doc)
+
+
+def _extract_html(doc: RawDocument) -> Extraction:
+    if doc.encoding:
+        text, used = doc.body.decode(doc.encoding, errors="replace"), doc.encoding
+    else:
+        text, used = decode_html(doc.body, doc.header("content-type"))
+    result = extract_page(text, doc.url, doc.hints)
+    if not _merge_linked_files(result, doc.linked_files):
+        _add_tables(result, result.content_html, result.text)
+    return Extraction(result, "html", encoding=used)
+
+
+def _extract_file(doc: RawDocument) -> Extraction:
+    # Imported here: pdfplumber and python-docx are heavy, and most documents are HTML.
     from gxcrawl.extract.attachments import extract_attachment
 
-    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    att = extract_attachment(body, filename, content_type)
-    out = AttachmentResult(att.kind, att.text, list(att.flags))
-    if standalone and link_title:
-        out.report = _attachment_report(
-            att.text, att.flags, url, link_title, hints or PortalHints()
-        )
-    return out
+    filename = unquote(urlsplit(doc.url).path.rsplit("/", 1)[-1])
+    att = extract_attachment(doc.body, filename, doc.header("content-type"))
+    html: str | None = getattr(att, "html", None)
+    if doc.standalone and doc.link_title:
+        result = _file_report(att.text, html, att.flags, doc)
+    else:  # a file linked from a report page: its text is stored, the page is the report
+        result = PageResult(url=doc.url, is_report=False, text=att.text, flags=list(att.flags))
+    return Extraction(
+        result,
+        "attachment",
+        file_kind=att.kind,
+        file_text=att.text,
+        file_html=html,
+        file_flags=list(att.flags),
+    )
 
 
-_WEAK_AGENCY = {"agency_from_registry", "agency_from_source_label", "agency_missing"}
+_WEAK_AGENCY = {"agency_from_registry", "agency_missing"}
 
 
-def _attachment_report(
-    text: str, file_flags: list[str], url: str, link_title: str, hints: PortalHints
+def _file_report(
+    text: str, html: str | None, file_flags: list[str], doc: RawDocument
 ) -> PageResult:
     """A file linked straight from a list: the link title says what it is, its text the rest."""
+    link_title = doc.link_title or ""
     verdict = classify_title(link_title)
-    found = extract_text_page(text, url, hints) if text.strip() else None
+    found = extract_text_page(text, doc.url, doc.hints) if text.strip() else None
     report = PageResult(
-        url=url,
+        url=doc.url,
         is_report=verdict.is_report,
         title=link_title,
         year=verdict.year or (found.year if found else None),
@@ -89,41 +145,38 @@ def _attachment_report(
     )
     for name in METADATA_FIELDS:  # what the file states about itself
         setattr(report, name, getattr(found, name) if found else None)
-    report.region_code = report.region_code or hints.region_code
+    report.region_code = report.region_code or doc.hints.region_code
     strong = found.agency if found and not _WEAK_AGENCY & set(found.flags) else None
-    report.agency = verdict.agency or strong or hints.agency
+    report.agency = verdict.agency or strong or doc.hints.agency
     if not (verdict.agency or strong):
-        report.flags = sorted(
-            {*report.flags, "agency_from_registry" if hints.agency else "agency_missing"}
-        )
-    add_tables(report, None)
+        flag = "agency_from_registry" if doc.hints.agency else "agency_missing"
+        report.flags = sorted({*report.flags, flag})
+    _add_tables(report, html, text)
     return report
 
 
-# A report page with less text than this that links files is a stub: "详见附件".
-STUB_CHARS = 500
-
-
-def merge_attachment_texts(result: PageResult, texts: list[str]) -> bool:
-    """Give a stub report page the text (and tables) of the files it links. True if merged."""
+def _merge_linked_files(result: PageResult, files: Sequence[LinkedFile]) -> bool:
+    """Give a stub report page the text and tables of the files it links. True if merged."""
     if not result.is_report or len(result.text) >= STUB_CHARS:
         return False
-    longer = [t.strip() for t in texts if len(t.strip()) > len(result.text)]
+    longer = [f for f in files if len(f.text.strip()) > len(result.text)]
     if not longer:
         return False
-    result.text = "\n".join([result.text.strip(), *longer]).strip()
+    result.text = "\n".join([result.text.strip(), *(f.text.strip() for f in longer)]).strip()
     result.flags = sorted({*result.flags, "text_from_attachment"})
-    add_tables(result, None)
+    html = "".join(f.html for f in longer if f.html) or None
+    _add_tables(result, html, result.text)
     return True
 
 
-def add_tables(result: PageResult, html: str | None) -> None:
-    """Fill the statistics-table fields of a report result (cheap when there are no tables)."""
+def _add_tables(result: PageResult, html: Any, text: str) -> None:
+    """Fill the statistics-table fields of a report (cheap when there are no tables). `html` is
+    the content as HTML or an element: tables are read from their structure when it has any."""
     if not result.is_report:
         return
-    tables = parse_tables(html, result.text)
+    tables = parse_tables(html, text)
     result.template = tables.template
     result.tables = [fact.as_dict() for fact in tables.facts]
     result.findings = [finding.as_dict() for finding in check_consistency(tables.facts)]
     if result.findings and "inconsistent_tables" not in result.flags:
-        result.flags.append("inconsistent_tables")
+        result.flags = sorted({*result.flags, "inconsistent_tables"})
