@@ -87,13 +87,13 @@ def test_seed_002_lost_cells_are_unreadable_never_misplaced() -> None:
 def test_seed_003_pipe_rendering_2021_rows() -> None:
     facts = {(f.table, f.row_key, f.column_key): f for f in parse_tables(None, seed_text(3)).facts}
     assert facts[("applications", "result.total", "total")].value == 8
-    assert facts[("applications", "result.total", "natural_person")].value == 10
+    assert facts[("applications", "result.total", "person")].value == 10
     other = {k[1] for k in facts if k[1].startswith("result.other")}
     assert other == {"result.other.overdue_correction", "result.other.overdue_fee",
                      "result.other.other"}  # fmt: skip
     fee = facts[("art20_8", "fees", "fee_amount")]
     assert fee.unit == "万元" and fee.column_label == "本年收费金额(单位:万元)"
-    assert facts[("applications", "new_received", "legal.business")].column_label == (
+    assert facts[("applications", "new_received", "business")].column_label == (
         "法人或其他组织/商业企业"  # printed split as "商业 企业"
     )
 
@@ -114,7 +114,7 @@ def test_html_fixture_parses_to_gold(name: str, template: str) -> None:
 def test_html_blank_dash_and_unreadable_cells() -> None:
     facts = {(f.table, f.row_key, f.column_key): f
              for f in parse_tables(html_fixture("html_2019"), "").facts}  # fmt: skip
-    blank = facts[("applications", "result.partly_disclosed", "legal.law_service")]
+    blank = facts[("applications", "result.partly_disclosed", "law_firm")]
     assert (blank.status, blank.value, blank.raw_text) == ("blank", None, None)
     dash = facts[("art20_6", "enforcement", "decisions")]
     assert (dash.status, dash.value, dash.raw_text) == ("blank", None, "—")

@@ -21,20 +21,19 @@ Key scheme (``table`` / ``row_key`` / ``column_key``), shared by every report of
       ``art20_8`` row ``fees``; gb2019 columns ``prev_count``, ``change``; gb2021 ``fee_amount``.
       ``art20_9`` (gb2019 only) row ``central_procurement``; columns ``procurement_count``,
         ``procurement_amount``.
-    ``applications`` (申请 table) columns ``natural_person``, ``legal.business``,
-      ``legal.research``, ``legal.public_interest``, ``legal.law_service``, ``legal.other``,
-      ``total``; rows ``new_received``, ``carried_over``, ``result.disclosed``,
+    ``applications`` (申请 table) columns ``person``, ``business``, ``research``, ``ngo``,
+      ``law_firm``, ``org_other``, ``total`` (``table_keys.APPLICATION_COLUMNS``); rows ``new_received``, ``carried_over``, ``result.disclosed``,
       ``result.partly_disclosed``, ``result.withheld.{state_secret, law_prohibited,
       three_security, third_party, internal_affairs, process_info, law_enforcement_file,
       administrative_query}``, ``result.unavailable.{not_held, needs_creation,
       unclear_after_correction}``, ``result.not_processed.{petition_complaint, repeated,
       publication, excessive, confirmation}``, ``result.other`` (gb2019) or
       ``result.other.{overdue_correction, overdue_fee, other}`` (gb2021), ``result.total``,
-      ``carry_forward``. A group label that itself carries numbers (a subtotal some agencies
+      ``carry_forward`` (``table_keys.APPLICATION_ROWS``). A group label that itself carries numbers (a subtotal some agencies
       add) gets its group key, e.g. ``result.withheld``.
     ``appeals`` one row ``cases`` (row_label ``""``: the row has no printed label); columns
       ``{review, litigation_direct, litigation_after_review}.{upheld, corrected, other,
-      pending, total}``.
+      pending, total}`` (``table_keys.APPEAL_COLUMNS``).
     ``legacy`` row key ``<section>/<indicator>`` built from the printed labels with numbering,
       ``其中：`` and parenthetical notes removed (e.g. ``依申请公开情况/当面申请数``; a section
       row that carries a number is keyed by itself); columns ``year`` (年度累计数 / 本年度) and
@@ -65,6 +64,13 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
+
+from gxcrawl.extract.table_keys import (
+    APPEAL_COLUMNS,
+    APPEAL_GROUPS,
+    APPEAL_RESULTS,
+    APPLICATION_COLUMNS,
+)
 
 __all__ = ["Fact", "TableResult", "parse_tables"]
 
@@ -383,16 +389,10 @@ _ART20_ROWS: dict[str, list[tuple[str, str]]] = {
 _ITEM_NUM = {"一": "1", "五": "5", "六": "6", "八": "8", "九": "9"}
 _ART20_TITLE = re.compile(r"第二十条第?\(([一二三四五六七八九十])\)项")
 
-_APP_COLUMNS: list[tuple[str, str, str]] = [
-    ("natural_person", r"自然人", "自然人"),
-    ("legal.business", r"商业企业", "商业企业"),
-    ("legal.research", r"科研机构", "科研机构"),
-    ("legal.public_interest", r"(?:社会)?公益组织", "社会公益组织"),
-    ("legal.law_service", r"法律服务机构", "法律服务机构"),
-    ("legal.other", r"其他", "其他"),
-    ("total", r"总计", "总计"),
-]
 _APP_GROUP = "法人或其他组织"
+# A shortened header cell must keep more than this many chars of its label ("组织" is no
+# column, "公益组织" is 社会公益组织).
+_SHORT_LEAF = 2
 
 # (pattern on the numbering-free label, key, kind); kinds: row | group | group_or_row
 _APP_TOP: list[tuple[str, str, str]] = [
@@ -439,19 +439,7 @@ _APP_SUB: dict[str, list[tuple[str, str]]] = {
 }
 _SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
 
-_APPEAL_GROUPS = [
-    ("review", "行政复议"),
-    ("litigation_direct", "行政诉讼/未经复议直接起诉"),
-    ("litigation_after_review", "行政诉讼/复议后起诉"),
-]
-_APPEAL_COLS = [
-    ("upheld", "结果维持"),
-    ("corrected", "结果纠正"),
-    ("other", "其他结果"),
-    ("pending", "尚未审结"),
-    ("total", "总计"),
-]
-_APPEAL_GROUP_LABELS = ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉")
+_APPEAL_GROUP_LABELS = frozenset(p for lab in APPEAL_GROUPS.values() for p in lab.split("/"))
 
 _SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
 _TRIGGERS = ("第二十条", "申请人情况", "本年新收", "行政复议", "指标")
@@ -656,6 +644,11 @@ def _art20_columns(
     return None, cols
 
 
+def _app_leaf_matches(leaf: str, norm: str) -> bool:
+    """A printed header cell names this applicant column (``公益组织`` for ``社会公益组织``)."""
+    return norm == leaf or (len(norm) > _SHORT_LEAF and leaf.endswith(norm))
+
+
 def _app_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
     labels = [_label(h) for h in header if h]
     # a header word may be split over two lines (商业 / 企业): try adjacent pairs too
@@ -663,9 +656,10 @@ def _app_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
     normed = [(lab, _norm(lab)) for lab in candidates]
     group = next((lab for lab, n in normed if n == _APP_GROUP), _APP_GROUP)
     cols: list[tuple[str, str, str | None]] = []
-    for key, pat, canonical in _APP_COLUMNS:
-        found = next((lab for lab, n in normed if re.fullmatch(pat, n)), canonical)
-        cols.append((key, f"{group}/{found}" if key.startswith("legal.") else found, "件"))
+    for key, path in APPLICATION_COLUMNS.items():
+        leaf = path.rsplit("/", 1)[-1]
+        found = next((lab for lab, n in normed if _app_leaf_matches(leaf, n)), leaf)
+        cols.append((key, f"{group}/{found}" if "/" in path else found, "件"))
     return cols
 
 
@@ -674,10 +668,14 @@ def _appeal_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
     leaves = [lab for lab in labels if _norm(lab) not in _APPEAL_GROUP_LABELS]
     printed_groups = {_norm(lab): lab for lab in labels if _norm(lab) in _APPEAL_GROUP_LABELS}
     cols: list[tuple[str, str, str | None]] = []
-    for g, (gkey, glabel) in enumerate(_APPEAL_GROUPS):
+    for g, (gkey, glabel) in enumerate(APPEAL_GROUPS.items()):
         gpath = "/".join(printed_groups.get(part, part) for part in glabel.split("/"))
-        for c, (ckey, clabel) in enumerate(_APPEAL_COLS):
-            leaf = leaves[g * 5 + c] if len(leaves) == 15 else clabel
+        for c, (ckey, clabel) in enumerate(APPEAL_RESULTS.items()):
+            leaf = (
+                leaves[g * len(APPEAL_RESULTS) + c]
+                if len(leaves) == len(APPEAL_COLUMNS)
+                else clabel
+            )
             cols.append((f"{gkey}.{ckey}", f"{gpath}/{leaf}", "件"))
     return cols
 
