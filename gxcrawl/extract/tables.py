@@ -769,51 +769,61 @@ def _header_names(seg: _Seg, key: str, norm: str) -> bool:
     )  # fmt: skip
 
 
-def _grid_columns(seg: _Seg, keys: list[str]) -> list[tuple[int, int]] | None:
-    """(table, grid column) under each column key, resolved from the header cells' labels; None
-    when the header does not name every column (the values are then taken in order)."""
+_Where = tuple[int, int] | None  # (table, grid column) of a header cell; None: not printed
+
+
+def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
+    """Where each column key sits, resolved from the header cells' labels (None for a column
+    the header does not name); None when no column is named (values are then taken in order)."""
     cells = _header_cells(seg)
     if not seg.html or not cells:
         return None
+    found: list[_Where]
     if seg.table == "appeals":  # 15 leaves under three group headers, left to right
         leaves = sorted((h for h in cells if _norm(h) not in _APPEAL_GROUP_LABELS),
                         key=lambda h: (h.table, h.col))  # fmt: skip
-        found = [(h.table, h.col) for h in leaves] if len(leaves) == len(keys) else []
+        if len(leaves) != len(keys):
+            return None
+        found = [(h.table, h.col) for h in leaves]
     else:
-        found = []
-        for key in keys:
-            hit = next((h for h in cells if _header_names(seg, key, _norm(h))), None)
-            if hit is None:
-                return None
-            found.append((hit.table, hit.col))
-    if len(found) != len(keys) or len(set(found)) != len(found) or len({t for t, _ in found}) > 1:
+        hits = [next((h for h in cells if _header_names(seg, k, _norm(h))), None) for k in keys]
+        found = [(h.table, h.col) if h is not None else None for h in hits]
+    named = [w for w in found if w is not None]
+    if not named or len(set(named)) != len(named) or len({t for t, _ in named}) > 1:
         return None
     return found
 
 
-def _placed(vals: list[str], where: tuple[int, int], grid: list[tuple[int, int]]) -> _Parsed:
+def _covers(cell: str, table: int, col: int) -> bool:
+    return (
+        isinstance(cell, _Cell) and cell.table == table and cell.col <= col < cell.col + cell.span
+    )
+
+
+def _placed(vals: list[str], where: tuple[int, int], named: list[tuple[int, int]]) -> _Parsed:
     """The cell under one header column: the value cell covering that grid column. A cell
     covering several header columns cannot be split between them: unreadable in each."""
-    table, col = where
-    hit = next(
-        (v for v in vals if isinstance(v, _Cell) and v.table == table
-         and v.col <= col < v.col + v.span),
-        None,
-    )  # fmt: skip
+    hit = next((v for v in vals if _covers(v, *where)), None)
     if hit is None:
         return None, None, "blank"  # the row draws no cell there
-    shared = sum(1 for t, c in grid if t == table and hit.col <= c < hit.col + hit.span) > 1
-    if shared and hit.strip():
+    if sum(1 for w in named if _covers(hit, *w)) > 1 and hit.strip():
         return None, hit.strip(), "unreadable"
     return _cell(hit)
 
 
-def _row_cells(
-    seg: _Seg, vals: list[str], width: int, grid: list[tuple[int, int]] | None
-) -> list[_Parsed]:
+def _grid_row(vals: list[str], grid: list[_Where]) -> list[_Parsed]:
+    """Values placed by grid column. A column the header does not name is blank when the row
+    prints nothing outside the named columns, else unreadable with what it prints there."""
+    named = [w for w in grid if w is not None]
+    stray = [v.strip() for v in vals if v.strip() and not any(_covers(v, *w) for w in named)]
+    unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
+    return [_placed(vals, w, named) if w is not None else unnamed for w in grid]
+
+
+def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None) -> list[_Parsed]:
     """The row's cells, one per column: by grid column when the header resolved, else in order."""
     if grid is not None and vals:
-        return [_placed(vals, where, grid) for where in grid]
+        return _grid_row(vals, grid)
     if seg.html and len(vals) > width and not any(vals[width:]):
         vals = vals[:width]  # blank padding cells of a table wider than this block
     if len(vals) == width:
