@@ -519,6 +519,12 @@ _SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
 _APPEAL_GROUP_LABELS = frozenset(p for lab in APPEAL_GROUPS.values() for p in lab.split("/"))
 
 _SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
+# How far the readers look; beyond these a table has ended or the text is prose.
+_MAX_ART20_HEADER = 12  # header cells of a 第二十条 block: 信息内容 + 3 columns, split words
+_MAX_HEADER = 40  # header cells of the application / appeals table (3 rows, notes, splits)
+_MAX_TITLE = 20  # 第二十条第（一）项 with decoration; a longer line is a sentence citing it
+_MAX_GROUP_LABEL = 10  # 行政复议 as a header cell, not a sentence starting with it
+_APPEAL_LOOKAHEAD = 12  # the appeals header names 结果维持 / 总计 within this many cells
 _TRIGGERS = ("第二十条", "申请人情况", "本年新收", "行政复议", "指标")
 
 
@@ -556,7 +562,7 @@ def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg,
         return next((k for k, pat in specs if re.fullmatch(pat, n)), None)
 
     header: list[str] = []
-    while i < len(tokens) and len(header) < 12:
+    while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
         tok = tokens[i]
         n = _norm(tok)
         if tok == "":
@@ -591,7 +597,7 @@ def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
 def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | None, int]:
     start = i
     header: list[str] = []
-    while i < len(tokens) and len(header) < 40:
+    while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if _is_label(tok):
             m = _app_match(_norm(tok), None)
@@ -635,7 +641,7 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
 
 def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
     header: list[str] = []
-    while i < len(tokens) and len(header) < 40:
+    while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if not _is_label(tok) or (header and _SECTION_HEAD.match(_norm(tok))):
             break
@@ -655,7 +661,7 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
             continue
         n = _norm(tok)
         m = _ART20_TITLE.search(n)
-        if m and len(n) <= 20 and m.group(1) in _ITEM_NUM:
+        if m and len(n) <= _MAX_TITLE and m.group(1) in _ITEM_NUM:
             seg, i = _read_art20(tokens, i + 1, _ITEM_NUM[m.group(1)], html)
             segs.append(seg)
             continue
@@ -670,8 +676,11 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
                 continue
         if (
             n.startswith("行政复议")
-            and len(n) <= 10
-            and any("结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + 12])
+            and len(n) <= _MAX_GROUP_LABEL
+            and any(
+                "结果维持" in _norm(t) or _norm(t) == "总计"
+                for t in tokens[i : i + _APPEAL_LOOKAHEAD]
+            )
         ):
             seg, i = _read_appeals(tokens, i, html)
             segs.append(seg)
@@ -940,17 +949,17 @@ def _parse_rows(rows: list[_Row]) -> tuple[str | None, list[Fact]]:
 
 
 def _has_trigger(html: str | etree._Element | None, text: str) -> bool:
-    """Cheap test run on every report: does any table word occur at all?"""
+    """Cheap test run on every report: does any table word occur at all? An element is only
+    searched inside its tables (a page of prose costs one walk over its tags)."""
     if any(t in text for t in _TRIGGERS):
         return True
     if html is None:
         return False
     if isinstance(html, str):
         return any(t in html for t in _TRIGGERS)
-    if next(html.iter("table"), None) is None:
-        return False
-    content = "".join(html.itertext())
-    return any(t in content for t in _TRIGGERS)
+    outer = [t for t in html.iter("table") if next(t.iterancestors("table"), None) is None]
+    content = "".join(s for table in outer for s in table.itertext())
+    return any(t in content for t in (*_TRIGGERS, "信息内容"))  # 信息内容: a 第二十条 table
 
 
 def parse_tables(html: str | etree._Element | None, text: str) -> TableResult:
