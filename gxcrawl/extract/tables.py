@@ -84,6 +84,8 @@ from gxcrawl.extract.table_keys import (
     APPEAL_GROUPS,
     APPEAL_RESULTS,
     APPLICATION_COLUMNS,
+    ART20_COLUMNS,
+    ART20_ROWS,
 )
 
 __all__ = ["Fact", "TableResult", "parse_tables"]
@@ -422,46 +424,40 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
 _UNIT_IN_LABEL = re.compile(r"(?:单位[:：]\s*|[(（])(万元|元|件|条|个|项)[)）]?")
 
 # item → template → [(column_key, pattern on the whitespace-free NFKC header, default unit)]
-_ART20_COLS: dict[str, dict[str, list[tuple[str, str, str | None]]]] = {
-    "1": {
-        "gb2019": [
-            ("new_made", r"(?:本年)?新?制作数量", "件"),
-            ("new_published", r"(?:本年)?新?公开数量", "件"),
-            ("total_published", r"对外公开总数量", "件"),
-        ],
-        "gb2021": [
-            ("issued", r"(?:本年)?制发件数", "件"),
-            ("repealed", r"(?:本年)?废止件数", "件"),
-            ("in_force", r"现行有效件数", "件"),
-        ],
-    },
-    "5": {
-        "gb2019": [
-            ("prev_count", r"上一?年项目数量", "件"),
-            ("change", r"本年增/?减", "件"),
-            ("decisions", r"(?:本年)?处理决定数量", "件"),
-        ],
-        "gb2021": [("decisions", r"(?:本年)?处理决定数量", "件")],
-    },
-    "8": {
-        "gb2019": [("prev_count", r"上一?年项目数量", "件"), ("change", r"本年增/?减", "件")],
-        "gb2021": [("fee_amount", r"(?:本年)?收费金额", None)],
-    },
-    "9": {
-        "gb2019": [
-            ("procurement_count", r"采购项目数量", "件"),
-            ("procurement_amount", r"采购总金额", None),
-        ],
-    },
-}
-_ART20_COLS["6"] = _ART20_COLS["5"]
+# How a printed header may shorten a template column label (matching form: NFKC, no spaces).
+_ART20_COL_PATTERNS: dict[str, str] = {
+    "new_made": r"(?:本年)?新?制作数量", "new_published": r"(?:本年)?新?公开数量",
+    "total_published": r"对外公开总数量", "issued": r"(?:本年)?制发件数",
+    "repealed": r"(?:本年)?废止件数", "in_force": r"现行有效件数",
+    "prev_count": r"上一?年项目数量", "change": r"本年增/?减",
+    "decisions": r"(?:本年)?处理决定数量",
+    "fee_amount": r"(?:本年)?收费金额", "procurement_count": r"采购项目数量",
+    "procurement_amount": r"采购总金额",
+}  # fmt: skip
+_AMOUNT_COLUMNS = frozenset({"fee_amount", "procurement_amount"})  # unit from the header only
+_ART20_ROW_VARIANTS = {"normative": r"(?:行政)?规范性文件"}  # gb2021 adds 行政
 
+
+def _art20_unit(key: str) -> str | None:
+    return None if key in _AMOUNT_COLUMNS else "件"
+
+
+def _art20_col_specs(table: str) -> dict[str, list[tuple[str, str, str | None]]]:
+    """template → [(column_key, header pattern, default unit)] of one 第二十条 table."""
+    return {
+        tpl: [(key, _ART20_COL_PATTERNS[key], _art20_unit(key)) for key in tables[table]]
+        for tpl, tables in ART20_COLUMNS.items()
+        if table in tables
+    }
+
+
+# item number (第二十条第（N）项) → its table's column specs and row patterns
+_ART20_COLS = {t.removeprefix("art20_"): _art20_col_specs(t) for t in ART20_ROWS}
 _ART20_ROWS: dict[str, list[tuple[str, str]]] = {
-    "1": [("rules", r"规章"), ("normative", r"(?:行政)?规范性文件")],
-    "5": [("licensing", r"行政许可"), ("other_services", r"其他对外管理服务事项")],
-    "6": [("penalty", r"行政处罚"), ("enforcement", r"行政强制")],
-    "8": [("fees", r"行政事业性收费")],
-    "9": [("central_procurement", r"政府集中采购")],
+    t.removeprefix("art20_"): [
+        (k, _ART20_ROW_VARIANTS.get(k, re.escape(lab))) for k, lab in rows.items()
+    ]
+    for t, rows in ART20_ROWS.items()
 }
 _ITEM_NUM = {"一": "1", "五": "5", "六": "6", "八": "8", "九": "9"}
 _ART20_TITLE = re.compile(r"第二十条第?\(([一二三四五六七八九十])\)项")
@@ -711,20 +707,13 @@ def _art20_columns(
                 um = _UNIT_IN_LABEL.search(_norm(label))
                 cols.append((key, label, um.group(1) if um else unit))
             return tpl, cols
-    options = _ART20_COLS[seg.item]
-    specs = options.get(template) or next(iter(options.values()))
-    canonical = {  # labels of the national template, for headers the rendering lost
-        "new_made": "本年新制作数量", "new_published": "本年新公开数量",
-        "total_published": "对外公开总数量", "issued": "本年制发件数", "repealed": "本年废止件数",
-        "in_force": "现行有效件数", "prev_count": "上一年项目数量", "change": "本年增/减",
-        "decisions": "处理决定数量" if template != "gb2021" else "本年处理决定数量",
-        "fee_amount": "本年收费金额（单位：万元）", "procurement_count": "采购项目数量",
-        "procurement_amount": "采购总金额",
-    }  # fmt: skip
+    table = f"art20_{seg.item}"
+    options = [tpl for tpl, tables in ART20_COLUMNS.items() if table in tables]
+    labels = ART20_COLUMNS[template if template in options else options[0]][table]
     cols = []
-    for key, _, unit in specs:
-        um = _UNIT_IN_LABEL.search(_norm(canonical[key]))
-        cols.append((key, canonical[key], um.group(1) if um else unit))
+    for key, label in labels.items():  # the template's labels, for headers the rendering lost
+        um = _UNIT_IN_LABEL.search(_norm(label))
+        cols.append((key, label, um.group(1) if um else _art20_unit(key)))
     return None, cols
 
 
