@@ -319,6 +319,13 @@ def test_content_element_without_table_gives_no_facts() -> None:
     assert parse_tables(root, "本年新收政府信息公开申请9件。").facts == []
 
 
+def test_layout_table_without_statistics_gives_no_facts() -> None:
+    root = lxml.html.fromstring(
+        "<div><table><tr><td><p>2021年，我局依法公开信息。</p></td></tr></table></div>"
+    )
+    assert parse_tables(root, "2021年，我局依法公开信息。").facts == []
+
+
 def test_prose_without_tables_gives_no_facts() -> None:
     # Speed on such pages is measured by `make bench`, not asserted here.
     page = seed_text(4) * 20  # ~100 KB of report prose, no table

@@ -374,8 +374,10 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
 def _names_row(text: str) -> bool:
     """The cell names a template row (规章, （三）不予公开, 1.属于国家秘密, …). A bare 总计 or 其他
     does not count: both are also column headers."""
+    if not text or len(text) > _MAX_LABEL:
+        return False
     n = _norm(text)
-    if not n or len(n) > _MAX_LABEL or n in ("总计", "其他"):
+    if n in ("总计", "其他") or _NUM.match(n):
         return False
     if any(re.fullmatch(pat, n) for rows in _ART20_ROWS.values() for _, pat in rows):
         return True
