@@ -57,8 +57,10 @@ cell naming a template row, else the last text before the first number) are its 
 they say, and each goes to the column whose header cell sits above it — header cells are matched
 to column keys by their labels, so a neighbour's value never shifts into another column and
 padding columns wider than the block are ignored. A value cell spanning several named columns
-cannot be split: each of them is ``unreadable`` (``blank`` if the cell is empty). When the
-header does not name every column, values are taken in order. In text renderings a blank cell
+cannot be split: each of them is ``unreadable`` (``blank`` if the cell is empty). A column the
+header does not print is ``blank`` (a DOCX table of only 自然人 | 总计), or ``unreadable`` with
+the row's unplaced text when the row prints values under no named header. When the header names
+no column at all, values are taken in order. In text renderings a blank cell
 leaves no trace, so a row whose value count differs from its column count cannot be placed cell
 by cell: every cell of that row is ``unreadable`` and carries the row's values as ``raw_text``
 (None when none survive).
