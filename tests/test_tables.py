@@ -226,6 +226,17 @@ def test_columns_in_another_order_follow_their_header() -> None:
     assert facts[("applications", "new_received", "business")].value == 2
 
 
+def test_a_column_with_an_unknown_header_is_unreadable_not_guessed() -> None:
+    html = """<table>
+    <tr><td>申请人情况</td><td>自然人</td><td>商业企业</td><td>科研机构</td><td>公益性团体</td>
+        <td>法律服务机构</td><td>其他</td><td>总计</td></tr>
+    <tr><td>一、本年新收政府信息公开申请数量</td><td>7</td><td>0</td><td>0</td><td>2</td><td>0</td>
+        <td>0</td><td>9</td></tr></table>"""
+    facts = cells(html)
+    assert status(facts[("applications", "new_received", "ngo")]) == (None, "2", "unreadable")
+    assert status(facts[("applications", "new_received", "total")]) == (9, "9", "ok")
+
+
 def test_a_short_row_leaves_the_missing_cells_blank_and_never_shifts() -> None:
     html = """<table><tr><td>第二十条第（一）项</td></tr>
     <tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>
