@@ -8,11 +8,15 @@ pdfminer) resolves without font files, so the test covers CJK extraction too.
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import docx
+import lxml.html
 import pytest
 
 from gxcrawl.extract.attachments import AttachmentText, detect_kind, extract_attachment
+from gxcrawl.extract.tables import Fact, parse_tables
 
 TITLE = "示例县2020年政府信息公开工作年度报告"
 
@@ -183,3 +187,85 @@ def test_bad_files_are_unreadable_not_errors(body: bytes, filename: str) -> None
     result = extract_attachment(body, filename, None)
     assert result.flags == ["unreadable"]
     assert result.text == ""
+
+
+# --------------------------------------------------------------------------- DOCX tables as HTML
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tables"
+APPLICANTS = ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
+
+
+def application_docx(values: list[str]) -> bytes:
+    """A real application-table head as Word merges it: 申请人情况 over 2 rows, 自然人 and 总计
+    over 2 rows, 法人或其他组织 over five columns; then the 新收 row."""
+    document = docx.Document()
+    document.add_paragraph("三、收到和处理政府信息公开申请情况")
+    t = document.add_table(rows=3, cols=8)
+    t.cell(0, 0).merge(t.cell(1, 0)).text = "申请人情况"
+    t.cell(0, 1).merge(t.cell(1, 1)).text = "自然人"
+    t.cell(0, 2).merge(t.cell(0, 6)).text = "法人或其他组织"
+    t.cell(0, 7).merge(t.cell(1, 7)).text = "总计"
+    for c, text in enumerate(APPLICANTS):
+        t.cell(1, 2 + c).text = text
+    for c, text in enumerate(["一、本年新收政府信息公开申请数量", *values]):
+        t.cell(2, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def facts_of(att: AttachmentText) -> dict[tuple[str, str, str], Fact]:
+    return {(f.table, f.row_key, f.column_key): f for f in parse_tables(att.html, att.text).facts}
+
+
+def test_docx_table_merges_become_rowspan_and_colspan() -> None:
+    att = extract_attachment(application_docx(["3", "0", "0", "0", "0", "0", "3"]), "a.docx", None)
+    assert att.html is not None
+    table = lxml.html.fragment_fromstring(att.html).find("table")
+    first = [(td.text_content(), td.get("rowspan"), td.get("colspan")) for td in table[0]]
+    assert first == [
+        ("申请人情况", "2", None), ("自然人", "2", None), ("法人或其他组织", None, "5"),
+        ("总计", "2", None),
+    ]  # fmt: skip
+    assert [td.text_content() for td in table[1]] == APPLICANTS  # merged cells not repeated
+
+
+def test_docx_application_table_cells_are_ok_with_their_keys() -> None:
+    att = extract_attachment(application_docx(["3", "0", "0", "1", "0", "", "3"]), "a.docx", None)
+    facts = facts_of(att)
+    row = {k[2]: (f.value, f.status) for k, f in facts.items() if k[1] == "new_received"}
+    assert row == {
+        "person": (3, "ok"), "business": (0, "ok"), "research": (0, "ok"), "ngo": (1, "ok"),
+        "law_firm": (0, "ok"), "org_other": (None, "blank"), "total": (3, "ok"),
+    }  # fmt: skip
+
+
+def test_docx_table_with_only_some_applicant_columns() -> None:
+    # The issue's table 申请人情况 | 自然人 | 总计 / 新收 | 3 | 3: the columns it prints are read,
+    # the ones it does not print are blank (missing, never zero).
+    document = docx.Document()
+    t = document.add_table(rows=2, cols=3)
+    for c, text in enumerate(["申请人情况", "自然人", "总计"]):
+        t.cell(0, c).text = text
+    for c, text in enumerate(["一、本年新收政府信息公开申请数量", "3", "3"]):
+        t.cell(1, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    facts = facts_of(extract_attachment(out.getvalue(), "a.docx", None))
+    person = facts[("applications", "new_received", "person")]
+    assert (person.value, person.status) == (3, "ok")
+    assert facts[("applications", "new_received", "total")].value == 3
+    assert facts[("applications", "new_received", "business")].status == "blank"
+
+
+def test_docx_fixture_parses_to_gold() -> None:
+    body = (FIXTURES / "docx_2021.docx").read_bytes()
+    att = extract_attachment(body, "docx_2021.docx", None)
+    result = parse_tables(att.html, att.text)
+    gold = json.loads((FIXTURES / "docx_2021.facts.json").read_text(encoding="utf-8"))
+    assert result.template == "gb2021"
+    assert [f.as_dict() for f in result.facts] == gold
+
+
+def test_pdf_has_no_html() -> None:
+    assert extract_attachment(text_pdf(), "a.pdf", None).html is None

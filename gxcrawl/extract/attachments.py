@@ -6,6 +6,10 @@ servlets hide the name), then by the file name, then by the Content-Type. Nothin
 that cannot be read comes back with the flag `unreadable`, so one bad attachment never stops a
 crawl or a reparse.
 
+A DOCX also comes back as an HTML fragment (`AttachmentText.html`): paragraphs as `<p>`, tables
+as `<table>` with `colspan`/`rowspan` from Word's `w:gridSpan`/`w:vMerge`, so the table parser
+reads DOCX tables from their structure like any web page's.
+
 Flags: `needs_ocr` (a PDF with pages but no text layer: scanned images), `needs_conversion`
 (DOC/WPS/XLS/XLSX/OFD: binary or unsupported formats stored for a later converter),
 `unreadable` (corrupt, truncated, encrypted or not a document at all).
@@ -17,8 +21,12 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import lxml.html
+from lxml import etree
 
 __all__ = ["AttachmentText", "detect_kind", "extract_attachment"]
 
@@ -48,6 +56,7 @@ class AttachmentText:
     text: str
     kind: str  # pdf | docx | doc | wps | xls | xlsx | et | ofd | unknown
     flags: list[str] = field(default_factory=list)
+    html: str | None = None  # the body as an HTML fragment (DOCX only: PDFs keep no tables)
 
 
 def _extension(filename: str) -> str:
@@ -107,14 +116,72 @@ def _docx_text(body: bytes) -> AttachmentText:
 
     document = docx.Document(io.BytesIO(body))
     lines: list[str] = []
+    fragment = lxml.html.Element("div")
     # Walk the body in document order so tables stay where they were between paragraphs.
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(child, document).text)
-        elif tag == "tbl":
+    for child in _body_blocks(document.element.body):
+        if child.tag == _W + "p":
+            text = Paragraph(child, document).text
+            lines.append(text)
+            etree.SubElement(fragment, "p").text = text
+        else:
             lines.extend(_table_rows(Table(child, document)))
-    return AttachmentText(_clean(lines), "docx", [])
+            fragment.append(_table_html(child))
+    html = lxml.html.tostring(fragment, encoding="unicode")
+    return AttachmentText(_clean(lines), "docx", [], html=html)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _body_blocks(parent: Any) -> Iterator[Any]:
+    """Paragraphs and tables of the body in order, looking inside content controls (w:sdt)."""
+    for child in parent.iterchildren():
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag == _W + "sdt":
+            for content in child.iterchildren(_W + "sdtContent"):
+                yield from _body_blocks(content)
+
+
+def _w_int(el: Any, path: str, default: int) -> int:
+    found = el.find(path)
+    try:
+        return max(1, int(found.get(_W + "val"))) if found is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _table_html(tbl: Any) -> etree._Element:
+    """A Word table as an HTML <table>: `w:gridSpan` → colspan; a `w:vMerge` run of cells →
+    one cell with a rowspan (the continuation cells are dropped, as HTML does)."""
+    table = lxml.html.Element("table")
+    open_merges: dict[int, etree._Element] = {}  # grid column → the cell a vMerge started
+    for tr in tbl.iterchildren(_W + "tr"):
+        row = etree.SubElement(table, "tr")
+        col = _w_int(tr, f"{_W}trPr/{_W}gridBefore", 0)
+        for tc in tr.iterchildren(_W + "tc"):
+            span = _w_int(tc, f"{_W}tcPr/{_W}gridSpan", 1)
+            merge = tc.find(f"{_W}tcPr/{_W}vMerge")
+            if merge is not None and merge.get(_W + "val") != "restart" and col in open_merges:
+                origin = open_merges[col]
+                origin.set("rowspan", str(int(origin.get("rowspan", "1")) + 1))
+            else:
+                row.append(_cell_html(tc, span))
+                if merge is not None:
+                    open_merges[col] = row[-1]
+                else:
+                    open_merges.pop(col, None)
+            col += span
+    return table
+
+
+def _cell_html(tc: Any, span: int) -> etree._Element:
+    cell = lxml.html.Element("td")
+    if span > 1:
+        cell.set("colspan", str(span))
+    for para in tc.iter(_W + "p"):  # nested tables' paragraphs too: their text stays in the cell
+        etree.SubElement(cell, "p").text = "".join(t.text or "" for t in para.iter(_W + "t"))
+    return cell
 
 
 def _table_rows(table: Any) -> list[str]:

@@ -21,6 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from gxcrawl.extract.table_keys import (
+    APPEAL_GROUPS,
+    APPEAL_RESULTS,
+    APPLICATION_COLUMNS,
+    APPLICATION_ROWS,
+)
 from gxcrawl.extract.tables import Fact
 
 __all__ = ["Finding", "check_consistency"]
@@ -41,43 +47,16 @@ class Finding:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-APPLICANT_COLUMNS = (
-    "natural_person",
-    "legal.business",
-    "legal.research",
-    "legal.public_interest",
-    "legal.law_service",
-    "legal.other",
+APP_COLUMNS = tuple(APPLICATION_COLUMNS)
+APPLICANT_COLUMNS = tuple(k for k in APP_COLUMNS if k != "total")
+# The outcome rows whose sum is 三（七）: every result row but the total and the 其他处理 forms.
+_OUTCOME_FIXED = tuple(
+    k
+    for k in APPLICATION_ROWS
+    if k.startswith("result.") and not k.startswith(("result.other", "result.total"))
 )
-APP_COLUMNS = (*APPLICANT_COLUMNS, "total")
-_OUTCOME_FIXED = (
-    "result.disclosed",
-    "result.partly_disclosed",
-    *(
-        f"result.withheld.{k}"
-        for k in (
-            "state_secret",
-            "law_prohibited",
-            "three_security",
-            "third_party",
-            "internal_affairs",
-            "process_info",
-            "law_enforcement_file",
-            "administrative_query",
-        )
-    ),
-    *(
-        f"result.unavailable.{k}"
-        for k in ("not_held", "needs_creation", "unclear_after_correction")
-    ),
-    *(
-        f"result.not_processed.{k}"
-        for k in ("petition_complaint", "repeated", "publication", "excessive", "confirmation")
-    ),
-)
-_OTHER_2021 = tuple(f"result.other.{k}" for k in ("overdue_correction", "overdue_fee", "other"))
-_APPEAL_GROUPS = ("review", "litigation_direct", "litigation_after_review")
-_APPEAL_PARTS = ("upheld", "corrected", "other", "pending")
+_OTHER_2021 = tuple(k for k in APPLICATION_ROWS if k.startswith("result.other."))
+_APPEAL_PARTS = tuple(k for k in APPEAL_RESULTS if k != "total")
 
 _Cells = dict[tuple[str, str], Fact]
 
@@ -160,7 +139,7 @@ def _appeals(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
     for (row, col), fact in cells.items():
         group, _, part = col.partition(".")
-        if part != "total" or group not in _APPEAL_GROUPS:
+        if part != "total" or group not in APPEAL_GROUPS:
             continue
         parts = _sum(cells, [(row, f"{group}.{p}") for p in _APPEAL_PARTS])
         stated = _num(cells, row, col)

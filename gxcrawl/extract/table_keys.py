@@ -10,6 +10,46 @@ PostgreSQL's 63-character identifier limit.
 
 from __future__ import annotations
 
+# 第二十条 tables (section 二): rows per table, key → label as the template prints it (gb2021
+# prints 行政规范性文件 where gb2019 prints 规范性文件).
+ART20_ROWS: dict[str, dict[str, str]] = {
+    "art20_1": {"rules": "规章", "normative": "规范性文件"},
+    "art20_5": {"licensing": "行政许可", "other_services": "其他对外管理服务事项"},
+    "art20_6": {"penalty": "行政处罚", "enforcement": "行政强制"},
+    "art20_8": {"fees": "行政事业性收费"},
+    "art20_9": {"central_procurement": "政府集中采购"},
+}
+# Their columns: template → table → key → label as printed (第（九）项 is gb2019 only).
+_ART20_LICENSING_2019 = {
+    "prev_count": "上一年项目数量",
+    "change": "本年增/减",
+    "decisions": "处理决定数量",
+}
+_ART20_LICENSING_2021 = {"decisions": "本年处理决定数量"}
+ART20_COLUMNS: dict[str, dict[str, dict[str, str]]] = {
+    "gb2019": {
+        "art20_1": {
+            "new_made": "本年新制作数量",
+            "new_published": "本年新公开数量",
+            "total_published": "对外公开总数量",
+        },
+        "art20_5": _ART20_LICENSING_2019,
+        "art20_6": _ART20_LICENSING_2019,
+        "art20_8": {"prev_count": "上一年项目数量", "change": "本年增/减"},
+        "art20_9": {"procurement_count": "采购项目数量", "procurement_amount": "采购总金额"},
+    },
+    "gb2021": {
+        "art20_1": {
+            "issued": "本年制发件数",
+            "repealed": "本年废止件数",
+            "in_force": "现行有效件数",
+        },
+        "art20_5": _ART20_LICENSING_2021,
+        "art20_6": _ART20_LICENSING_2021,
+        "art20_8": {"fee_amount": "本年收费金额（单位：万元）"},
+    },
+}
+
 # Application table (section 三): applicant columns, key → label as the template prints it.
 APPLICATION_COLUMNS: dict[str, str] = {
     "person": "自然人",

@@ -1,10 +1,12 @@
 """Statistics tables of an annual report → long-format facts.
 
-Input is the main-content HTML fragment (optional) and the clean text of a report. Real HTML
-``<table>``s are preferred (rowspan/colspan expanded, multi-line header cells joined); without
-them the text renderings seen in the wild are read: one cell per line (seed 000), and pipe rows
-with colspan padding ``| ||`` (seeds 001, 003). Parsing is template-driven: the national formats
-fix every row and column, so labels are matched to stable keys rather than trusted by position.
+Input is the main content — an HTML fragment as a string, the parsed content element itself, or
+None — and the clean text of a report. Real HTML ``<table>``s are read from their structure
+(DOCX tables arrive the same way: ``attachments`` renders them as HTML); only when the HTML holds
+no statistics table are the text renderings seen in the wild read: one cell per line (seed
+000), pipe rows with colspan padding ``| ||`` (seeds 001, 003), whole rows on one line (PDF text).
+Parsing is template-driven: the national formats fix every row and column, so labels are matched
+to stable keys rather than trusted by position.
 
 Templates (``Fact.template``)
     ``gb2019``        国办公开办函〔2019〕60号 format (reports for 2019 and 2020)
@@ -21,20 +23,20 @@ Key scheme (``table`` / ``row_key`` / ``column_key``), shared by every report of
       ``art20_8`` row ``fees``; gb2019 columns ``prev_count``, ``change``; gb2021 ``fee_amount``.
       ``art20_9`` (gb2019 only) row ``central_procurement``; columns ``procurement_count``,
         ``procurement_amount``.
-    ``applications`` (申请 table) columns ``natural_person``, ``legal.business``,
-      ``legal.research``, ``legal.public_interest``, ``legal.law_service``, ``legal.other``,
-      ``total``; rows ``new_received``, ``carried_over``, ``result.disclosed``,
-      ``result.partly_disclosed``, ``result.withheld.{state_secret, law_prohibited,
-      three_security, third_party, internal_affairs, process_info, law_enforcement_file,
-      administrative_query}``, ``result.unavailable.{not_held, needs_creation,
-      unclear_after_correction}``, ``result.not_processed.{petition_complaint, repeated,
-      publication, excessive, confirmation}``, ``result.other`` (gb2019) or
-      ``result.other.{overdue_correction, overdue_fee, other}`` (gb2021), ``result.total``,
-      ``carry_forward``. A group label that itself carries numbers (a subtotal some agencies
-      add) gets its group key, e.g. ``result.withheld``.
+    ``applications`` (申请 table; keys and template labels in ``table_keys``) columns
+      ``person``, ``business``, ``research``, ``ngo``, ``law_firm``, ``org_other``, ``total``;
+      rows ``new_received``, ``carried_over``, ``result.disclosed``, ``result.partly_disclosed``,
+      ``result.withheld.{state_secret, law_prohibited, three_security, third_party,
+      internal_affairs, process_info, law_enforcement_file, administrative_query}``,
+      ``result.unavailable.{not_held, needs_creation, unclear_after_correction}``,
+      ``result.not_processed.{petition_complaint, repeated, publication, excessive,
+      confirmation}``, ``result.other`` (gb2019) or ``result.other.{overdue_correction,
+      overdue_fee, other}`` (gb2021), ``result.total``, ``carry_forward``. A group
+      label that itself carries numbers (a subtotal some agencies add) gets its group key,
+      e.g. ``result.withheld``.
     ``appeals`` one row ``cases`` (row_label ``""``: the row has no printed label); columns
       ``{review, litigation_direct, litigation_after_review}.{upheld, corrected, other,
-      pending, total}``.
+      pending, total}`` (``table_keys.APPEAL_COLUMNS``).
     ``legacy`` row key ``<section>/<indicator>`` built from the printed labels with numbering,
       ``其中：`` and parenthetical notes removed (e.g. ``依申请公开情况/当面申请数``; a section
       row that carries a number is keyed by itself); columns ``year`` (年度累计数 / 本年度) and
@@ -44,11 +46,24 @@ Labels are as printed, with line breaks and the spaces between two Chinese chara
 (``商业 企业`` → ``商业企业``). ``row_label`` is the row's own cell; ``column_label`` is the header
 path joined by ``/`` (``法人或其他组织/商业企业``, ``行政诉讼/复议后起诉/总计``).
 
-Cells: ``ok`` (value parsed; int unless the text has a decimal point), ``blank`` (an empty cell,
-or a dash / 无 placeholder — missing, never zero; value None), ``unreadable`` (value None,
-``raw_text`` keeps what was printed). In text renderings a blank cell leaves no trace, so a row
-whose value count differs from its column count cannot be placed cell by cell: every cell of
-that row is ``unreadable`` and carries the row's values as ``raw_text`` (None when none survive).
+Cells: ``ok`` (a number; int unless the text has a decimal point), ``blank`` (an empty cell:
+missing, never zero; value None), ``unreadable`` (anything else printed where a number belongs —
+``见说明``, ``—``, ``-``, ``/``, ``无``, prose — value None, ``raw_text`` as printed). A dash is
+``unreadable`` in text renderings too: it was printed, so it is not a blank cell, and it is not
+a number either.
+
+HTML cells are read cell by cell from the expanded grid: the cells after a row's label (the last
+cell naming a template row, else the last text before the first number) are its values, whatever
+they say, and each goes to the column whose header cell sits above it — header cells are matched
+to column keys by their labels, so a neighbour's value never shifts into another column and
+padding columns wider than the block are ignored. A value cell spanning several named columns
+cannot be split: each of them is ``unreadable`` (``blank`` if the cell is empty). A column the
+header does not print is ``blank`` (a DOCX table of only 自然人 | 总计), or ``unreadable`` with
+the row's unplaced text when the row prints values under no named header. When the header names
+no column at all, values are taken in order. In text renderings a blank cell
+leaves no trace, so a row whose value count differs from its column count cannot be placed cell
+by cell: every cell of that row is ``unreadable`` and carries the row's values as ``raw_text``
+(None when none survive).
 
 Units: counts are ``件`` (the legacy table uses its unit column as printed); amounts take the
 unit printed in their header (``本年收费金额（单位：万元）`` → ``万元``) or None.
@@ -65,6 +80,15 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
+
+from gxcrawl.extract.table_keys import (
+    APPEAL_COLUMNS,
+    APPEAL_GROUPS,
+    APPEAL_RESULTS,
+    APPLICATION_COLUMNS,
+    ART20_COLUMNS,
+    ART20_ROWS,
+)
 
 __all__ = ["Fact", "TableResult", "parse_tables"]
 
@@ -91,7 +115,6 @@ class Fact:
 class TableResult:
     template: str | None
     facts: list[Fact] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -131,39 +154,61 @@ def _strip_numbering(norm: str) -> str:
 
 _NUM = re.compile(r"^([+-]?\d{1,3}(?:,\d{3})+|[+-]?\d+)(\.\d+)?(件|条|项|个|次|万元|元)?$")
 _PLACEHOLDER = re.compile(r"^(?:[-—–/\\]+|无)$")
+# A value cell is never longer than this (“1,234,567万元”); longer lines are prose and skip the
+# normalisation: crawls call this on every line of every report.
+_MAX_VALUE_CHARS = 24
+_MAX_LABEL = 60  # longest template label (2021 其他处理 sub-rows are ~40 chars) with margin
+# A table row printed on one line (PDF text): a long label plus its numbers; longer is prose.
+_MAX_SPACED_ROW = _MAX_LABEL + 200
 
 
-class _Val(str):
-    """An HTML cell known to sit in the value part of its row, whatever its text."""
+class _Cell(str):
+    """An HTML table cell: its text, whether it sits in the value part of its row, and where it
+    sits in its table's grid, so values are placed by column and not by count."""
 
-    __slots__ = ()
+    value: bool  # in the value part of its row, whatever its text
+    table: int  # which <table> of the fragment
+    col: int  # first grid column, after rowspan/colspan expansion
+    span: int  # grid columns covered
 
 
-def _is_value(token: str) -> bool:
-    """A table value: a number, a dash / 无 placeholder, or an empty HTML cell ("")."""
-    if token == "" or isinstance(token, _Val):
-        return True
-    if len(token) > 24:
-        return False  # prose: skip the normalisation, crawls call this on every line
-    n = _norm(token)
+def _grid_cell(text: str, table: int, col: int, span: int) -> _Cell:
+    cell = _Cell(text)
+    cell.value, cell.table, cell.col, cell.span = False, table, col, span
+    return cell
+
+
+def _looks_value(text: str) -> bool:
+    """A printed value: a number or a dash / 无 placeholder."""
+    if len(text) > _MAX_VALUE_CHARS:
+        return False
+    n = _norm(text)
     return bool(_NUM.match(n) or _PLACEHOLDER.match(n))
 
 
-def _cell(raw: str | None) -> tuple[float | int | None, str | None, str]:
-    """(value, raw_text, status) of one printed cell; None means the cell was empty."""
+def _is_value(token: str) -> bool:
+    """A table value token: an HTML cell of a row's value part, or printed value text."""
+    if isinstance(token, _Cell):
+        return token.value
+    return token == "" or _looks_value(token)
+
+
+_Parsed = tuple[float | int | None, str | None, str]  # (value, raw_text, status)
+
+
+def _cell(raw: str | None) -> _Parsed:
+    """(value, raw_text, status) of one printed cell: an empty cell is ``blank``; a number is
+    ``ok``; anything else (``见说明``, ``—``, ``-``, ``/``, ``无``, prose) is ``unreadable``."""
     if raw is None or raw.strip() == "":
         return None, None, "blank"
     text = raw.strip()
-    n = _norm(text)
-    m = _NUM.match(n)
-    if m:
-        digits = m.group(1).replace(",", "")
-        if m.group(2):
-            return float(digits + m.group(2)), text, "ok"
-        return int(digits), text, "ok"
-    if _PLACEHOLDER.match(n):
-        return None, text, "blank"
-    return None, text, "unreadable"
+    m = _NUM.match(_norm(text))
+    if m is None:
+        return None, text, "unreadable"
+    digits = m.group(1).replace(",", "")
+    if m.group(2):
+        return float(digits + m.group(2)), text, "ok"
+    return int(digits), text, "ok"
 
 
 # --------------------------------------------------------------------------- rows from input
@@ -201,7 +246,7 @@ _LABEL_BREAK = re.compile(
 def _split_spaced_row(line: str) -> list[str]:
     """A whole table row on one line, cells separated by spaces (PDF text extraction):
     ``（三）不予公开 1.属于国家秘密 0 0 0 0 0 0 0`` → label cells + value cells."""
-    if len(line) > _MAX_LABEL + 200 or not line[-1:].isdigit():
+    if len(line) > _MAX_SPACED_ROW or not line[-1:].isdigit():
         return [line]
     parts = line.split()
     k = len(parts)
@@ -219,6 +264,7 @@ _BLOCK = {
     "caption", "thead", "tbody", "tfoot",
 }  # fmt: skip
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
 def _cell_text(el: etree._Element) -> str:
@@ -234,9 +280,10 @@ def _cell_text(el: etree._Element) -> str:
     return _label("".join(parts))
 
 
-def _grid_rows(table: etree._Element) -> list[_Row]:
-    """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right."""
-    occupied: dict[tuple[int, int], bool] = {}
+def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
+    """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
+    with its grid column."""
+    occupied: set[tuple[int, int]] = set()
     out: list[_Row] = []
     trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
     for r, tr in enumerate(trs):
@@ -247,14 +294,11 @@ def _grid_rows(table: etree._Element) -> list[_Row]:
         for td in tr:
             if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
                 continue
-            while occupied.get((r, c)):
+            while (r, c) in occupied:
                 c += 1
-            rs = _span(td.get("rowspan"))
-            cs = _span(td.get("colspan"))
-            for dr in range(rs):
-                for dc in range(cs):
-                    occupied[(r + dr, c + dc)] = True
-            cells.append(_cell_text(td))
+            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
+            occupied.update((r + dr, c + dc) for dr in range(rs) for dc in range(cs))
+            cells.append(_grid_cell(_cell_text(td), number, c, cs))
             c += cs
         if cells:
             out.append(_Row(cells, html=True))
@@ -263,63 +307,106 @@ def _grid_rows(table: etree._Element) -> list[_Row]:
 
 def _span(value: str | None) -> int:
     try:
-        return max(1, min(int(value or 1), 200))
+        return max(1, min(int(value or 1), _MAX_SPAN))
     except ValueError:
         return 1
 
 
-def _html_rows(html: str) -> list[_Row] | None:
-    """The fragment as rows in document order (text blocks as one-cell rows), or None when it
-    holds no table."""
+def _content_root(html: str | etree._Element) -> etree._Element | None:
+    if not isinstance(html, str):
+        return html
     if "<table" not in html.lower():
         return None
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        return lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return None
-    leaves = set(root.xpath("//table[not(.//table)]"))
-    if not leaves:
-        return None
-    rows: list[_Row] = []
-    buf: list[str] = []
 
-    def flush() -> None:
-        for line in "".join(buf).splitlines():
+
+class _Walker:
+    """The content as rows in document order: innermost tables as grid rows, the text between
+    them as one-cell text rows (titles such as 第二十条第（一）项 often sit in a <p>)."""
+
+    def __init__(self, leaves: list[etree._Element]) -> None:
+        self.leaves = {leaf: n for n, leaf in enumerate(leaves)}
+        self.rows: list[_Row] = []
+        self.buf: list[str] = []
+
+    def flush(self) -> None:
+        for line in "".join(self.buf).splitlines():
             if line.strip():
-                rows.append(_Row([_label(line)], html=False))
-        buf.clear()
+                self.rows.append(_Row([_label(line)], html=False))
+        self.buf.clear()
 
-    def walk(el: etree._Element) -> None:
+    def walk(self, el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in ("script", "style") or _HIDDEN.search(el.get("style") or ""):
-            pass
-        elif el in leaves:
-            flush()
-            rows.extend(_grid_rows(el))
-        else:
-            block = tag in _BLOCK
-            if block:
-                buf.append("\n")
-            if el.text and tag:
-                buf.append(el.text)
-            for child in el:
-                walk(child)
-            if block:
-                buf.append("\n")
-        if el.tail:
-            buf.append(el.tail)
+            return
+        if el in self.leaves:
+            self.flush()
+            self.rows.extend(_grid_rows(el, self.leaves[el]))
+            return
+        block = tag in _BLOCK
+        if block:
+            self.buf.append("\n")
+        if el.text and tag:
+            self.buf.append(el.text)
+        for child in el:
+            self.walk(child)
+            if child.tail:
+                self.buf.append(child.tail)
+        if block:
+            self.buf.append("\n")
 
-    walk(root)
-    flush()
-    return rows
+
+def _html_rows(html: str | etree._Element) -> list[_Row] | None:
+    """The content as rows in document order, or None when it holds no table."""
+    root = _content_root(html)
+    if root is None:
+        return None
+    leaves = root.xpath(".//table[not(.//table)]")
+    if not leaves:
+        return None
+    walker = _Walker(leaves)
+    walker.walk(root)
+    walker.flush()
+    return walker.rows
+
+
+def _names_row(text: str) -> bool:
+    """The cell names a template row (规章, （三）不予公开, 1.属于国家秘密, …). A bare 总计 or 其他
+    does not count: both are also column headers."""
+    if not text or len(text) > _MAX_LABEL:
+        return False
+    n = _norm(text)
+    if n in ("总计", "其他") or _NUM.match(n):
+        return False
+    if any(re.fullmatch(pat, n) for rows in _ART20_ROWS.values() for _, pat in rows):
+        return True
+    if _app_match(n, None) is not None:
+        return True
+    stripped = _strip_numbering(n)
+    return bool(_SUB_NUMBERED.match(n)) and any(
+        re.search(pat, stripped) for subs in _APP_SUB.values() for pat, _ in subs
+    )
+
+
+def _value_start(cells: list[str]) -> int:
+    """Index of the first value cell of an HTML row: after the last cell naming a template row;
+    without one, after the last label before the first number."""
+    named = [i for i, c in enumerate(cells) if _names_row(c)]
+    if named:
+        return named[-1] + 1
+    first_num = next((i for i, c in enumerate(cells) if c and _looks_value(c)), len(cells))
+    return max((i for i in range(first_num) if cells[i]), default=-1) + 1
 
 
 def _tokens(rows: Iterable[_Row]) -> list[str]:
     """Flatten rows into a cell stream for the national templates.
 
     Text renderings lose blank cells, so empty text cells are dropped. In an HTML row every
-    cell after the last label before the first number is a value — blank (a real blank cell)
-    or text (an unreadable cell) — and is marked so the readers never take it for a label.
+    cell from the value start on is a value — blank (a real blank cell) or text (an unreadable
+    cell) — and is marked so the readers never take it for a label.
     """
     out: list[str] = []
     for row in rows:
@@ -327,10 +414,12 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
         if not row.html:
             out.extend(c for c in cells if c)
             continue
-        first_num = next((i for i, c in enumerate(cells) if c and _is_value(c)), len(cells))
-        last_label = max((i for i in range(first_num) if cells[i]), default=-1)
-        out.extend(c for c in cells[: last_label + 1] if c)
-        out.extend(_Val(c) for c in cells[last_label + 1 :])
+        start = _value_start(cells)
+        out.extend(c for c in cells[:start] if c)
+        for c in cells[start:]:
+            if isinstance(c, _Cell):
+                c.value = True
+            out.append(c)
     return out
 
 
@@ -339,60 +428,48 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
 _UNIT_IN_LABEL = re.compile(r"(?:单位[:：]\s*|[(（])(万元|元|件|条|个|项)[)）]?")
 
 # item → template → [(column_key, pattern on the whitespace-free NFKC header, default unit)]
-_ART20_COLS: dict[str, dict[str, list[tuple[str, str, str | None]]]] = {
-    "1": {
-        "gb2019": [
-            ("new_made", r"(?:本年)?新?制作数量", "件"),
-            ("new_published", r"(?:本年)?新?公开数量", "件"),
-            ("total_published", r"对外公开总数量", "件"),
-        ],
-        "gb2021": [
-            ("issued", r"(?:本年)?制发件数", "件"),
-            ("repealed", r"(?:本年)?废止件数", "件"),
-            ("in_force", r"现行有效件数", "件"),
-        ],
-    },
-    "5": {
-        "gb2019": [
-            ("prev_count", r"上一?年项目数量", "件"),
-            ("change", r"本年增/?减", "件"),
-            ("decisions", r"(?:本年)?处理决定数量", "件"),
-        ],
-        "gb2021": [("decisions", r"(?:本年)?处理决定数量", "件")],
-    },
-    "8": {
-        "gb2019": [("prev_count", r"上一?年项目数量", "件"), ("change", r"本年增/?减", "件")],
-        "gb2021": [("fee_amount", r"(?:本年)?收费金额", None)],
-    },
-    "9": {
-        "gb2019": [
-            ("procurement_count", r"采购项目数量", "件"),
-            ("procurement_amount", r"采购总金额", None),
-        ],
-    },
-}
-_ART20_COLS["6"] = _ART20_COLS["5"]
+# How a printed header may shorten a template column label (matching form: NFKC, no spaces).
+_ART20_COL_PATTERNS: dict[str, str] = {
+    "new_made": r"(?:本年)?新?制作数量", "new_published": r"(?:本年)?新?公开数量",
+    "total_published": r"对外公开总数量", "issued": r"(?:本年)?制发件数",
+    "repealed": r"(?:本年)?废止件数", "in_force": r"现行有效件数",
+    "prev_count": r"上一?年项目数量", "change": r"本年增/?减",
+    "decisions": r"(?:本年)?处理决定数量",
+    "fee_amount": r"(?:本年)?收费金额", "procurement_count": r"采购项目数量",
+    "procurement_amount": r"采购总金额",
+}  # fmt: skip
+_AMOUNT_COLUMNS = frozenset({"fee_amount", "procurement_amount"})  # unit from the header only
+_ART20_ROW_VARIANTS = {"normative": r"(?:行政)?规范性文件"}  # gb2021 adds 行政
 
+
+def _art20_unit(key: str) -> str | None:
+    return None if key in _AMOUNT_COLUMNS else "件"
+
+
+def _art20_col_specs(table: str) -> dict[str, list[tuple[str, str, str | None]]]:
+    """template → [(column_key, header pattern, default unit)] of one 第二十条 table."""
+    return {
+        tpl: [(key, _ART20_COL_PATTERNS[key], _art20_unit(key)) for key in tables[table]]
+        for tpl, tables in ART20_COLUMNS.items()
+        if table in tables
+    }
+
+
+# item number (第二十条第（N）项) → its table's column specs and row patterns
+_ART20_COLS = {t.removeprefix("art20_"): _art20_col_specs(t) for t in ART20_ROWS}
 _ART20_ROWS: dict[str, list[tuple[str, str]]] = {
-    "1": [("rules", r"规章"), ("normative", r"(?:行政)?规范性文件")],
-    "5": [("licensing", r"行政许可"), ("other_services", r"其他对外管理服务事项")],
-    "6": [("penalty", r"行政处罚"), ("enforcement", r"行政强制")],
-    "8": [("fees", r"行政事业性收费")],
-    "9": [("central_procurement", r"政府集中采购")],
+    t.removeprefix("art20_"): [
+        (k, _ART20_ROW_VARIANTS.get(k, re.escape(lab))) for k, lab in rows.items()
+    ]
+    for t, rows in ART20_ROWS.items()
 }
 _ITEM_NUM = {"一": "1", "五": "5", "六": "6", "八": "8", "九": "9"}
 _ART20_TITLE = re.compile(r"第二十条第?\(([一二三四五六七八九十])\)项")
 
-_APP_COLUMNS: list[tuple[str, str, str]] = [
-    ("natural_person", r"自然人", "自然人"),
-    ("legal.business", r"商业企业", "商业企业"),
-    ("legal.research", r"科研机构", "科研机构"),
-    ("legal.public_interest", r"(?:社会)?公益组织", "社会公益组织"),
-    ("legal.law_service", r"法律服务机构", "法律服务机构"),
-    ("legal.other", r"其他", "其他"),
-    ("total", r"总计", "总计"),
-]
 _APP_GROUP = "法人或其他组织"
+# A shortened header cell must keep more than this many chars of its label ("组织" is no
+# column, "公益组织" is 社会公益组织).
+_SHORT_LEAF = 2
 
 # (pattern on the numbering-free label, key, kind); kinds: row | group | group_or_row
 _APP_TOP: list[tuple[str, str, str]] = [
@@ -439,23 +516,16 @@ _APP_SUB: dict[str, list[tuple[str, str]]] = {
 }
 _SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
 
-_APPEAL_GROUPS = [
-    ("review", "行政复议"),
-    ("litigation_direct", "行政诉讼/未经复议直接起诉"),
-    ("litigation_after_review", "行政诉讼/复议后起诉"),
-]
-_APPEAL_COLS = [
-    ("upheld", "结果维持"),
-    ("corrected", "结果纠正"),
-    ("other", "其他结果"),
-    ("pending", "尚未审结"),
-    ("total", "总计"),
-]
-_APPEAL_GROUP_LABELS = ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉")
+_APPEAL_GROUP_LABELS = frozenset(p for lab in APPEAL_GROUPS.values() for p in lab.split("/"))
 
 _SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
+# How far the readers look; beyond these a table has ended or the text is prose.
+_MAX_ART20_HEADER = 12  # header cells of a 第二十条 block: 信息内容 + 3 columns, split words
+_MAX_HEADER = 40  # header cells of the application / appeals table (3 rows, notes, splits)
+_MAX_TITLE = 20  # 第二十条第（一）项 with decoration; a longer line is a sentence citing it
+_MAX_GROUP_LABEL = 10  # 行政复议 as a header cell, not a sentence starting with it
+_APPEAL_LOOKAHEAD = 12  # the appeals header names 结果维持 / 总计 within this many cells
 _TRIGGERS = ("第二十条", "申请人情况", "本年新收", "行政复议", "指标")
-_MAX_LABEL = 60
 
 
 # --------------------------------------------------------------------------- segments
@@ -468,7 +538,6 @@ class _Seg:
     rows: list[tuple[str, str, list[str]]]  # (key, printed label, printed values)
     html: bool
     item: str = ""
-    template_hint: str | None = None
 
 
 def _is_label(token: str) -> bool:
@@ -493,7 +562,7 @@ def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg,
         return next((k for k, pat in specs if re.fullmatch(pat, n)), None)
 
     header: list[str] = []
-    while i < len(tokens) and len(header) < 12:
+    while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
         tok = tokens[i]
         n = _norm(tok)
         if tok == "":
@@ -528,7 +597,7 @@ def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
 def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | None, int]:
     start = i
     header: list[str] = []
-    while i < len(tokens) and len(header) < 40:
+    while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if _is_label(tok):
             m = _app_match(_norm(tok), None)
@@ -572,7 +641,7 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
 
 def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
     header: list[str] = []
-    while i < len(tokens) and len(header) < 40:
+    while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if not _is_label(tok) or (header and _SECTION_HEAD.match(_norm(tok))):
             break
@@ -592,7 +661,7 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
             continue
         n = _norm(tok)
         m = _ART20_TITLE.search(n)
-        if m and len(n) <= 20 and m.group(1) in _ITEM_NUM:
+        if m and len(n) <= _MAX_TITLE and m.group(1) in _ITEM_NUM:
             seg, i = _read_art20(tokens, i + 1, _ITEM_NUM[m.group(1)], html)
             segs.append(seg)
             continue
@@ -607,8 +676,11 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
                 continue
         if (
             n.startswith("行政复议")
-            and len(n) <= 10
-            and any("结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + 12])
+            and len(n) <= _MAX_GROUP_LABEL
+            and any(
+                "结果维持" in _norm(t) or _norm(t) == "总计"
+                for t in tokens[i : i + _APPEAL_LOOKAHEAD]
+            )
         ):
             seg, i = _read_appeals(tokens, i, html)
             segs.append(seg)
@@ -639,21 +711,19 @@ def _art20_columns(
                 um = _UNIT_IN_LABEL.search(_norm(label))
                 cols.append((key, label, um.group(1) if um else unit))
             return tpl, cols
-    options = _ART20_COLS[seg.item]
-    specs = options.get(template) or next(iter(options.values()))
-    canonical = {  # labels of the national template, for headers the rendering lost
-        "new_made": "本年新制作数量", "new_published": "本年新公开数量",
-        "total_published": "对外公开总数量", "issued": "本年制发件数", "repealed": "本年废止件数",
-        "in_force": "现行有效件数", "prev_count": "上一年项目数量", "change": "本年增/减",
-        "decisions": "处理决定数量" if template != "gb2021" else "本年处理决定数量",
-        "fee_amount": "本年收费金额（单位：万元）", "procurement_count": "采购项目数量",
-        "procurement_amount": "采购总金额",
-    }  # fmt: skip
+    table = f"art20_{seg.item}"
+    options = [tpl for tpl, tables in ART20_COLUMNS.items() if table in tables]
+    labels = ART20_COLUMNS[template if template in options else options[0]][table]
     cols = []
-    for key, _, unit in specs:
-        um = _UNIT_IN_LABEL.search(_norm(canonical[key]))
-        cols.append((key, canonical[key], um.group(1) if um else unit))
+    for key, label in labels.items():  # the template's labels, for headers the rendering lost
+        um = _UNIT_IN_LABEL.search(_norm(label))
+        cols.append((key, label, um.group(1) if um else _art20_unit(key)))
     return None, cols
+
+
+def _app_leaf_matches(leaf: str, norm: str) -> bool:
+    """A printed header cell names this applicant column (``公益组织`` for ``社会公益组织``)."""
+    return norm == leaf or (len(norm) > _SHORT_LEAF and leaf.endswith(norm))
 
 
 def _app_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
@@ -663,9 +733,10 @@ def _app_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
     normed = [(lab, _norm(lab)) for lab in candidates]
     group = next((lab for lab, n in normed if n == _APP_GROUP), _APP_GROUP)
     cols: list[tuple[str, str, str | None]] = []
-    for key, pat, canonical in _APP_COLUMNS:
-        found = next((lab for lab, n in normed if re.fullmatch(pat, n)), canonical)
-        cols.append((key, f"{group}/{found}" if key.startswith("legal.") else found, "件"))
+    for key, path in APPLICATION_COLUMNS.items():
+        leaf = path.rsplit("/", 1)[-1]
+        found = next((lab for lab, n in normed if _app_leaf_matches(leaf, n)), leaf)
+        cols.append((key, f"{group}/{found}" if "/" in path else found, "件"))
     return cols
 
 
@@ -674,36 +745,102 @@ def _appeal_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
     leaves = [lab for lab in labels if _norm(lab) not in _APPEAL_GROUP_LABELS]
     printed_groups = {_norm(lab): lab for lab in labels if _norm(lab) in _APPEAL_GROUP_LABELS}
     cols: list[tuple[str, str, str | None]] = []
-    for g, (gkey, glabel) in enumerate(_APPEAL_GROUPS):
+    for g, (gkey, glabel) in enumerate(APPEAL_GROUPS.items()):
         gpath = "/".join(printed_groups.get(part, part) for part in glabel.split("/"))
-        for c, (ckey, clabel) in enumerate(_APPEAL_COLS):
-            leaf = leaves[g * 5 + c] if len(leaves) == 15 else clabel
+        for c, (ckey, clabel) in enumerate(APPEAL_RESULTS.items()):
+            leaf = (
+                leaves[g * len(APPEAL_RESULTS) + c]
+                if len(leaves) == len(APPEAL_COLUMNS)
+                else clabel
+            )
             cols.append((f"{gkey}.{ckey}", f"{gpath}/{leaf}", "件"))
     return cols
 
 
-def _row_facts(
-    template: str,
-    seg: _Seg,
-    cols: list[tuple[str, str, str | None]],
-    notes: list[str],
-) -> list[Fact]:
+def _header_cells(seg: _Seg) -> list[_Cell]:
+    return [h for h in seg.header if isinstance(h, _Cell) and h]
+
+
+def _header_names(seg: _Seg, key: str, norm: str) -> bool:
+    """The header cell (matching form) names column `key` of this art20 or applications block."""
+    if seg.table == "applications":
+        return _app_leaf_matches(APPLICATION_COLUMNS[key].rsplit("/", 1)[-1], norm)
+    return any(
+        k == key and re.search(pat, norm) for specs in _ART20_COLS[seg.item].values()
+        for k, pat, _ in specs
+    )  # fmt: skip
+
+
+_Where = tuple[int, int] | None  # (table, grid column) of a header cell; None: not printed
+
+
+def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
+    """Where each column key sits, resolved from the header cells' labels (None for a column
+    the header does not name); None when no column is named (values are then taken in order)."""
+    cells = _header_cells(seg)
+    if not seg.html or not cells:
+        return None
+    found: list[_Where]
+    if seg.table == "appeals":  # 15 leaves under three group headers, left to right
+        leaves = sorted((h for h in cells if _norm(h) not in _APPEAL_GROUP_LABELS),
+                        key=lambda h: (h.table, h.col))  # fmt: skip
+        if len(leaves) != len(keys):
+            return None
+        found = [(h.table, h.col) for h in leaves]
+    else:
+        hits = [next((h for h in cells if _header_names(seg, k, _norm(h))), None) for k in keys]
+        found = [(h.table, h.col) if h is not None else None for h in hits]
+    named = [w for w in found if w is not None]
+    if not named or len(set(named)) != len(named) or len({t for t, _ in named}) > 1:
+        return None
+    return found
+
+
+def _covers(cell: str, table: int, col: int) -> bool:
+    return (
+        isinstance(cell, _Cell) and cell.table == table and cell.col <= col < cell.col + cell.span
+    )
+
+
+def _placed(vals: list[str], where: tuple[int, int], named: list[tuple[int, int]]) -> _Parsed:
+    """The cell under one header column: the value cell covering that grid column. A cell
+    covering several header columns cannot be split between them: unreadable in each."""
+    hit = next((v for v in vals if _covers(v, *where)), None)
+    if hit is None:
+        return None, None, "blank"  # the row draws no cell there
+    if sum(1 for w in named if _covers(hit, *w)) > 1 and hit.strip():
+        return None, hit.strip(), "unreadable"
+    return _cell(hit)
+
+
+def _grid_row(vals: list[str], grid: list[_Where]) -> list[_Parsed]:
+    """Values placed by grid column. A column the header does not name is blank when the row
+    prints nothing outside the named columns, else unreadable with what it prints there."""
+    named = [w for w in grid if w is not None]
+    stray = [v.strip() for v in vals if v.strip() and not any(_covers(v, *w) for w in named)]
+    unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
+    return [_placed(vals, w, named) if w is not None else unnamed for w in grid]
+
+
+def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None) -> list[_Parsed]:
+    """The row's cells, one per column: by grid column when the header resolved, else in order."""
+    if grid is not None and vals:
+        return _grid_row(vals, grid)
+    if seg.html and len(vals) > width and not any(vals[width:]):
+        vals = vals[:width]  # blank padding cells of a table wider than this block
+    if len(vals) == width:
+        return [_cell(v) for v in vals]
+    # Values lost in rendering cannot be placed: the row is unreadable, the survivors kept.
+    raw = " ".join(v for v in vals if v) or None
+    return [(None, raw, "unreadable")] * width
+
+
+def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]) -> list[Fact]:
+    grid = _grid_columns(seg, [key for key, _, _ in cols])
     facts: list[Fact] = []
     for key, label, vals in seg.rows:
-        if seg.html and len(vals) > len(cols) and not any(vals[len(cols) :]):
-            vals = vals[: len(cols)]  # blank padding cells of a table wider than this block
-        placed = len(vals) == len(cols)
-        if not placed:
-            raw = " ".join(v for v in vals if v) or None
-            notes.append(
-                f"{seg.table}: row {label or key} has {len(vals)} value(s) for {len(cols)} "
-                "columns; cells marked unreadable"
-            )
-        for k, (ckey, clabel, unit) in enumerate(cols):
-            if placed:
-                value, raw_text, status = _cell(vals[k])
-            else:
-                value, raw_text, status = None, raw, "unreadable"
+        cells = _row_cells(seg, vals, len(cols), grid)
+        for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
             facts.append(Fact(template, seg.table, key, ckey, label, clabel, value, unit,
                               raw_text, status))  # fmt: skip
     return facts
@@ -727,19 +864,17 @@ def _gb_template(segs: list[_Seg]) -> str:
     return "gb2021" if votes["gb2021"] > votes["gb2019"] else "gb2019"
 
 
-def _gb_facts(segs: list[_Seg], notes: list[str]) -> tuple[str, list[Fact]]:
+def _gb_facts(segs: list[_Seg]) -> tuple[str, list[Fact]]:
     template = _gb_template(segs)
     facts: list[Fact] = []
     for seg in segs:
         if seg.table.startswith("art20_"):
-            matched, cols = _art20_columns(seg, template)
-            if matched is None:
-                notes.append(f"{seg.table}: header not found; {template} columns assumed")
+            _, cols = _art20_columns(seg, template)  # unnamed header: the template's columns
         elif seg.table == "applications":
             cols = _app_columns(seg.header)
         else:
             cols = _appeal_columns(seg.header)
-        facts.extend(_row_facts(template, seg, cols, notes))
+        facts.extend(_row_facts(template, seg, cols))
     return template, facts
 
 
@@ -752,7 +887,7 @@ def _legacy_slug(label: str) -> str:
     return n
 
 
-def _legacy_facts(rows: list[_Row], notes: list[str]) -> list[Fact]:
+def _legacy_facts(rows: list[_Row]) -> list[Fact]:
     start = next(
         (
             i
@@ -792,36 +927,48 @@ def _legacy_facts(rows: list[_Row], notes: list[str]) -> list[Fact]:
             value, raw_text, status = _cell(raw)
             facts.append(Fact("legacy_stats", "legacy", key, ckey, _label(label), clabel, value,
                               unit, raw_text, status))  # fmt: skip
-    if not facts:
-        notes.append("legacy: header found but no rows")
     return facts
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def _parse_rows(rows: list[_Row], notes: list[str]) -> tuple[str | None, list[Fact]]:
+def _parse_rows(rows: list[_Row]) -> tuple[str | None, list[Fact]]:
     segs = _segments(_tokens(rows), html=any(r.html for r in rows))
     if segs:
-        return _gb_facts(segs, notes)
-    legacy = _legacy_facts(rows, notes)
+        return _gb_facts(segs)
+    legacy = _legacy_facts(rows)
     return ("legacy_stats", legacy) if legacy else (None, [])
 
 
-def parse_tables(html: str | None, text: str) -> TableResult:
-    """Facts of every statistics table of a report (see the module docstring)."""
-    sources = (html or "") + (text or "")
-    if not any(t in sources for t in _TRIGGERS):
+def _has_trigger(html: str | etree._Element | None, text: str) -> bool:
+    """Cheap test run on every report: does any table word occur at all? An element is only
+    searched inside its tables (a page of prose costs one walk over its tags)."""
+    if any(t in text for t in _TRIGGERS):
+        return True
+    if html is None:
+        return False
+    if isinstance(html, str):
+        return any(t in html for t in _TRIGGERS)
+    outer = [t for t in html.iter("table") if next(t.iterancestors("table"), None) is None]
+    content = "".join(s for table in outer for s in table.itertext())
+    return any(t in content for t in (*_TRIGGERS, "信息内容"))  # 信息内容: a 第二十条 table
+
+
+def parse_tables(html: str | etree._Element | None, text: str) -> TableResult:
+    """Facts of every statistics table of a report (see the module docstring).
+
+    `html` is the main-content fragment as a string, or the parsed content element itself (it
+    is read, never modified or re-serialised), or None; `text` is the report's clean text, read
+    when the HTML holds no statistics table.
+    """
+    if not _has_trigger(html, text or ""):
         return TableResult(None)  # the common case on crawls: no table at all, stay cheap
-    notes: list[str] = []
-    if html:
+    if html is not None:
         rows = _html_rows(html)
         if rows is not None:
-            template, facts = _parse_rows(rows, notes)
+            template, facts = _parse_rows(rows)
             if facts:
-                return TableResult(template, facts, ["source: html", *notes])
-            notes.clear()
-    template, facts = _parse_rows(_text_rows(text or ""), notes)
-    if not facts:
-        return TableResult(None, [], notes)
-    return TableResult(template, facts, ["source: text", *notes])
+                return TableResult(template, facts)
+    template, facts = _parse_rows(_text_rows(text or ""))
+    return TableResult(template if facts else None, facts)
