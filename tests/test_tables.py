@@ -8,7 +8,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from gxcrawl.extract.process import process_html
+from gxcrawl.extract.process import RawDocument, extract_document
 from gxcrawl.extract.tables import Fact, parse_tables
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -347,7 +347,8 @@ def test_prose_without_tables_gives_no_facts() -> None:
 def test_fixture_page_through_the_entry_point(name: str) -> None:
     body = (TABLES / f"{name}.html").read_bytes()
     url = f"http://www.example.gov.cn/xxgk/ndbg/{name}.html"
-    result, _ = process_html(body, url=url, content_type="text/html; charset=utf-8")
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    result = extract_document(RawDocument(body, url, headers)).result
     assert result.is_report and result.title and result.title.endswith("工作年度报告")
     if result.content_html is None:
         pytest.skip("extract_page does not hand over PageResult.content_html yet (lead wires it)")
