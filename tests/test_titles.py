@@ -188,9 +188,7 @@ def test_revised_titles_are_reports(title: str, year: int, agency: str | None) -
 
 
 @pytest.mark.parametrize(("title", "year", "reason"), REVISION_LOOKALIKES)
-def test_notices_about_revisions_stay_lookalikes(
-    title: str, year: int | None, reason: str
-) -> None:
+def test_notices_about_revisions_stay_lookalikes(title: str, year: int | None, reason: str) -> None:
     verdict = classify_title(title)
     assert (verdict.is_report, verdict.year, verdict.reason) == (False, year, reason)
 

@@ -15,9 +15,13 @@ Sources, from most to least trusted (a field takes the first source that has it)
    numerals); its date is the report's written_date (成文日期) when no label states one.
 6. **Registry hints** (`PortalHints`) — only region_code here; the agency chain lives in page.py.
 
-`source` (来源) is the publisher of last resort: publisher = 发布单位/发布机构 label, else 来源.
-`region_code` comes from a 6-digit administrative-division prefix of 索引号 (`330803-042/…`), else
-the registry hint. Empty placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
+`publisher` comes only from 发布单位/发布机构/发布机关/发文机关/发文单位 labels; `source` (来源,
+信息来源, 文章来源, the ContentSource `<meta>`, the header line's 来源) names a CMS column or site,
+not the publishing body, so it is a field of its own and never fills `publisher`.
+`region_code` is the registry hint unless the 索引号's division code agrees with it (equal, or a
+division inside the hint's region: the more specific code is kept); a contradiction keeps the
+registry's code and sets `region_conflict`; with no hint the 索引号's code is used. Empty
+placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
 """
 
 from __future__ import annotations
@@ -31,18 +35,6 @@ from lxml.html import HtmlElement
 from gxcrawl.extract.content import norm_space
 from gxcrawl.extract.dates import find_dates, parse_date
 
-FIELDS = (
-    "title",
-    "index_no",
-    "publisher",
-    "source",
-    "written_date",
-    "publish_date",
-    "doc_no",
-    "disclosure_mode",
-    "validity",
-    "category",
-)
 DATE_FIELDS = frozenset({"written_date", "publish_date"})
 
 # Label (without spaces and colon) → field.
@@ -65,6 +57,10 @@ KEY_FIELDS: dict[str, str] = {
     "发布时间": "publish_date",
     "公开日期": "publish_date",
     "公开时间": "publish_date",
+    # Bare 时间/日期 labels print the publication time of news-system headers
+    # ("来源：X 时间：2025-03-10 15:35"); they only count where a label may start.
+    "时间": "publish_date",
+    "日期": "publish_date",
     "文号": "doc_no",
     "文件编号": "doc_no",
     "发文字号": "doc_no",
@@ -90,7 +86,10 @@ OTHER_KEYS = ("规范性文件登记", "登记号", "关键词", "主题词", "�
 _EMPTY_VALUES = frozenset({"", "无", "—", "——", "-", "--", "/", "暂无", "null", "none"})
 
 # Labels of page furniture that end a value without being metadata (评论:0 点击:).
-_STOP = r"作者|评论|点击|浏览|阅读|访问|字号|字体|浏览次数|点击数|访问量"
+_STOP = (
+    r"作者|责任编辑|编辑|审核|校对|供稿|评论|点击|浏览|阅读|访问|字号|字体|分享|"
+    r"浏览次数|点击数|访问量"
+)
 _ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
 # Labels may be printed with spaces between characters (索 引 号).
 _KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
@@ -137,7 +136,7 @@ class Metadata:
     sources: dict[str, str] = field(default_factory=dict)
     signoff_agency: str | None = None
     region_code: str | None = None
-    publisher_from_source: bool = False  # publisher fell back to a 来源 label
+    region_conflict: bool = False  # the 索引号's division code contradicts the registry's
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -347,10 +346,35 @@ def merge(
             if name not in md.values:
                 md.values[name] = value
                 md.sources[name] = source
-    if "publisher" not in md.values and "source" in md.values:
-        md.values["publisher"] = md.values["source"]
-        md.sources["publisher"] = md.sources["source"]
-        md.publisher_from_source = True
     md.signoff_agency = agency
-    md.region_code = region_from_index(md.values.get("index_no")) or region_hint
+    md.region_code, md.region_conflict = resolve_region(
+        region_from_index(md.values.get("index_no")), region_hint
+    )
     return md
+
+
+# Division codes are two digits each for province, prefecture and county; a higher level's
+# code ends in "00" pairs (440000 province, 440100 prefecture, 440103 county).
+_LEVEL_PAD = "00"
+
+
+def _region_prefix(code: str) -> str:
+    while code.endswith(_LEVEL_PAD) and len(code) > len(_LEVEL_PAD):
+        code = code[: -len(_LEVEL_PAD)]
+    return code
+
+
+def region_within(inner: str, outer: str) -> bool:
+    """True when division `inner` is `outer` or lies inside it (440103 within 440100, 440000)."""
+    return inner.startswith(_region_prefix(outer))
+
+
+def resolve_region(from_index: str | None, hint: str | None) -> tuple[str | None, bool]:
+    """(region code, conflict): the registry's code unless the 索引号's agrees with it."""
+    if not hint or not from_index:
+        return hint or from_index, False
+    if region_within(from_index, hint):
+        return from_index, False  # the 索引号 is as or more specific
+    if region_within(hint, from_index):
+        return hint, False
+    return hint, True
