@@ -270,6 +270,11 @@ def _title_shaped(line: str) -> bool:
     )
 
 
+def _is_link_line(line: str, links: set[str]) -> bool:
+    """Mostly the text of one link (a list entry, "title + date"): never a page's own title."""
+    return any(text and len(text) * 2 >= len(line) and text in line for text in links)
+
+
 def _body_title(body_el: HtmlElement, lines: list[str]) -> int | None:
     """Index of the body's title line: a report title first, else a styled line, else the first
     title-shaped one (link texts never: a list of links is not a title)."""
@@ -277,7 +282,7 @@ def _body_title(body_el: HtmlElement, lines: list[str]) -> int | None:
     shaped = [
         i
         for i, line in enumerate(lines[:_TITLE_TOP_LINES])
-        if _title_shaped(line) and line not in links
+        if _title_shaped(line) and not _is_link_line(line, links)
     ]
     for i in shaped:
         if classify_title(lines[i]).is_report:
@@ -331,12 +336,13 @@ def _drop_repeated(lines: list[str], removed: list[Removal], title: str | None) 
     return out
 
 
-def heading_agency(lines: list[str]) -> str | None:
+def _heading_agency(body_el: HtmlElement, lines: list[str]) -> str | None:
     """The agency the body's heading names: a report title repeated with its agency, or an
-    agency-only line right above a report title."""
+    agency-only line right above a report title (a linked title names another document)."""
+    links = _styled_texts(body_el)[1]
     top = lines[:_TITLE_TOP_LINES]
     for i, line in enumerate(top):
-        if not _title_shaped(line):
+        if not _title_shaped(line) or _is_link_line(line, links):
             continue
         verdict = classify_title(line)
         if not verdict.is_report:
@@ -362,6 +368,8 @@ def _choose_agency(
         return verdict.agency
     if title_spam:
         work.flags.append("title_agency_spam")
+        if heading == verdict.agency:
+            heading = None  # the body repeats the tainted title: its agency part is no better
     for candidate, flag in (
         (heading, None),
         (md.signoff_agency, None),
@@ -383,7 +391,9 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     _strip_blocks(work)
     content_html = lxml.html.tostring(work.body_el, encoding="unicode")
     _read_lines(work)
-    heading = heading_agency(work.body_lines)  # before a body title line leaves the text
+    heading = _heading_agency(
+        work.body_el, work.body_lines
+    )  # before a body title line leaves the text
     md = metadata.merge(
         work.table_pairs,
         work.text_pairs,
