@@ -101,6 +101,28 @@ def test_linked_report_titles_and_section_headings_are_not_the_title() -> None:
     assert extract_page(only_sections, URL).title is None
 
 
+def test_report_heading_outside_the_content_beats_a_site_name_title() -> None:
+    html = _doc(
+        f'<h1 class="article-title">{REPORT}</h1><div class="TRS_Editor">{_paras(PROSE)}</div>',
+        head="<title>万载县人民政府</title>",
+    )
+    assert extract_page(html, URL).title == REPORT
+    # A report title in a list of related links names another page.
+    related = f'<ul class="related"><li class="title"><a href="/nb/2.html">{REPORT}</a></li></ul>'
+    html = _doc(
+        f'<div class="TRS_Editor">{_paras(PROSE)}</div>{related}',
+        head="<title>万载县人民政府</title>",
+    )
+    result = extract_page(html, URL)
+    assert (result.title, result.is_report) == ("万载县人民政府", False)
+
+
+def test_a_date_line_is_not_a_title() -> None:
+    for date in ("2024年1月20日", "二〇二四年一月二十日", "2024-01-20 10:30"):
+        html = _doc(f'<div class="TRS_Editor"><p>{date}</p>{_paras(PROSE)}</div>')
+        assert extract_page(html, URL).title is None, date
+
+
 # --------------------------------------------------------------------------- the agency chain
 def _dept_page(heading: str, signoff: str = "", publisher: str = "宜春市人民政府") -> str:
     meta = (

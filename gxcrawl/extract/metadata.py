@@ -273,7 +273,7 @@ def looks_like_agency(line: str) -> bool:
     )
 
 
-def _date_only(line: str) -> str | None:
+def date_only(line: str) -> str | None:
     """The date of a line that holds a date and nothing else."""
     dates = find_dates(line)
     if len(dates) != 1:
@@ -293,12 +293,12 @@ def signoff(lines: list[str]) -> tuple[str | None, str | None]:
     tail = lines[-5:]
     for idx in range(len(tail) - 1, -1, -1):
         line = tail[idx]
-        date = _date_only(line)
+        date = date_only(line)
         if date is None:
             # "鲤城区人民政府 2021年1月6日" on one line
             m = re.match(r"^(\S{2,40}?)\s+(\S.*)$", line)
-            if m and looks_like_agency(m.group(1)) and _date_only(m.group(2)):
-                return m.group(1), _date_only(m.group(2))
+            if m and looks_like_agency(m.group(1)) and date_only(m.group(2)):
+                return m.group(1), date_only(m.group(2))
             continue
         agency = tail[idx - 1] if idx > 0 and looks_like_agency(tail[idx - 1]) else None
         return agency, date

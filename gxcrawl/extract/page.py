@@ -61,6 +61,8 @@ _SENTENCE = re.compile(r"[。，；！？,;!?]|[:：]$| \| ")
 _ENUMERATED = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．])"
 )
+# Two Chinese characters in a row, 年/月/日 aside: a title has words, a date line has none.
+_WORDS = re.compile(r"[\u4e00-\u9fff](?<![年月日])[\u4e00-\u9fff](?<![年月日])")
 _CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(?:px|pt)", re.IGNORECASE)
@@ -220,11 +222,25 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     for text in candidates:
         if head and (text in head or head in text):
             return text
-    if head:
-        parts = [p for p in _TITLE_SPLIT.split(head) if p]
-        if parts:
-            return max(parts, key=len) if len(parts[0]) < 6 else parts[0]
-    return candidates[0] if candidates else None
+    parts = [p for p in _TITLE_SPLIT.split(head) if p]
+    stated = (max(parts, key=len) if len(parts[0]) < 6 else parts[0]) if parts else None
+    if stated is None or classify_title(stated).reason == "unrelated":
+        # A site-name <title>: a heading that is a report title is the document's.
+        for el in _heading_elements(root):
+            text = content.norm_space(el.text_content())
+            if _title_shaped(text) and classify_title(text).is_report:
+                return text
+    return stated or (candidates[0] if candidates else None)
+
+
+def _heading_elements(root: HtmlElement) -> list[HtmlElement]:
+    """Title-like elements that are not links (a list of related links names other pages)."""
+    return [
+        el
+        for css in _TITLE_SELECTORS
+        for el in root.cssselect(css)
+        if el.find(".//a") is None and not any(a.tag == "a" for a in el.iterancestors())
+    ]
 
 
 def _is_styled(el: HtmlElement) -> bool:
@@ -262,8 +278,11 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
 
 
 def _title_shaped(line: str) -> bool:
+    """Short, no sentence punctuation, words (not a date), not a numbered section or a label."""
     return (
         _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
+        and _WORDS.search(line) is not None
+        and metadata.date_only(line) is None
         and not _SENTENCE.search(line)
         and not _ENUMERATED.match(line)
         and not metadata.is_metadata_line(line)
