@@ -59,8 +59,17 @@ def test_title_only_in_the_body(title_html: str) -> None:
     assert ("title", REPORT) in [(r.kind, r.text) for r in result.removed]
 
 
-def test_styled_line_preferred_when_no_line_is_a_report_title() -> None:
-    body = '<p>宜春市政务公开</p><p align="center"><b>市财政局召开政务公开工作会议</b></p>'
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<p>宜春市政务公开</p><p align="center"><b>市财政局召开政务公开工作会议</b></p>',
+        # Word's body text is 16pt (三号); its titles are larger.
+        "<p><span style='font-size:16.0pt'>宜春市政务公开</span></p>"
+        "<p><span style='font-size:22.0pt'>市财政局召开政务公开工作会议</span></p>",
+        '<p>宜春市政务公开</p><p style="font-size:24px">市财政局召开政务公开工作会议</p>',
+    ],
+)
+def test_styled_line_preferred_when_no_line_is_a_report_title(body: str) -> None:
     result = extract_page(_doc(f'<div class="TRS_Editor">{body}{_paras(PROSE)}</div>'), URL)
     assert result.title == "市财政局召开政务公开工作会议"
     assert not result.is_report

@@ -55,8 +55,10 @@ _TITLE_TOP_LINES = 6
 _TITLE_MIN_CHARS, _TITLE_MAX_CHARS = 4, 80
 # How many of the body's first block elements are inspected for centred/bold/large styling.
 _STYLED_BLOCKS = 15
-# Font sizes (px or pt) at or above this mark a line printed as a heading.
-_LARGE_FONT = 16
+# Font sizes at or above this (in px; 1pt = 4/3 px) mark a heading: Word prints body text at
+# 16pt (三号, 21.3px) and titles at 18pt-22pt (小二 to 二号).
+_LARGE_FONT_PX = 22.0
+_PX_PER_PT = 4 / 3
 _SENTENCE = re.compile(r"[。，；！？,;!?]|[:：]$| \| ")
 _ENUMERATED = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．])"
@@ -65,7 +67,7 @@ _ENUMERATED = re.compile(
 _WORDS = re.compile(r"[\u4e00-\u9fff](?<![年月日])[\u4e00-\u9fff](?<![年月日])")
 _CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
-_FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(?:px|pt)", re.IGNORECASE)
+_FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
 _STYLED_TAGS = ("p", "div", "center", "h1", "h2", "h3", "h4", "h5", "h6", "td", "span", "font")
 _BOLD_TAGS = ("b", "strong")
 
@@ -253,8 +255,10 @@ def _is_styled(el: HtmlElement) -> bool:
     if _BOLD_STYLE.search(style):
         return True
     size = _FONT_SIZE.search(style)
-    if size and float(size.group(1)) >= _LARGE_FONT:
-        return True
+    if size:
+        scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
+        if float(size.group(1)) * scale >= _LARGE_FONT_PX:
+            return True
     text = content.norm_space(el.text_content())
     bold = "".join(content.norm_space(b.text_content()) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
