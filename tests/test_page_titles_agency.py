@@ -126,6 +126,29 @@ def test_report_heading_outside_the_content_beats_a_site_name_title() -> None:
     assert (result.title, result.is_report) == ("万载县人民政府", False)
 
 
+@pytest.mark.parametrize(
+    ("head", "title_html"),
+    [
+        (
+            "",
+            '<p align="center"><b>万载县自然资源局</b></p>'
+            '<p align="center"><b>2023年政府信息公开工作年度报告</b></p>',
+        ),
+        (
+            "<title>无标题文档</title>",
+            '<p align="center"><b>万载县自然资源局<br>2023年政府信息公开工作年度报告</b></p>',
+        ),
+        ("<title>Untitled Document</title>", f'<p style="text-align:center">{REPORT}</p>'),
+        ("<title>Microsoft Word - 年报.docx</title>", f"<p><b>{REPORT}</b></p>"),
+    ],
+)
+def test_title_over_two_lines_or_under_a_placeholder_title(head: str, title_html: str) -> None:
+    html = _doc(f'<div class="TRS_Editor">{title_html}{_paras(PROSE)}</div>', head=head)
+    result = extract_page(html, URL)
+    assert (result.title, result.agency, result.is_report) == (REPORT, "万载县自然资源局", True)
+    assert result.text.splitlines()[0] == "一、总体情况"
+
+
 def test_a_date_line_is_not_a_title() -> None:
     for date in ("2024年1月20日", "二〇二四年一月二十日", "2024-01-20 10:30"):
         html = _doc(f'<div class="TRS_Editor"><p>{date}</p>{_paras(PROSE)}</div>')

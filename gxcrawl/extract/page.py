@@ -65,6 +65,12 @@ _ENUMERATED = re.compile(
 )
 # Two Chinese characters in a row, 年/月/日 aside: a title has words, a date line has none.
 _WORDS = re.compile(r"[\u4e00-\u9fff](?<![年月日])[\u4e00-\u9fff](?<![年月日])")
+# Titles editors leave when nobody names the page: no title at all.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(?:无标题文档|无标题|未命名|新建网页\s*\d*|untitled(?: document)?|document|title|"
+    r"microsoft word\s*-.*|网页标题)$",
+    re.IGNORECASE,
+)
 _CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
@@ -214,6 +220,8 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
         return kv_title
     node = root.find(".//title")
     head = content.norm_space(node.text_content()) if node is not None else ""
+    if _PLACEHOLDER_TITLE.match(head):
+        head = ""
     candidates = [
         text
         for css in _TITLE_SELECTORS
@@ -324,11 +332,20 @@ def _choose_title(work: _Work, kv_title: str | None) -> str | None:
     if idx is None:
         return head
     line = work.body_lines[idx]
+    verdict = classify_title(line)
     site_name = head is not None and classify_title(head).reason == "unrelated"
-    if head is None or (site_name and classify_title(line).is_report):
-        work.removed.append(Removal("title", work.body_lines.pop(idx)))
-        return line
-    return head
+    if not (head is None or (site_name and verdict.is_report)):
+        return head
+    first = idx
+    # A title printed on two lines, the agency above the rest: one title.
+    if verdict.is_report and not verdict.agency and idx > 0:
+        above = work.body_lines[idx - 1]
+        if metadata.looks_like_agency(above):
+            first, line = idx - 1, above + line
+    for taken in work.body_lines[first : idx + 1]:
+        work.removed.append(Removal("title", taken))
+    del work.body_lines[first : idx + 1]
+    return line
 
 
 def _clean_title(work: _Work, raw_title: str | None) -> tuple[str | None, bool]:
