@@ -94,7 +94,7 @@ _ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
 # Labels may be printed with spaces between characters (索 引 号).
 _KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
 _INLINE = re.compile(
-    rf"(?:^|(?<=[\s|】\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
+    rf"(?:^|(?<=[\s|【】\[\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
     rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 )
 # Inside a line that already opened with a label, labels may follow a value with no space at
@@ -104,6 +104,9 @@ _INLINE = re.compile(
 _INLINE_GLUED = re.compile(
     rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 )
+# A line that opens with a label (a field's or page furniture's: "作者：张三来源：X") is a label
+# row, read with the glued pattern.
+_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]")
 _ANY_KEY = re.compile(_KEY_ALT)
 _KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
 
@@ -150,7 +153,7 @@ def _key_field(label: str) -> str | None:
 
 
 def _clean_value(name: str, value: str) -> str | None:
-    value = norm_space(value).strip("|｜ ")
+    value = norm_space(value).strip("|｜ 【】[]")
     if value.lower() in _EMPTY_VALUES:
         return None
     if name in DATE_FIELDS:
@@ -190,7 +193,7 @@ def pairs_from_line(line: str) -> dict[str, str]:
     found: dict[str, str] = {}
     if len(line) > 160:
         return found
-    pattern = _INLINE_GLUED if _INLINE.match(line.strip()) else _INLINE
+    pattern = _INLINE_GLUED if _OPENS_WITH_LABEL.match(line.strip()) else _INLINE
     for m in pattern.finditer(line.strip()):
         name = _key_field(m.group("key"))
         if name:
@@ -209,7 +212,10 @@ def is_metadata_line(line: str) -> bool:
         return bool(cells) and (
             _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
         )
-    return _INLINE.match(line.strip()) is not None
+    text = line.strip()
+    if _INLINE.match(text):
+        return True
+    return _OPENS_WITH_LABEL.match(text) is not None and bool(pairs_from_line(text))
 
 
 def table_pairs(table: HtmlElement) -> dict[str, str]:
