@@ -252,3 +252,21 @@ def test_region_code_from_unified_credit_code() -> None:
     assert metadata.region_from_index("113416230032458767/2020-00012") is None
     # The division-code prefix form still wins when present.
     assert metadata.region_from_index("341623-001/2020-00012") == "341623"
+
+
+def test_bare_time_and_date_column_heads_do_not_make_a_metadata_table() -> None:
+    """时间/日期 label a news header's publication time, but a report's own tables use them as
+    column heads: such a table stays in the text."""
+    log = lxml.html.fromstring(
+        "<table><tr><td>日期</td><td>时间</td><td>内容</td></tr>"
+        "<tr><td>2023-05-10</td><td>上午</td><td>政务公开培训</td></tr></table>"
+    )
+    assert metadata.table_pairs(log) == {}
+    block = lxml.html.fromstring(
+        "<table><tr><td>索引号：</td><td>360900-0101/2024-00011</td>"
+        "<td>日期：</td><td>2024-01-22</td></tr></table>"
+    )
+    assert metadata.table_pairs(block) == {
+        "index_no": "360900-0101/2024-00011",
+        "publish_date": "2024-01-22",
+    }

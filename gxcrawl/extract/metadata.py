@@ -81,6 +81,8 @@ KEY_FIELDS: dict[str, str] = {
     "文件名称": "title",
     "信息名称": "title",
 }
+# Too common as column heads of a report's own tables to mark a table as a metadata block.
+_WEAK_LABELS = frozenset({"时间", "日期"})
 # Labels that are metadata but feed no field; they still end a value and mark a metadata block.
 OTHER_KEYS = ("规范性文件登记", "登记号", "关键词", "主题词", "体裁分类", "服务对象", "失效时间")
 _EMPTY_VALUES = frozenset({"", "无", "—", "——", "-", "--", "/", "暂无", "null", "none"})
@@ -218,6 +220,12 @@ def is_metadata_line(line: str) -> bool:
     return _OPENS_WITH_LABEL.match(text) is not None and bool(pairs_from_line(text))
 
 
+def _is_label_cell(cell: str) -> bool:
+    """A cell that names a metadata field (bare 时间/日期 column heads of a body table do not)."""
+    m = _KEY_CELL.match(cell) or _INLINE.match(cell)
+    return m is not None and re.sub(r"\s+", "", m.group("key")) not in _WEAK_LABELS
+
+
 def table_pairs(table: HtmlElement) -> dict[str, str]:
     """Fields of a key–value table; {} unless it carries at least two known labels."""
     found: dict[str, str] = {}
@@ -226,9 +234,7 @@ def table_pairs(table: HtmlElement) -> dict[str, str]:
     labels = 0
     for tr in table.iter("tr"):
         cells = [c.text_content() for c in tr if c.tag in ("td", "th")]
-        labels += sum(
-            1 for c in cells if _KEY_CELL.match(norm_space(c)) or _INLINE.match(norm_space(c))
-        )
+        labels += sum(1 for c in cells if _is_label_cell(norm_space(c)))
         for name, value in pairs_from_cells(cells).items():
             found.setdefault(name, value)
     return found if labels >= 2 else {}
