@@ -27,6 +27,7 @@ placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -220,10 +221,12 @@ def is_metadata_line(line: str) -> bool:
     return _OPENS_WITH_LABEL.match(text) is not None and bool(pairs_from_line(text))
 
 
-def _is_label_cell(cell: str) -> bool:
-    """A cell that names a metadata field (bare 时间/日期 column heads of a body table do not)."""
+def _label_kind(cell: str) -> str | None:
+    """ "strong" for a cell naming a metadata field, "weak" for a bare 时间/日期, else None."""
     m = _KEY_CELL.match(cell) or _INLINE.match(cell)
-    return m is not None and re.sub(r"\s+", "", m.group("key")) not in _WEAK_LABELS
+    if m is None:
+        return None
+    return "weak" if re.sub(r"\s+", "", m.group("key")) in _WEAK_LABELS else "strong"
 
 
 def table_pairs(table: HtmlElement) -> dict[str, str]:
@@ -231,12 +234,14 @@ def table_pairs(table: HtmlElement) -> dict[str, str]:
     found: dict[str, str] = {}
     if not _ANY_KEY.search(table.text_content()):
         return found  # statistics and layout tables: skip the per-cell work
-    labels = 0
+    kinds: Counter[str | None] = Counter()
     for tr in table.iter("tr"):
         cells = [c.text_content() for c in tr if c.tag in ("td", "th")]
-        labels += sum(1 for c in cells if _is_label_cell(norm_space(c)))
+        kinds.update(_label_kind(norm_space(c)) for c in cells)
         for name, value in pairs_from_cells(cells).items():
             found.setdefault(name, value)
+    # Bare 时间/日期 count only beside a real label: alone they are a table's column heads.
+    labels = kinds["strong"] + (kinds["weak"] if kinds["strong"] else 0)
     return found if labels >= 2 else {}
 
 
