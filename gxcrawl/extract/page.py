@@ -92,6 +92,8 @@ class _Work:
     text_pairs: list[dict[str, str]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     body_lines: list[str] = field(default_factory=list)
+    styled: set[str] = field(default_factory=set)  # centred/bold/large texts at the top
+    links: set[str] = field(default_factory=set)  # link texts of the body
 
 
 def _parse(html: str) -> HtmlElement:
@@ -306,10 +308,9 @@ def _is_link_line(line: str, links: set[str]) -> bool:
     return any(text and len(text) * 2 >= len(line) and text in line for text in links)
 
 
-def _body_title(body_el: HtmlElement, lines: list[str]) -> int | None:
+def _body_title(lines: list[str], styled: set[str], links: set[str]) -> int | None:
     """Index of the body's title line: a report title first, else a styled line, else the first
     title-shaped one (link texts never: a list of links is not a title)."""
-    styled, links = _styled_texts(body_el)
     shaped = [
         i
         for i, line in enumerate(lines[:_TITLE_TOP_LINES])
@@ -328,7 +329,7 @@ def _choose_title(work: _Work, kv_title: str | None) -> str | None:
     """Stage 6: the page's stated title, unless missing or a site name while the body opens
     with a report title; a title taken from the body leaves the text."""
     head = _head_title(work.root, work.meta, kv_title)
-    idx = _body_title(work.body_el, work.body_lines)
+    idx = _body_title(work.body_lines, work.styled, work.links)
     if idx is None:
         return head
     line = work.body_lines[idx]
@@ -376,10 +377,9 @@ def _drop_repeated(lines: list[str], removed: list[Removal], title: str | None) 
     return out
 
 
-def _heading_agency(body_el: HtmlElement, lines: list[str]) -> str | None:
+def _heading_agency(lines: list[str], links: set[str]) -> str | None:
     """The agency the body's heading names: a report title repeated with its agency, or an
     agency-only line right above a report title (a linked title names another document)."""
-    links = _styled_texts(body_el)[1]
     top = lines[:_TITLE_TOP_LINES]
     for i, line in enumerate(top):
         if not _title_shaped(line) or _is_link_line(line, links):
@@ -431,9 +431,9 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     _strip_blocks(work)
     content_html = lxml.html.tostring(work.body_el, encoding="unicode")
     _read_lines(work)
-    heading = _heading_agency(
-        work.body_el, work.body_lines
-    )  # before a body title line leaves the text
+    work.styled, work.links = _styled_texts(work.body_el)
+    # Read before a body title line leaves the text.
+    heading = _heading_agency(work.body_lines, work.links)
     md = metadata.merge(
         work.table_pairs,
         work.text_pairs,
