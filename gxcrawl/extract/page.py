@@ -429,7 +429,7 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     work = _locate(html, url, hints)
     _take_metadata_tables(work)
     _strip_blocks(work)
-    content_html = lxml.html.tostring(work.body_el, encoding="unicode")
+    content_html = lxml.html.tostring(work.body_el, encoding="unicode", with_tail=False)
     _read_lines(work)
     work.styled, work.links = _styled_texts(work.body_el)
     # Read before a body title line leaves the text.
