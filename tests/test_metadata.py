@@ -270,3 +270,10 @@ def test_bare_time_and_date_column_heads_do_not_make_a_metadata_table() -> None:
         "index_no": "360900-0101/2024-00011",
         "publish_date": "2024-01-22",
     }
+
+
+def test_a_website_is_not_an_agency() -> None:
+    assert metadata.looks_like_agency("宜春市财政局")
+    assert metadata.looks_like_agency("宜春市水文站")
+    assert not metadata.looks_like_agency("宜春市人民政府门户网站")
+    assert not metadata.signoff(["宜春市人民政府网站", "2024年1月20日"])[0]

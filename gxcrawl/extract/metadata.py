@@ -281,12 +281,17 @@ def header_line(line: str) -> dict[str, str]:
     return found
 
 
+# A website ("…门户网站", "…政府网") names where the page is, not who wrote it.
+_WEBSITE_SUFFIX = re.compile(r"(?:网站|门户|网)$")
+
+
 def looks_like_agency(line: str) -> bool:
     return (
         2 <= len(line) <= 40
         and not _SENTENCE_PUNCT.search(line)
         and not re.search(r"\d", line)
         and _AGENCY_SUFFIX.search(line) is not None
+        and _WEBSITE_SUFFIX.search(line) is None
     )
 
 
