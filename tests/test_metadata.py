@@ -134,8 +134,10 @@ def test_merge_precedence() -> None:
     assert md.get("publish_date") == "2021-02-21"
     assert md.signoff_agency == "落款单位"
     assert md.region_code == "110101"
+    # 来源 names a CMS column or site: its own field, never the publisher.
     md = metadata.merge([], [], {"source": "来源单位"}, [], (None, "2021-01-06"))
-    assert md.get("publisher") == "来源单位"
+    assert md.get("publisher") is None
+    assert md.get("source") == "来源单位"
     assert md.get("written_date") == "2021-01-06"
     assert md.region_code is None
 
@@ -148,15 +150,24 @@ def _report(extra_head: str = "", body_tail: str = "", title: str = "") -> str:
     )
 
 
-def test_agency_chain_title_then_publisher_then_signoff_then_hint() -> None:
+def test_agency_chain_title_then_signoff_then_publisher_then_hint() -> None:
     url = "http://x.example/a.html"
     title = "某县水利局2021年政府信息公开工作年度报告"
     assert extract_page(_report(title=title), url).agency == "某县水利局"
     no_agency = "2021年政府信息公开工作年度报告"
-    pub = '<meta name="ContentSource" content="某县财政局">'
-    assert extract_page(_report(pub, title=no_agency), url).agency == "某县财政局"
+    label = "<p>发布机构：某县财政局</p>"
+    result = extract_page(_report(title=no_agency).replace("<body>", "<body>" + label), url)
+    assert (result.agency, result.publisher) == ("某县财政局", "某县财政局")
+    assert not {"agency_from_registry", "agency_missing"} & set(result.flags)
     signoff = "<p>某县审计局</p><p>2022年1月5日</p>"
     assert extract_page(_report(body_tail=signoff, title=no_agency), url).agency == "某县审计局"
+    # A 来源 tag is not an agency at all: the registry name (flagged) comes first.
+    source = '<meta name="ContentSource" content="某县财政局">'
+    tagged = extract_page(_report(source, title=no_agency), url, PortalHints(agency="某县人民政府"))
+    assert (tagged.agency, tagged.source, tagged.publisher) == ("某县人民政府", "某县财政局", None)
+    assert "agency_from_registry" in tagged.flags
+    untagged = extract_page(_report(source, title=no_agency), url)
+    assert untagged.agency is None and "agency_missing" in untagged.flags
     hinted = extract_page(_report(title=no_agency), url, PortalHints(agency="某县人民政府"))
     assert hinted.agency == "某县人民政府"
     bare = extract_page(_report(title=no_agency), url)
@@ -183,7 +194,7 @@ def test_header_line_inside_body_is_read_and_removed() -> None:
         _report(body_tail=header, title="某街道2020年政府信息公开工作年度报告"), "http://x/"
     )
     assert result.publish_date == "2021-01-06"
-    assert result.publisher == "鲤城区-政府"
+    assert (result.source, result.publisher) == ("鲤城区-政府", None)
     assert "评论" not in result.text
     assert ("header", "2021-01-06 00:00:00 来源:鲤城区-政府 评论:0 点击:") in [
         (r.kind, r.text) for r in result.removed
@@ -241,3 +252,28 @@ def test_region_code_from_unified_credit_code() -> None:
     assert metadata.region_from_index("113416230032458767/2020-00012") is None
     # The division-code prefix form still wins when present.
     assert metadata.region_from_index("341623-001/2020-00012") == "341623"
+
+
+def test_bare_time_and_date_column_heads_do_not_make_a_metadata_table() -> None:
+    """时间/日期 label a news header's publication time, but a report's own tables use them as
+    column heads: such a table stays in the text."""
+    log = lxml.html.fromstring(
+        "<table><tr><td>日期</td><td>时间</td><td>内容</td></tr>"
+        "<tr><td>2023-05-10</td><td>上午</td><td>政务公开培训</td></tr></table>"
+    )
+    assert metadata.table_pairs(log) == {}
+    block = lxml.html.fromstring(
+        "<table><tr><td>索引号：</td><td>360900-0101/2024-00011</td>"
+        "<td>日期：</td><td>2024-01-22</td></tr></table>"
+    )
+    assert metadata.table_pairs(block) == {
+        "index_no": "360900-0101/2024-00011",
+        "publish_date": "2024-01-22",
+    }
+
+
+def test_a_website_is_not_an_agency() -> None:
+    assert metadata.looks_like_agency("宜春市财政局")
+    assert metadata.looks_like_agency("宜春市水文站")
+    assert not metadata.looks_like_agency("宜春市人民政府门户网站")
+    assert not metadata.signoff(["宜春市人民政府网站", "2024年1月20日"])[0]

@@ -141,6 +141,58 @@ def test_table_is_large_enough() -> None:
     assert len(POSITIVES) + len(NEGATIVES) >= 60
 
 
+# Issue 9: a report revised or re-published in place is still the report (year, agency kept);
+# a statement *about* correcting it is not.
+REVISED: list[tuple[str, int, str | None]] = [
+    ("宜春市财政局2023年政府信息公开工作年度报告（修订稿）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告(修订版)", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告【修订】", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告修订稿", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更正版）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更正稿）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更正）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更正后）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更新）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告更新版", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（第二版）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（重新发布）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（再次发布）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告〔调整版〕", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（2024年3月修订）", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告(2024.03.01更新)", 2023, "宜春市财政局"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（修订稿）_宜春市人民政府", 2023, "宜春市财政局"),
+    ("宜春市财政局（修订稿）2023年政府信息公开工作年度报告", 2023, "宜春市财政局"),
+    ("【更正】宜春市财政局2023年政府信息公开工作年度报告", 2023, "宜春市财政局"),
+    ("（修订版）2023年政府信息公开工作年度报告", 2023, None),
+    ("重新发布：宜春市财政局2023年政府信息公开工作年度报告", 2023, "宜春市财政局"),
+    ("修订稿 宜春市财政局2023年政府信息公开工作年度报告", 2023, "宜春市财政局"),
+    ("宜春市财政局政府信息公开工作年度报告（2023年度）（修订稿）", 2023, "宜春市财政局"),
+]
+REVISION_LOOKALIKES: list[tuple[str, int | None, str]] = [
+    ("关于宜春市财政局2023年政府信息公开工作年度报告更正的通知", 2023, "notice_about_report"),
+    ("关于2023年政府信息公开工作年度报告的更正说明", 2023, "notice_about_report"),
+    ("宜春市财政局2023年政府信息公开工作年度报告的更正", 2023, "notice_about_report"),
+    ("宜春市财政局2023年政府信息公开工作年度报告（更正说明）", 2023, "notice_about_report"),
+    ("宜春市财政局2023年政府信息公开工作年度报告更正声明", 2023, "notice_about_report"),
+    ("关于重新发布2023年政府信息公开工作年度报告的通知", 2023, "notice_about_report"),
+    ("关于修订2023年度政府信息公开工作年度报告格式的通知", 2023, "notice_about_report"),
+    ("关于宜春市财政局2023年政府信息公开工作年度报告的修订", 2023, "other_report"),
+]
+
+
+@pytest.mark.parametrize(("title", "year", "agency"), REVISED)
+def test_revised_titles_are_reports(title: str, year: int, agency: str | None) -> None:
+    verdict = classify_title(title)
+    assert (verdict.is_report, verdict.year, verdict.agency) == (True, year, agency)
+    assert is_candidate(title)
+
+
+@pytest.mark.parametrize(("title", "year", "reason"), REVISION_LOOKALIKES)
+def test_notices_about_revisions_stay_lookalikes(title: str, year: int | None, reason: str) -> None:
+    verdict = classify_title(title)
+    assert (verdict.is_report, verdict.year, verdict.reason) == (False, year, reason)
+
+
 @pytest.mark.parametrize(
     ("title", "expected"),
     [

@@ -109,10 +109,22 @@ def find_by_density(root: HtmlElement) -> HtmlElement | None:
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + score / 2
-    if not scores:
-        return None
-    best = max(scores, key=lambda e: scores[e])
-    return best if scores[best] >= MIN_CONTENT_CHARS else None
+    best = max((e for e in scores if not _is_furniture(e)), key=lambda e: scores[e], default=None)
+    return best if best is not None and scores[best] >= MIN_CONTENT_CHARS else None
+
+
+# Containers the density vote never elects, however much text they hold (a home page's footer
+# can outweigh its short paragraphs).
+_FURNITURE_TAGS = frozenset({"footer", "nav", "header", "aside"})
+_FURNITURE_NAME = re.compile(
+    r"(?:^|[\s_-])(?:footer|foot|copyright|banquan|nav|navbar|menu)(?:$|[\s_-])", re.IGNORECASE
+)
+
+
+def _is_furniture(el: HtmlElement) -> bool:
+    if el.tag in _FURNITURE_TAGS:
+        return True
+    return bool(_FURNITURE_NAME.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
 
 
 def _is_layout_table(table: HtmlElement) -> bool:

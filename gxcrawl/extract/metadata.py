@@ -15,14 +15,19 @@ Sources, from most to least trusted (a field takes the first source that has it)
    numerals); its date is the report's written_date (成文日期) when no label states one.
 6. **Registry hints** (`PortalHints`) — only region_code here; the agency chain lives in page.py.
 
-`source` (来源) is the publisher of last resort: publisher = 发布单位/发布机构 label, else 来源.
-`region_code` comes from a 6-digit administrative-division prefix of 索引号 (`330803-042/…`), else
-the registry hint. Empty placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
+`publisher` comes only from 发布单位/发布机构/发布机关/发文机关/发文单位 labels; `source` (来源,
+信息来源, 文章来源, the ContentSource `<meta>`, the header line's 来源) names a CMS column or site,
+not the publishing body, so it is a field of its own and never fills `publisher`.
+`region_code` is the registry hint unless the 索引号's division code agrees with it (equal, or a
+division inside the hint's region: the more specific code is kept); a contradiction keeps the
+registry's code and sets `region_conflict`; with no hint the 索引号's code is used. Empty
+placeholders (无, —, /) count as absent. Dates are ISO `YYYY-MM-DD`.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,18 +36,6 @@ from lxml.html import HtmlElement
 from gxcrawl.extract.content import norm_space
 from gxcrawl.extract.dates import find_dates, parse_date
 
-FIELDS = (
-    "title",
-    "index_no",
-    "publisher",
-    "source",
-    "written_date",
-    "publish_date",
-    "doc_no",
-    "disclosure_mode",
-    "validity",
-    "category",
-)
 DATE_FIELDS = frozenset({"written_date", "publish_date"})
 
 # Label (without spaces and colon) → field.
@@ -65,6 +58,10 @@ KEY_FIELDS: dict[str, str] = {
     "发布时间": "publish_date",
     "公开日期": "publish_date",
     "公开时间": "publish_date",
+    # Bare 时间/日期 labels print the publication time of news-system headers
+    # ("来源：X 时间：2025-03-10 15:35"); they only count where a label may start.
+    "时间": "publish_date",
+    "日期": "publish_date",
     "文号": "doc_no",
     "文件编号": "doc_no",
     "发文字号": "doc_no",
@@ -85,17 +82,22 @@ KEY_FIELDS: dict[str, str] = {
     "文件名称": "title",
     "信息名称": "title",
 }
+# Too common as column heads of a report's own tables to mark a table as a metadata block.
+_WEAK_LABELS = frozenset({"时间", "日期"})
 # Labels that are metadata but feed no field; they still end a value and mark a metadata block.
 OTHER_KEYS = ("规范性文件登记", "登记号", "关键词", "主题词", "体裁分类", "服务对象", "失效时间")
 _EMPTY_VALUES = frozenset({"", "无", "—", "——", "-", "--", "/", "暂无", "null", "none"})
 
 # Labels of page furniture that end a value without being metadata (评论:0 点击:).
-_STOP = r"作者|评论|点击|浏览|阅读|访问|字号|字体|浏览次数|点击数|访问量"
+_STOP = (
+    r"作者|责任编辑|编辑|审核|校对|供稿|评论|点击|浏览|阅读|访问|字号|字体|分享|"
+    r"浏览次数|点击数|访问量"
+)
 _ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
 # Labels may be printed with spaces between characters (索 引 号).
 _KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
 _INLINE = re.compile(
-    rf"(?:^|(?<=[\s|】\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
+    rf"(?:^|(?<=[\s|【】\[\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
     rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 )
 # Inside a line that already opened with a label, labels may follow a value with no space at
@@ -105,6 +107,9 @@ _INLINE = re.compile(
 _INLINE_GLUED = re.compile(
     rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 )
+# A line that opens with a label (a field's or page furniture's: "作者：张三来源：X") is a label
+# row, read with the glued pattern.
+_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]")
 _ANY_KEY = re.compile(_KEY_ALT)
 _KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
 
@@ -137,7 +142,7 @@ class Metadata:
     sources: dict[str, str] = field(default_factory=dict)
     signoff_agency: str | None = None
     region_code: str | None = None
-    publisher_from_source: bool = False  # publisher fell back to a 来源 label
+    region_conflict: bool = False  # the 索引号's division code contradicts the registry's
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -151,7 +156,7 @@ def _key_field(label: str) -> str | None:
 
 
 def _clean_value(name: str, value: str) -> str | None:
-    value = norm_space(value).strip("|｜ ")
+    value = norm_space(value).strip("|｜ 【】[]")
     if value.lower() in _EMPTY_VALUES:
         return None
     if name in DATE_FIELDS:
@@ -191,7 +196,7 @@ def pairs_from_line(line: str) -> dict[str, str]:
     found: dict[str, str] = {}
     if len(line) > 160:
         return found
-    pattern = _INLINE_GLUED if _INLINE.match(line.strip()) else _INLINE
+    pattern = _INLINE_GLUED if _OPENS_WITH_LABEL.match(line.strip()) else _INLINE
     for m in pattern.finditer(line.strip()):
         name = _key_field(m.group("key"))
         if name:
@@ -210,7 +215,18 @@ def is_metadata_line(line: str) -> bool:
         return bool(cells) and (
             _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
         )
-    return _INLINE.match(line.strip()) is not None
+    text = line.strip()
+    if _INLINE.match(text):
+        return True
+    return _OPENS_WITH_LABEL.match(text) is not None and bool(pairs_from_line(text))
+
+
+def _label_kind(cell: str) -> str | None:
+    """ "strong" for a cell naming a metadata field, "weak" for a bare 时间/日期, else None."""
+    m = _KEY_CELL.match(cell) or _INLINE.match(cell)
+    if m is None:
+        return None
+    return "weak" if re.sub(r"\s+", "", m.group("key")) in _WEAK_LABELS else "strong"
 
 
 def table_pairs(table: HtmlElement) -> dict[str, str]:
@@ -218,14 +234,14 @@ def table_pairs(table: HtmlElement) -> dict[str, str]:
     found: dict[str, str] = {}
     if not _ANY_KEY.search(table.text_content()):
         return found  # statistics and layout tables: skip the per-cell work
-    labels = 0
+    kinds: Counter[str | None] = Counter()
     for tr in table.iter("tr"):
         cells = [c.text_content() for c in tr if c.tag in ("td", "th")]
-        labels += sum(
-            1 for c in cells if _KEY_CELL.match(norm_space(c)) or _INLINE.match(norm_space(c))
-        )
+        kinds.update(_label_kind(norm_space(c)) for c in cells)
         for name, value in pairs_from_cells(cells).items():
             found.setdefault(name, value)
+    # Bare 时间/日期 count only beside a real label: alone they are a table's column heads.
+    labels = kinds["strong"] + (kinds["weak"] if kinds["strong"] else 0)
     return found if labels >= 2 else {}
 
 
@@ -265,16 +281,21 @@ def header_line(line: str) -> dict[str, str]:
     return found
 
 
+# A website ("…门户网站", "…政府网") names where the page is, not who wrote it.
+_WEBSITE_SUFFIX = re.compile(r"(?:网站|门户|网)$")
+
+
 def looks_like_agency(line: str) -> bool:
     return (
         2 <= len(line) <= 40
         and not _SENTENCE_PUNCT.search(line)
         and not re.search(r"\d", line)
         and _AGENCY_SUFFIX.search(line) is not None
+        and _WEBSITE_SUFFIX.search(line) is None
     )
 
 
-def _date_only(line: str) -> str | None:
+def date_only(line: str) -> str | None:
     """The date of a line that holds a date and nothing else."""
     dates = find_dates(line)
     if len(dates) != 1:
@@ -294,12 +315,12 @@ def signoff(lines: list[str]) -> tuple[str | None, str | None]:
     tail = lines[-5:]
     for idx in range(len(tail) - 1, -1, -1):
         line = tail[idx]
-        date = _date_only(line)
+        date = date_only(line)
         if date is None:
             # "鲤城区人民政府 2021年1月6日" on one line
             m = re.match(r"^(\S{2,40}?)\s+(\S.*)$", line)
-            if m and looks_like_agency(m.group(1)) and _date_only(m.group(2)):
-                return m.group(1), _date_only(m.group(2))
+            if m and looks_like_agency(m.group(1)) and date_only(m.group(2)):
+                return m.group(1), date_only(m.group(2))
             continue
         agency = tail[idx - 1] if idx > 0 and looks_like_agency(tail[idx - 1]) else None
         return agency, date
@@ -347,10 +368,35 @@ def merge(
             if name not in md.values:
                 md.values[name] = value
                 md.sources[name] = source
-    if "publisher" not in md.values and "source" in md.values:
-        md.values["publisher"] = md.values["source"]
-        md.sources["publisher"] = md.sources["source"]
-        md.publisher_from_source = True
     md.signoff_agency = agency
-    md.region_code = region_from_index(md.values.get("index_no")) or region_hint
+    md.region_code, md.region_conflict = resolve_region(
+        region_from_index(md.values.get("index_no")), region_hint
+    )
     return md
+
+
+# Division codes are two digits each for province, prefecture and county; a higher level's
+# code ends in "00" pairs (440000 province, 440100 prefecture, 440103 county).
+_LEVEL_PAD = "00"
+
+
+def _region_prefix(code: str) -> str:
+    while code.endswith(_LEVEL_PAD) and len(code) > len(_LEVEL_PAD):
+        code = code[: -len(_LEVEL_PAD)]
+    return code
+
+
+def region_within(inner: str, outer: str) -> bool:
+    """True when division `inner` is `outer` or lies inside it (440103 within 440100, 440000)."""
+    return inner.startswith(_region_prefix(outer))
+
+
+def resolve_region(from_index: str | None, hint: str | None) -> tuple[str | None, bool]:
+    """(region code, conflict): the registry's code unless the 索引号's agrees with it."""
+    if not hint or not from_index:
+        return hint or from_index, False
+    if region_within(from_index, hint):
+        return from_index, False  # the 索引号 is as or more specific
+    if region_within(hint, from_index):
+        return hint, False
+    return hint, True

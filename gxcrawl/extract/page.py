@@ -1,29 +1,36 @@
 """One page in, one `PageResult` out: the extraction shared by the crawl pipelines and
 `scrapy extract`.
 
-Order of work (each step records what it takes out as a `Removal`):
-1. parse; cut the Hanweb-marked body out if present;
-2. drop hidden elements (spam when they carry spam words or link farms);
-3. find the main content (registry selector, platform selectors, density fallback) and detach
-   it, so the rest of the page is "outside";
-4. read metadata from key–value tables, kv lines, `<meta>` tags, header lines (anywhere) and the
-   sign-off (end of body), merged in the precedence documented in `metadata.py`;
-5. clean the body: chrome blocks and lines, link farms, metadata rows, spam words in visible text;
-6. title → `classify_title` → is_report / year / agency part; the agency falls back to
-   publisher, sign-off, registry hint, and is never a spam string.
+Stages (each records what it takes out as a `Removal`):
+1. `_locate`: parse; cut the Hanweb-marked body out if present; drop hidden elements (spam when
+   they carry spam words or link farms); find the main content (registry selector, platform
+   selectors, density fallback) and detach it, so the rest of the page is "outside";
+2. `_take_metadata_tables`: key–value tables (outside and inside the body) and `<meta>` tags;
+   body metadata tables leave the content;
+3. `_strip_blocks`: chrome blocks and link farms; the cleaned content is then serialised once
+   (`content_html`, statistics tables kept) for the table parser;
+4. `_read_lines`: kv lines and header lines (outside and at the top of the body), chrome lines,
+   spam words in visible text; everything left outside is recorded, classified;
+5. metadata merged in the precedence documented in `metadata.py`;
+6. `_choose_title`: `<title>`/headings/meta, else (or instead of a site-name `<title>`) the first
+   title-shaped line of the body, which then leaves the text; `classify_title` → is_report /
+   year / agency part;
+7. `_choose_agency`: the title's agency → the body's heading and sign-off → 发布机构-type label →
+   registry hint (`agency_from_registry`) → `agency_missing`; never a spam string.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import lxml.html
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import chrome, content, metadata, spam
+from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -40,26 +47,53 @@ _TITLE_SELECTORS = (
     "h1",
     "h2",
 )
-
-
-def _classifier() -> Callable[[str], TitleVerdict]:
-    try:
-        from gxcrawl.extract.titles import classify_title  # another engineer's module
-    except ImportError:  # pragma: no cover - only until titles.py lands
-        return _fallback_classify
-    return classify_title
-
-
-_FALLBACK_TITLE = re.compile(
-    r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?.*(?:信息公开|政务公开).*(?:年度报告|年报|工作报告)"
+# Metadata rows sit above the text; deeper down a "label：value" line is prose.
+_METADATA_TOP_LINES = 12
+# A body title sits in the first few lines (after an agency line or a date at most).
+_TITLE_TOP_LINES = 6
+# Shorter lines are labels or names, longer ones sentences; real titles fall between.
+_TITLE_MIN_CHARS, _TITLE_MAX_CHARS = 4, 80
+# How many of the body's first block elements are inspected for centred/bold/large styling.
+_STYLED_BLOCKS = 15
+# Font sizes at or above this (in px; 1pt = 4/3 px) mark a heading: Word prints body text at
+# 16pt (三号, 21.3px) and titles at 18pt-22pt (小二 to 二号).
+_LARGE_FONT_PX = 22.0
+_PX_PER_PT = 4 / 3
+_SENTENCE = re.compile(r"[。，；！？,;!?]|[:：]$| \| ")
+_ENUMERATED = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．])"
 )
+# Two Chinese characters in a row, 年/月/日 aside: a title has words, a date line has none.
+_WORDS = re.compile(r"[\u4e00-\u9fff](?<![年月日])[\u4e00-\u9fff](?<![年月日])")
+# Titles editors leave when nobody names the page: no title at all.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(?:无标题文档|无标题|未命名|新建网页\s*\d*|untitled(?: document)?|document|title|"
+    r"microsoft word\s*-.*|网页标题)$",
+    re.IGNORECASE,
+)
+_CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
+_FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
+_STYLED_TAGS = ("p", "div", "center", "h1", "h2", "h3", "h4", "h5", "h6", "td", "span", "font")
+_BOLD_TAGS = ("b", "strong")
 
 
-def _fallback_classify(title: str) -> TitleVerdict:
-    m = _FALLBACK_TITLE.search(title)
-    if not m or re.search(r"关于|通知|要点", title):
-        return TitleVerdict(False, None, None, "fallback_no_match")
-    return TitleVerdict(True, int(m.group("year")), m.group("agency") or None, "fallback")
+@dataclass
+class _Work:
+    """What the stages of one page's extraction hand each other."""
+
+    root: HtmlElement
+    body_el: HtmlElement
+    page_host: str
+    flags: list[str] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    table_pairs: list[dict[str, str]] = field(default_factory=list)
+    text_pairs: list[dict[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    body_lines: list[str] = field(default_factory=list)
+    styled: set[str] = field(default_factory=set)  # centred/bold/large texts at the top
+    links: set[str] = field(default_factory=set)  # link texts of the body
 
 
 def _parse(html: str) -> HtmlElement:
@@ -69,13 +103,127 @@ def _parse(html: str) -> HtmlElement:
     return lxml.html.document_fromstring(html)
 
 
-def _page_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
+def _locate(html: str, url: str, hints: PortalHints) -> _Work:
+    """Stage 1: the parsed page and its detached main content, hidden elements gone."""
+    rest, hanweb_body = content.split_hanweb(html)
+    root = _parse(rest)
+    body_el = content.fragment(hanweb_body) if hanweb_body is not None else None
+    page_host = (urlsplit(url).hostname or "").lower()
+    removed: list[Removal] = []
+    flags: list[str] = []
+    # Hidden elements, using the page's own CSS classes for both parts.
+    css = spam.hidden_css(root)
+    removed += spam.remove_hidden(root, css, page_host)
+    if body_el is not None:
+        removed += spam.remove_hidden(body_el, css, page_host)
+    if body_el is None:
+        body_el = content.find_by_selectors(root, hints.content_selector)
+        if body_el is None:
+            body_el = content.find_by_density(root)
+            flags.append("content_fallback")
+        if body_el is None:
+            body = root.find("body")
+            body_el = body if body is not None else root
+            flags.append("no_main_content")
+        else:
+            content.detach(body_el)
+    return _Work(root, body_el, page_host, flags, removed)
+
+
+def _take_metadata_tables(work: _Work) -> None:
+    """Stage 2: `<meta>` tags and key–value tables; the body's leave the content."""
+    work.meta = metadata.meta_tags(work.root)
+    work.table_pairs = [d for t in work.root.iter("table") if (d := metadata.table_pairs(t))]
+    for table in metadata.metadata_tables(work.body_el):
+        work.table_pairs.append(metadata.table_pairs(table))
+        work.removed += [Removal("metadata", line) for line in content.element_lines(table)]
+        table.drop_tree()
+
+
+def _strip_blocks(work: _Work) -> None:
+    """Stage 3: chrome blocks and link farms, in the body and outside."""
+    work.removed += chrome.strip_chrome_blocks(work.body_el)
+    work.removed += spam.remove_link_farms(work.body_el, work.page_host, strict=True)
+    work.removed += spam.remove_link_farms(work.root, work.page_host, strict=False)
+
+
+def _outside_kind(line: str) -> str:
+    if spam.has_spam(line):
+        return "spam"
+    kind = chrome.classify_line(line)
+    if kind:
+        return kind
+    if metadata.pairs_from_line(line) or metadata.is_metadata_line(line):
+        return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
+    return "boilerplate"
+
+
+def _read_outside(work: _Work, outside_lines: list[str]) -> None:
+    """kv and header lines anywhere outside the body; every outside line is recorded."""
+    for line in outside_lines:
+        pairs = metadata.pairs_from_line(line)
+        if pairs:
+            work.text_pairs.append(pairs)
+        header = metadata.header_line(line)
+        if header:
+            work.headers.append(header)
+
+
+def _read_body(work: _Work, body_lines: list[str]) -> list[str]:
+    """Header and kv lines at the top of the body leave the text; chrome lines too."""
+    kept: list[str] = []
+    for i, line in enumerate(body_lines):
+        header = metadata.header_line(line)
+        if header:
+            work.headers.append(header)
+            work.removed.append(Removal("header", line))
+            continue
+        if i < _METADATA_TOP_LINES and metadata.is_metadata_line(line):
+            pairs = metadata.pairs_from_line(line)
+            if pairs or "|" in line:
+                work.text_pairs.append(pairs)
+                work.removed.append(Removal("metadata", line))
+                continue
+        kept.append(line)
+    lines, chrome_removed = chrome.strip_chrome_lines(kept)
+    work.removed += chrome_removed
+    return lines
+
+
+def _strip_spam_lines(work: _Work, lines: list[str]) -> list[str]:
+    """Spam words inside visible text are cut out; a line of nothing but spam goes."""
+    clean_lines: list[str] = []
+    for line in lines:
+        clean, spans = spam.strip_spam_text(line)
+        work.removed += [Removal("spam", s) for s in spans]
+        if clean.strip(" ,，.。;；:：、"):
+            clean_lines.append(clean)
+        elif spans:
+            work.removed.append(Removal("spam", line))
+    return clean_lines
+
+
+def _read_lines(work: _Work) -> None:
+    """Stage 4: the body's clean lines, and the metadata lines of the body and outside."""
+    outside_lines = content.element_lines(work.root) if work.body_el.getparent() is None else []
+    body_lines = content.element_lines(work.body_el)
+    _read_outside(work, outside_lines)
+    body_lines = _read_body(work, body_lines)
+    work.body_lines = _strip_spam_lines(work, body_lines)
+    # Everything else outside the body is recorded, classified, so nothing is silently lost.
+    work.removed += [Removal(_outside_kind(line), line) for line in outside_lines]
+
+
+def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
+    """The title the page states: ArticleTitle, a 标题 label, a heading, `<title>`."""
     if meta.get("title"):
         return meta["title"]
     if kv_title:
         return kv_title
     node = root.find(".//title")
     head = content.norm_space(node.text_content()) if node is not None else ""
+    if _PLACEHOLDER_TITLE.match(head):
+        head = ""
     candidates = [
         text
         for css in _TITLE_SELECTORS
@@ -86,11 +234,128 @@ def _page_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     for text in candidates:
         if head and (text in head or head in text):
             return text
-    if head:
-        parts = [p for p in _TITLE_SPLIT.split(head) if p]
-        if parts:
-            return max(parts, key=len) if len(parts[0]) < 6 else parts[0]
-    return candidates[0] if candidates else None
+    parts = [p for p in _TITLE_SPLIT.split(head) if p]
+    stated = (max(parts, key=len) if len(parts[0]) < 6 else parts[0]) if parts else None
+    if stated is None or classify_title(stated).reason == "unrelated":
+        # A site-name <title>: a heading that is a report title is the document's.
+        for el in _heading_elements(root):
+            text = content.norm_space(el.text_content())
+            if _title_shaped(text) and classify_title(text).is_report:
+                return text
+    return stated or (candidates[0] if candidates else None)
+
+
+def _heading_elements(root: HtmlElement) -> list[HtmlElement]:
+    """Title-like elements that are not links (a list of related links names other pages)."""
+    return [
+        el
+        for css in _TITLE_SELECTORS
+        for el in root.cssselect(css)
+        if el.find(".//a") is None and not any(a.tag == "a" for a in el.iterancestors())
+    ]
+
+
+def _is_styled(el: HtmlElement) -> bool:
+    """Centred, bold or large: how Word exports and editors print a title paragraph."""
+    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    style = el.get("style") or ""
+    if (el.get("align") or "").lower() == "center" or _CENTRED_STYLE.search(style):
+        return True
+    if _BOLD_STYLE.search(style):
+        return True
+    size = _FONT_SIZE.search(style)
+    if size:
+        scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
+        if float(size.group(1)) * scale >= _LARGE_FONT_PX:
+            return True
+    text = content.norm_space(el.text_content())
+    bold = "".join(content.norm_space(b.text_content()) for b in el.iter(*_BOLD_TAGS))
+    return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+
+
+def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
+    """(texts of styled blocks, texts of links) among the first blocks of the body."""
+    styled: set[str] = set()
+    seen = 0
+    for el in body_el.iter(*_STYLED_TAGS):
+        text = content.norm_space(el.text_content())
+        if not text:
+            continue
+        seen += 1
+        if seen > _STYLED_BLOCKS:
+            break
+        if _is_styled(el):
+            styled.add(text)
+    links = {content.norm_space(a.text_content()) for a in body_el.iter("a")}
+    return styled, links
+
+
+def _title_shaped(line: str) -> bool:
+    """Short, no sentence punctuation, words (not a date), not a numbered section or a label."""
+    return (
+        _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
+        and _WORDS.search(line) is not None
+        and metadata.date_only(line) is None
+        and not _SENTENCE.search(line)
+        and not _ENUMERATED.match(line)
+        and not metadata.is_metadata_line(line)
+    )
+
+
+def _is_link_line(line: str, links: set[str]) -> bool:
+    """Mostly the text of one link (a list entry, "title + date"): never a page's own title."""
+    return any(text and len(text) * 2 >= len(line) and text in line for text in links)
+
+
+def _body_title(lines: list[str], styled: set[str], links: set[str]) -> int | None:
+    """Index of the body's title line: a report title first, else a styled line, else the first
+    title-shaped one (link texts never: a list of links is not a title)."""
+    shaped = [
+        i
+        for i, line in enumerate(lines[:_TITLE_TOP_LINES])
+        if _title_shaped(line) and not _is_link_line(line, links)
+    ]
+    for i in shaped:
+        if classify_title(lines[i]).is_report:
+            return i
+    for i in shaped:
+        if lines[i] in styled:
+            return i
+    return shaped[0] if shaped else None
+
+
+def _choose_title(work: _Work, kv_title: str | None) -> str | None:
+    """Stage 6: the page's stated title, unless missing or a site name while the body opens
+    with a report title; a title taken from the body leaves the text."""
+    head = _head_title(work.root, work.meta, kv_title)
+    idx = _body_title(work.body_lines, work.styled, work.links)
+    if idx is None:
+        return head
+    line = work.body_lines[idx]
+    verdict = classify_title(line)
+    site_name = head is not None and classify_title(head).reason == "unrelated"
+    if not (head is None or (site_name and verdict.is_report)):
+        return head
+    first = idx
+    # A title printed on two lines, the agency above the rest: one title.
+    if verdict.is_report and not verdict.agency and idx > 0:
+        above = work.body_lines[idx - 1]
+        if metadata.looks_like_agency(above):
+            first, line = idx - 1, above + line
+    for taken in work.body_lines[first : idx + 1]:
+        work.removed.append(Removal("title", taken))
+    del work.body_lines[first : idx + 1]
+    return line
+
+
+def _clean_title(work: _Work, raw_title: str | None) -> tuple[str | None, bool]:
+    """(title with spam cut out, whether spam was in it)."""
+    if not raw_title:
+        return None, False
+    title, spans = spam.strip_spam_text(raw_title)
+    work.removed += [Removal("spam", s) for s in spans]
+    return title or None, bool(spans)
 
 
 def _body_year(lines: list[str]) -> int | None:
@@ -112,161 +377,90 @@ def _drop_repeated(lines: list[str], removed: list[Removal], title: str | None) 
     return out
 
 
-def _outside_kind(line: str) -> str:
-    if spam.has_spam(line):
-        return "spam"
-    kind = chrome.classify_line(line)
-    if kind:
-        return kind
-    if metadata.pairs_from_line(line) or metadata.is_metadata_line(line):
-        return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
-    return "boilerplate"
+def _heading_agency(lines: list[str], links: set[str]) -> str | None:
+    """The agency the body's heading names: a report title repeated with its agency, or an
+    agency-only line right above a report title (a linked title names another document)."""
+    top = lines[:_TITLE_TOP_LINES]
+    for i, line in enumerate(top):
+        if not _title_shaped(line) or _is_link_line(line, links):
+            continue
+        verdict = classify_title(line)
+        if not verdict.is_report:
+            continue
+        if verdict.agency:
+            return verdict.agency
+        above = top[i - 1] if i > 0 else ""
+        if metadata.looks_like_agency(above):
+            return above
+    return None
+
+
+def _choose_agency(
+    work: _Work,
+    verdict: TitleVerdict,
+    title_spam: bool,
+    heading: str | None,
+    md: metadata.Metadata,
+    hints: PortalHints,
+) -> str | None:
+    """Stage 7: the title's agency → body heading → sign-off → 发布机构 → registry."""
+    if verdict.agency and not title_spam and not spam.has_spam(verdict.agency):
+        return verdict.agency
+    if title_spam:
+        work.flags.append("title_agency_spam")
+        if heading == verdict.agency:
+            heading = None  # the body repeats the tainted title: its agency part is no better
+    for candidate, flag in (
+        (heading, None),
+        (md.signoff_agency, None),
+        (md.get("publisher"), None),
+        (hints.agency, "agency_from_registry"),
+    ):
+        if candidate and not spam.has_spam(candidate):
+            if flag:
+                work.flags.append(flag)
+            return candidate
+    work.flags.append("agency_missing")
+    return None
 
 
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
-    flags: list[str] = []
-    removed: list[Removal] = []
-    page_host = (urlsplit(url).hostname or "").lower()
-
-    rest, hanweb_body = content.split_hanweb(html)
-    root = _parse(rest)
-    body_el = content.fragment(hanweb_body) if hanweb_body is not None else None
-
-    # Hidden elements, using the page's own CSS classes for both parts.
-    css = spam.hidden_css(root)
-    removed += spam.remove_hidden(root, css, page_host)
-    if body_el is not None:
-        removed += spam.remove_hidden(body_el, css, page_host)
-
-    # Main content.
-    if body_el is None:
-        body_el = content.find_by_selectors(root, hints.content_selector)
-        if body_el is None:
-            body_el = content.find_by_density(root)
-            flags.append("content_fallback")
-        if body_el is None:
-            body = root.find("body")
-            body_el = body if body is not None else root
-            flags.append("no_main_content")
-        else:
-            content.detach(body_el)
-
-    # Metadata from tables (outside and inside the body); body metadata tables leave the text.
-    meta = metadata.meta_tags(root)
-    table_pairs = [d for t in root.iter("table") if (d := metadata.table_pairs(t))]
-    for table in metadata.metadata_tables(body_el):
-        table_pairs.append(metadata.table_pairs(table))
-        removed += [Removal("metadata", line) for line in content.element_lines(table)]
-        table.drop_tree()
-
-    removed += chrome.strip_chrome_blocks(body_el)
-    removed += spam.remove_link_farms(body_el, page_host, strict=True)
-    outside_farms = spam.remove_link_farms(root, page_host, strict=False)
-    removed += outside_farms
-
-    outside_lines = content.element_lines(root) if body_el.getparent() is None else []
-    body_lines = content.element_lines(body_el)
-
-    # Metadata from text lines: kv lines and header lines, outside and at the top of the body.
-    text_pairs: list[dict[str, str]] = []
-    headers: list[dict[str, str]] = []
-    for line in outside_lines:
-        pairs = metadata.pairs_from_line(line)
-        if pairs:
-            text_pairs.append(pairs)
-        header = metadata.header_line(line)
-        if header:
-            headers.append(header)
-
-    kept: list[str] = []
-    for i, line in enumerate(body_lines):
-        header = metadata.header_line(line)
-        if header:
-            headers.append(header)
-            removed.append(Removal("header", line))
-            continue
-        if i < 12 and metadata.is_metadata_line(line):
-            pairs = metadata.pairs_from_line(line)
-            if pairs or "|" in line:
-                text_pairs.append(pairs)
-                removed.append(Removal("metadata", line))
-                continue
-        kept.append(line)
-    body_lines, chrome_removed = chrome.strip_chrome_lines(kept)
-    removed += chrome_removed
-
-    # Spam words inside visible text.
-    clean_lines: list[str] = []
-    for line in body_lines:
-        clean, spans = spam.strip_spam_text(line)
-        removed += [Removal("spam", s) for s in spans]
-        if clean.strip(" ,，.。;；:：、"):
-            clean_lines.append(clean)
-        elif spans:
-            removed.append(Removal("spam", line))
-    body_lines = clean_lines
-
-    # Everything else outside the body is recorded, classified, so nothing is silently lost.
-    for line in outside_lines:
-        removed.append(Removal(_outside_kind(line), line))
-
+    work = _locate(html, url, hints)
+    _take_metadata_tables(work)
+    _strip_blocks(work)
+    content_html = lxml.html.tostring(work.body_el, encoding="unicode", with_tail=False)
+    _read_lines(work)
+    work.styled, work.links = _styled_texts(work.body_el)
+    # Read before a body title line leaves the text.
+    heading = _heading_agency(work.body_lines, work.links)
     md = metadata.merge(
-        table_pairs,
-        text_pairs,
-        meta,
-        headers,
-        metadata.signoff(body_lines),
+        work.table_pairs,
+        work.text_pairs,
+        work.meta,
+        work.headers,
+        metadata.signoff(work.body_lines),
         region_hint=hints.region_code,
     )
-
-    # Title: spam cut out, the agency part distrusted when spam was in it.
-    raw_title = _page_title(root, meta, md.get("title"))
-    title_spam = False
-    title = raw_title
-    if raw_title:
-        title, spans = spam.strip_spam_text(raw_title)
-        title_spam = bool(spans)
-        removed += [Removal("spam", s) for s in spans]
-        title = title or None
-    body_lines = _drop_repeated(body_lines, removed, title)
-
-    verdict = _classifier()(title) if title else TitleVerdict(False, None, None, "no_title")
-    year = verdict.year or _body_year(body_lines)
-
-    agency: str | None = None
-    if verdict.agency and not title_spam and not spam.has_spam(verdict.agency):
-        agency = verdict.agency
-    elif title_spam:
-        flags.append("title_agency_spam")
-    # A 来源 label ("鲤城区-政府") is a CMS source tag, weaker evidence than the registry entry.
-    labelled = None if md.publisher_from_source else md.get("publisher")
-    for candidate, flag in (
-        (labelled, None),
-        (md.signoff_agency, None),
-        (hints.agency, "agency_from_registry"),
-        (md.get("publisher"), "agency_from_source_label"),
-    ):
-        if agency is None and candidate and not spam.has_spam(candidate):
-            agency = candidate
-            if flag:
-                flags.append(flag)
-    if agency is None:
-        flags.append("agency_missing")
-
-    if any(r.kind == "spam" for r in removed):
-        flags.append("spam_injected")
-    if not body_lines:
-        flags.append("empty_text")
-
+    title, title_spam = _clean_title(work, _choose_title(work, md.get("title")))
+    work.body_lines = _drop_repeated(work.body_lines, work.removed, title)
+    verdict = classify_title(title) if title else TitleVerdict(False, None, None, "no_title")
+    agency = _choose_agency(work, verdict, title_spam, heading, md, hints)
+    if md.region_conflict:
+        work.flags.append("region_code_conflict")
+    if any(r.kind == "spam" for r in work.removed):
+        work.flags.append("spam_injected")
+    if not work.body_lines:
+        work.flags.append("empty_text")
     return PageResult(
         url=url,
         is_report=verdict.is_report,
         title=title,
         agency=agency,
-        year=year,
+        year=verdict.year or _body_year(work.body_lines),
         index_no=md.get("index_no"),
         publisher=md.get("publisher"),
+        source=md.get("source"),
         written_date=md.get("written_date"),
         publish_date=md.get("publish_date"),
         doc_no=md.get("doc_no"),
@@ -274,9 +468,11 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
         validity=md.get("validity"),
         category=md.get("category"),
         region_code=md.region_code,
-        flags=sorted(set(flags)),
-        removed=removed,
-        text="\n".join(body_lines),
+        flags=sorted(set(work.flags)),
+        removed=work.removed,
+        text="\n".join(work.body_lines),
+        content_html=content_html,
+        content_root=work.body_el,
     )
 
 

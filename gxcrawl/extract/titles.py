@@ -62,10 +62,27 @@ _SITE_TAIL = re.compile(r"^[-—–_|｜]+\S*(?:政府|门户|网站|网|局|委
 # Decorations that do not change what the document is.
 _DECOR_SUFFIX = re.compile(
     r"(?:[(\[【](?:图解|图文|PDF版?|pdf版?|WORD版?|word版?|DOCX?|docx?|WPS|wps|全文|附件|文字版|"
-    r"正式版|修订版?|更新|更正版|第[一二三]版)[)\]】]|\.(?:pdf|docx?|wps|html?|shtml)|[.。…]+)$"
+    r"正式版)[)\]】]|\.(?:pdf|docx?|wps|html?|shtml)|[.。…]+)$"
 )
 _DECOR_PREFIX = re.compile(
     r"^(?:[(\[【](?:图解|图文|PDF|pdf|附件|最新|置顶|新)[)\]】]|图解[:：]|附件\d*[:：])"
+)
+
+# A report revised or re-published in place is still the report: 修订稿, 更正版, (更新), 第二版,
+# 重新发布, … in brackets anywhere, or plain right before/after the title. "的" before the word
+# ("…年度报告的更正") makes it a statement *about* the report, which the notice markers catch.
+_REVISION_WORD = (
+    r"(?:(?:已|再次)?(?:修订|修正|更正|更新|调整|修改|勘误)(?:后|稿|版|本)?|重新发布|再次发布|"
+    r"重新公开|重发|第[二三四五六七八九2-9]版|新版|最新版|终稿|定稿|正式稿|修订稿)"
+)
+_REVISION_DATE = r"(?:\d{4}(?:年|[./-])?(?:\d{1,2}(?:月|[./-])?(?:\d{1,2}日?)?)?)?"
+_REVISION_BRACKET = re.compile(
+    rf"[(\[【〔]{_REVISION_DATE}{_REVISION_WORD}{_REVISION_DATE}[)\]】〕]"
+)
+_REVISION_SUFFIX = re.compile(rf"(?<!的)[-—_]?{_REVISION_WORD}$")
+# Plain prefixes only with a colon, or words that cannot start an agency name.
+_REVISION_PREFIX = re.compile(
+    rf"^(?:{_REVISION_WORD}[:：]|(?:修订稿|修订版|更正版|更正稿|重新发布|再次发布)(?=\S))"
 )
 
 # Look-alike markers, checked in order; the first hit names the reason.
@@ -111,11 +128,14 @@ def parse_year(token: str) -> int | None:
 
 
 def _strip_decorations(text: str) -> str:
+    text = _REVISION_BRACKET.sub("", text).strip()
     previous = None
     while previous != text:
         previous = text
         text = _DECOR_SUFFIX.sub("", text).strip()
         text = _DECOR_PREFIX.sub("", text).strip()
+        text = _REVISION_SUFFIX.sub("", text).strip()
+        text = _REVISION_PREFIX.sub("", text).strip()
     return text
 
 

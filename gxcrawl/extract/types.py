@@ -7,7 +7,10 @@ from bytes and hand them on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class TitleVerdict:
 # The fields a page's metadata block, <meta> tags and sign-off can state.
 METADATA_FIELDS: tuple[str, ...] = (
     "index_no",
-    "publisher",
+    "publisher",  # 发布单位 / 发布机构 / 发布机关 / 发文机关 / 发文单位 labels only
+    "source",  # 来源 / 信息来源 / 文章来源 labels, ContentSource meta, a header line's 来源
     "written_date",
     "publish_date",
     "doc_no",
@@ -80,6 +84,7 @@ class PageResult:
     year: int | None = None
     index_no: str | None = None
     publisher: str | None = None
+    source: str | None = None
     written_date: str | None = None  # ISO YYYY-MM-DD
     publish_date: str | None = None  # ISO YYYY-MM-DD
     doc_no: str | None = None
@@ -93,9 +98,11 @@ class PageResult:
     template: str | None = None  # statistics-table template detected (issue 6)
     tables: list[dict[str, Any]] = field(default_factory=list)  # long-format facts
     findings: list[dict[str, Any]] = field(default_factory=list)  # failed consistency checks
-    # The main-content HTML fragment the text came from (for the table parser); not in the
-    # JSON contract.
+    # The cleaned main-content fragment the text came from (metadata tables, chrome and spam
+    # removed, statistics tables kept), serialised once for the table parser; not in the JSON
+    # contract. `content_root` is the same element, for callers that can skip re-parsing.
     content_html: str | None = field(default=None, repr=False)
+    content_root: HtmlElement | None = field(default=None, repr=False, compare=False)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields, in order (shallow copies: facts are already plain dicts)."""
