@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from docx import Document
 
@@ -104,3 +105,23 @@ def test_same_bytes_same_result_whatever_the_header_case() -> None:
         RawDocument(STUB, "http://x.example/a.html", {"content-type": "text/html"})
     )
     assert a.to_json_dict() == b.to_json_dict()
+
+
+def test_html_table_cells_are_read_from_the_structure() -> None:
+    """The issue's row `<td>规范性文件</td><td>8</td><td></td><td>83</td>` through the entry point:
+    two values and one blank cell, never three unreadable cells."""
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+    body = (root / "seed002_share_nav.html").read_bytes()
+    out = extract_document(
+        RawDocument(body, "http://www.lixin.gov.example/public/6598481/1000.html")
+    )
+    cells = {
+        f["column_key"]: (f["value"], f["status"])
+        for f in out.result.tables
+        if (f["table"], f["row_key"]) == ("art20_1", "normative")
+    }
+    assert cells == {
+        "new_made": (8, "ok"),
+        "new_published": (None, "blank"),
+        "total_published": (83, "ok"),
+    }

@@ -77,6 +77,8 @@ class Command(ScrapyCommand):
                     data = _from_store(db, arg)
                 else:
                     data = _from_file(Path(arg), opts.url, opts.encoding, hints)
+            except UsageError:
+                raise  # an operator mistake (no database): one line, exit 2
             except Exception as exc:  # one bad input must not cost the others their result
                 print(f"extract: {arg}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 self.exitcode = 1
