@@ -38,7 +38,8 @@ def extract_and_save(
         result, _ = process_html(body, url=url, content_type=content_type, hints=hints)
         if not result.is_report:
             return "not_a_report"
-        merge_attachment_texts(result, repo.attachment_texts_of(session, document_id))
+        files = repo.attachment_texts_of(session, document_id)
+        merge_attachment_texts(result, [f.text for f in files])
         source = "html"
     elif kind == "attachment":
         att = process_attachment(

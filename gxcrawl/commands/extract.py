@@ -111,7 +111,10 @@ def _from_store(db: Database, arg: str) -> dict[str, Any]:
         # What the crawl pipeline and `scrapy reparse` extract with: the portal's hints and,
         # for a stub page, the texts of the files it links.
         hints = stored_hints(session, snap.portal_id)
-        files = repo.attachment_texts_of(session, snap.document_id) if snap.kind == "report" else []
+        linked = (
+            repo.attachment_texts_of(session, snap.document_id) if snap.kind == "report" else []
+        )
+        files = [f.text for f in linked]
     headers = {k.lower(): v for k, v in snap.headers.items()}
     return extract_one(
         snap.body,
