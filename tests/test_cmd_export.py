@@ -15,7 +15,14 @@ from gxcrawl.store.db import make_engine
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 
-VIEWS = ("reports", "report_documents", "report_facts", "application_table")
+VIEWS = (
+    "reports",
+    "report_documents",
+    "report_facts",
+    "application_table",
+    "appeals_table",
+    "report_changes",
+)
 PORTAL = "fixture-demo"  # the id in fixtures/portals/demo/portal.toml
 
 
@@ -73,7 +80,7 @@ def exported(
 def test_writes_every_view_and_the_dictionary(exported: tuple[str, Path]) -> None:
     fmt, out = exported
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{v}.{fmt}" for v in VIEWS} | {"data_dictionary.csv"}
+    assert names == {f"{v}.{fmt}" for v in VIEWS} | {"data_dictionary.csv", "fact_keys.csv"}
 
 
 def test_pandas_reads_back_the_documented_columns(

@@ -188,9 +188,36 @@ def _rename_legacy_keys() -> None:
             )
 
 
-def upgrade() -> None:
-    for view in OLD_VIEWS:
-        op.execute(f"DROP VIEW {view}")
+FK_AGENCY = "fk_parsed_reports_agency_id_agencies"
+
+
+def _sqlite() -> bool:
+    return bool(op.get_bind().dialect.name == "sqlite")
+
+
+def _has_column(table: str, column: str) -> bool:
+    """On SQLite a downgrade leaves 0003's columns and table in place (see downgrade)."""
+    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+
+
+def _add_agency_link() -> None:
+    """parsed_reports.agency_id with its foreign key. SQLite cannot add a constraint, and a
+    batch copy would drop parsed_reports, cascading to its facts: there the constraint goes
+    into the ADD COLUMN itself."""
+    if _has_column("parsed_reports", "agency_id"):
+        return
+    if _sqlite():
+        op.execute(
+            "ALTER TABLE parsed_reports ADD COLUMN agency_id INTEGER"
+            f" CONSTRAINT {FK_AGENCY} REFERENCES agencies (id)"
+        )
+    else:
+        op.add_column("parsed_reports", sa.Column("agency_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(FK_AGENCY, "parsed_reports", "agencies", ["agency_id"], ["id"])
+    op.create_index(op.f("ix_parsed_reports_agency_id"), "parsed_reports", ["agency_id"])
+
+
+def _create_agencies() -> None:
     op.create_table(
         "agencies",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -207,15 +234,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agencies")),
         sa.UniqueConstraint("name", "region_code", name=op.f("uq_agencies_name_region_code")),
     )
-    with op.batch_alter_table("parsed_reports", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("agency_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("source", sa.Text(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_parsed_reports_agency_id"), ["agency_id"])
-        batch_op.create_foreign_key(
-            batch_op.f("fk_parsed_reports_agency_id_agencies"), "agencies", ["agency_id"], ["id"]
-        )
-    with op.batch_alter_table("attachment_texts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("html", sa.Text(), nullable=True))
+
+
+def upgrade() -> None:
+    for view in OLD_VIEWS:
+        op.execute(f"DROP VIEW {view}")
+    if not sa.inspect(op.get_bind()).has_table("agencies"):
+        _create_agencies()
+    _add_agency_link()
+    if not _has_column("parsed_reports", "source"):
+        op.add_column("parsed_reports", sa.Column("source", sa.Text(), nullable=True))
+    if not _has_column("attachment_texts", "html"):
+        op.add_column("attachment_texts", sa.Column("html", sa.Text(), nullable=True))
     _rename_legacy_keys()
     session = Session(bind=op.get_bind())
     link_agencies(session)
@@ -247,16 +277,17 @@ def _views_of_0002() -> list[str]:
 def downgrade() -> None:
     for view in NEW_VIEWS:
         op.execute(f"DROP VIEW {view}")
-    with op.batch_alter_table("attachment_texts", schema=None) as batch_op:
-        batch_op.drop_column("html")
-    with op.batch_alter_table("parsed_reports", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_parsed_reports_agency_id_agencies"), type_="foreignkey"
-        )
-        batch_op.drop_index(batch_op.f("ix_parsed_reports_agency_id"))
-        batch_op.drop_column("source")
-        batch_op.drop_column("agency_id")
-    op.drop_table("agencies")
+    if _sqlite():
+        # Dropping a referencing column needs a table copy on SQLite, and dropping the old
+        # parsed_reports would cascade to its facts: the new columns and table stay, unused.
+        op.execute("UPDATE parsed_reports SET agency_id = NULL")
+    else:
+        op.drop_constraint(FK_AGENCY, "parsed_reports", type_="foreignkey")
+        op.drop_index(op.f("ix_parsed_reports_agency_id"), "parsed_reports")
+        op.drop_column("parsed_reports", "agency_id")
+        op.drop_column("parsed_reports", "source")
+        op.drop_column("attachment_texts", "html")
+        op.drop_table("agencies")
     # Stored keys stay in the one scheme: 0002's wide view then shows the old columns empty.
     for sql in _views_of_0002():
         op.execute(sql)
