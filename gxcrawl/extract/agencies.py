@@ -15,8 +15,8 @@ division:
 - A bare name (``财政局``, ``温泉镇``) is qualified by the portal's region itself, unless it
   already names a region somewhere or is a national/party body (``中国人民银行…``, ``中共…``).
 - Suffix variants are unified: ``…镇``/``…乡`` → ``…镇人民政府``; ``…街道``/``…街道办`` →
-  ``…街道办事处``; ``…政府`` → ``…人民政府``; ``…政府办`` → ``…人民政府办公室``;
-  ``管委会`` → ``管理委员会``.
+  ``…街道办事处``; ``区人民政府…街道`` → ``区…街道``; ``…政府`` → ``…人民政府``;
+  ``…政府办`` → ``…人民政府办公室``; ``管委会`` → ``管理委员会``.
 
 Types: ``government`` (…人民政府), ``government_office`` (…人民政府办公室/办公厅),
 ``township`` (a town, township or sub-district), ``department`` (局, 厅, 委员会, 办公室, …),
@@ -55,6 +55,8 @@ _DEPARTMENT_SUFFIXES = ("局", "厅", "委员会", "委", "办公室", "办", "�
 _TOWN = re.compile(r"(?:镇|乡|苏木)人民政府$|街道办事处$")
 _SPACE = re.compile(r"\s+")
 _SUFFIXES = (  # (pattern, replacement) applied in order to the part after the region name
+    # 鲤城区人民政府临江街道办事处 = 鲤城区临江街道办事处: the government is not part of the name
+    (re.compile(r"^(?:人民)?政府(?=.+?(?:镇|乡|街道|苏木)(?:人民政府|政府|办事处|办)?$)"), ""),
     (re.compile(r"管委会"), "管理委员会"),
     (re.compile(r"(?<!人民)政府(?=办|$)"), GOV),
     (re.compile(r"人民政府办$"), "人民政府办公室"),
