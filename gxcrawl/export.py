@@ -29,11 +29,12 @@ _COMMON: dict[str, tuple[str, str]] = {
     "report_id": _REPORT_ID,
     "url": ("string", "URL of the report page (or of the file, for attachment-only reports)"),
     "portal_id": ("string", "registry id of the portal it was found on"),
+    "agency": ("string", "reporting agency as printed (never a spam string; null when unknown)"),
     "agency_id": ("int", "agency entity id (agencies table); null when the agency is unknown"),
-    "agency": (
+    "agency_name": (
         "string",
-        "agency entity's canonical name: relative names qualified by the portal's region, suffix"
-        " variants unified (市财政局 on a 宜春 portal → 宜春市财政局); null when unknown",
+        "the agency entity's canonical name: relative names qualified by the portal's region,"
+        " suffix variants unified (市财政局 on a 宜春 portal → 宜春市财政局)",
     ),
     "year": ("int", "the year the report covers"),
     "template": ("string", "statistics-table template detected: gb2019, gb2021, legacy_stats"),
@@ -48,7 +49,6 @@ _REPORT_COLUMNS: dict[str, tuple[str, str]] = {
         "string",
         "government, government_office, department, township or other",
     ),
-    "agency_printed": ("string", "the agency as the report printed it (never a spam string)"),
     "agency_region_code": ("string", "6-digit division code of the agency entity"),
     "province_name": ("string", "province of the agency entity (division code list)"),
     "prefecture_name": (
@@ -111,8 +111,9 @@ DICTIONARY: dict[str, dict[str, tuple[str, str]]] = {
         "report_id": _REPORT_ID,
         "url": _COMMON["url"],
         "portal_id": _COMMON["portal_id"],
-        "agency_id": _COMMON["agency_id"],
         "agency": _COMMON["agency"],
+        "agency_id": _COMMON["agency_id"],
+        "agency_name": _COMMON["agency_name"],
         "year": _COMMON["year"],
         "kind": (
             "string",

@@ -87,8 +87,8 @@ def publish(db: Database, url: str, portal: str, body: bytes = b"v1", **kw: Any)
 def test_same_named_bureaus_of_two_cities_are_two_reports(db: Database) -> None:
     publish(db, "http://yc.example/czj.html", "jx-yc", agency="市财政局")
     publish(db, "http://gz.example/czj.html", "gd-gz", agency="市财政局")
-    got = rows(db, "SELECT agency, agency_type, prefecture_name, n_copies FROM reports")
-    assert sorted((r["agency"], r["agency_type"], r["prefecture_name"]) for r in got) == [
+    got = rows(db, "SELECT agency_name, agency_type, prefecture_name, n_copies FROM reports")
+    assert sorted((r["agency_name"], r["agency_type"], r["prefecture_name"]) for r in got) == [
         ("宜春市财政局", "department", "宜春市"),
         ("广州市财政局", "department", "广州市"),
     ]
@@ -109,7 +109,7 @@ def test_printed_variants_of_one_agency_are_one_entity_and_copies_collapse(db: D
     assert [(a.name, a.type, a.region_code, a.county_name) for a in agencies] == [
         ("从化区温泉镇人民政府", "township", CONGHUA, "从化区")
     ]
-    reports = rows(db, "SELECT url, year, n_copies, agency_printed FROM reports ORDER BY year")
+    reports = rows(db, "SELECT url, year, n_copies FROM reports ORDER BY year")
     assert [(r["year"], r["n_copies"]) for r in reports] == [(2021, 1), (2022, 3)]
     assert reports[1]["url"].endswith(".html"), "a live HTML page before the file"
     assert page.document_id != pdf.document_id
@@ -247,8 +247,8 @@ def test_the_index_number_region_refines_the_portal_region(db: Database) -> None
     publish(db, "http://gz.example/q.html", "gd-gz", agency="区财政局", region_code=CONGHUA)
     # A code outside the portal's region is not trusted for the relative name.
     publish(db, "http://gz.example/s.html", "gd-gz", agency="市财政局", region_code=YICHUN)
-    got = rows(db, "SELECT agency, agency_region_code FROM reports ORDER BY agency")
-    assert [(r["agency"], r["agency_region_code"]) for r in got] == [
+    got = rows(db, "SELECT agency_name, agency_region_code FROM reports ORDER BY agency_name")
+    assert [(r["agency_name"], r["agency_region_code"]) for r in got] == [
         ("从化区财政局", CONGHUA),
         ("广州市财政局", GUANGZHOU),
     ]
@@ -280,8 +280,10 @@ def test_migration_links_stored_reports_and_renames_old_keys(sqlite_url: str) ->
     database.close()
     upgrade(sqlite_url)
     database = Database(sqlite_url)
-    got = rows(database, "SELECT agency, agency_type FROM reports")
-    assert got == [{"agency": "宜春市财政局", "agency_type": "department"}]
+    got = rows(database, "SELECT agency, agency_name, agency_type FROM reports")
+    assert got == [
+        {"agency": "市财政局", "agency_name": "宜春市财政局", "agency_type": "department"}
+    ]
     wide = rows(database, "SELECT new_received__person FROM application_table")
     assert wide == [{"new_received__person": 5}]
     database.close()
@@ -303,6 +305,6 @@ def test_downgrade_and_upgrade_again_keep_the_facts(any_db_url: str) -> None:
     command.downgrade(alembic_config(any_db_url), "0002")
     upgrade(any_db_url)
     database = Database(any_db_url)
-    got = rows(database, "SELECT agency, new_received__total FROM application_table")
-    assert got == [{"agency": "宜春市财政局", "new_received__total": 7}]
+    got = rows(database, "SELECT agency_name, new_received__total FROM application_table")
+    assert got == [{"agency_name": "宜春市财政局", "new_received__total": 7}]
     database.close()

@@ -58,8 +58,8 @@ _VERSION_STATUS = f"""CASE WHEN n.newest IS NULL OR n.newest <= s.version THEN '
                 ORDER BY c.id DESC LIMIT 1
             ), 'not_parsed') END"""
 
-_COLUMNS = """report_id, document_id, snapshot_id, url, portal_id, agency_id, agency, agency_type,
-       agency_printed, agency_region_code, province_name, prefecture_name, county_name, year,
+_COLUMNS = """report_id, document_id, snapshot_id, url, portal_id, agency, agency_id, agency_name,
+       agency_type, agency_region_code, province_name, prefecture_name, county_name, year,
        title, index_no, publisher, source, written_date, publish_date, doc_no, disclosure_mode,
        validity, category, region_code, template, source_kind, flags, version, fetched_at,
        document_state, version_status, parser_version, n_findings, text"""
@@ -67,8 +67,8 @@ _COLUMNS = """report_id, document_id, snapshot_id, url, portal_id, agency_id, ag
 # One row per report document (URL): its newest parsed version, with its agency entity.
 REPORT_DOCUMENTS = f"""
 CREATE VIEW report_documents AS
-SELECT p.id AS report_id, p.document_id, p.snapshot_id, d.url, p.portal_id, p.agency_id,
-       COALESCE(a.name, p.agency) AS agency, a.type AS agency_type, p.agency AS agency_printed,
+SELECT p.id AS report_id, p.document_id, p.snapshot_id, d.url, p.portal_id, p.agency,
+       p.agency_id, a.name AS agency_name, a.type AS agency_type,
        a.region_code AS agency_region_code, a.province_name, a.prefecture_name, a.county_name,
        p.year, p.title, p.index_no, p.publisher, p.source, p.written_date, p.publish_date,
        p.doc_no, p.disclosure_mode, p.validity, p.category, p.region_code, p.template,
@@ -133,8 +133,8 @@ WHERE c.kind = 'edited'
 # longer a report or failed to parse (`detail` gives the reason).
 REPORT_CHANGES = """
 CREATE VIEW report_changes AS
-SELECT c.id AS change_id, c.document_id, rd.report_id, d.url, d.portal_id, rd.agency_id,
-       rd.agency, rd.year, c.kind, c.detail, c.detected_at,
+SELECT c.id AS change_id, c.document_id, rd.report_id, d.url, d.portal_id, rd.agency,
+       rd.agency_id, rd.agency_name, rd.year, c.kind, c.detail, c.detected_at,
        c.from_snapshot_id, fs.version AS from_version, c.to_snapshot_id, ts.version AS to_version
 FROM changes c
 JOIN documents d ON d.id = c.document_id
@@ -143,7 +143,9 @@ LEFT JOIN snapshots fs ON fs.id = c.from_snapshot_id
 LEFT JOIN snapshots ts ON ts.id = c.to_snapshot_id
 """
 
-_ID_COLUMNS = "r.report_id, r.url, r.portal_id, r.agency_id, r.agency, r.year, r.template"
+_ID_COLUMNS = (
+    "r.report_id, r.url, r.portal_id, r.agency, r.agency_id, r.agency_name, r.year, r.template"
+)
 
 REPORT_FACTS = f"""
 CREATE VIEW report_facts AS
