@@ -56,6 +56,11 @@ _REPORT_COLUMNS: dict[str, tuple[str, str]] = {
         "prefecture-level city of the agency entity (a municipality for its districts)",
     ),
     "county_name": ("string", "county-level division of the agency entity"),
+    "agency_in_title": (
+        "int",
+        "1 when the title names the agency; 0 when it came from 发布单位, a sign-off or the"
+        " registry (such a report is never merged with another in `reports`)",
+    ),
     "publisher": ("string", "发布单位 / 发布机构"),
     "source": ("string", "来源"),
     "written_date": ("date", "成文日期 / 发文日期"),

@@ -124,6 +124,19 @@ def test_reports_without_agency_or_year_never_merge(db: Database) -> None:
     assert len(got) == 4 and {r["n_copies"] for r in got} == {1}
 
 
+def test_an_agency_not_named_in_the_title_never_hides_another_report(db: Database) -> None:
+    # A department's report filed under its government: no agency in the title, the
+    # government's name taken from 发布单位. It must not collapse into the government's report.
+    publish(db, "http://ch.example/zf.html", "gd-ch", agency="从化区人民政府")
+    publish(db, "http://ch.example/sfj.html", "gd-ch", agency="广州市从化区人民政府",
+            title="2022年政府信息公开工作年度报告")  # fmt: skip
+    got = rows(db, "SELECT url, agency_name, agency_in_title, n_copies FROM reports ORDER BY url")
+    assert [tuple(r.values()) for r in got] == [
+        ("http://ch.example/sfj.html", "从化区人民政府", 0, 1),
+        ("http://ch.example/zf.html", "从化区人民政府", 1, 1),
+    ]
+
+
 def test_a_report_revised_in_place_shows_the_revision(db: Database) -> None:
     url = "http://yc.example/r.html"
     old = publish(db, url, "jx-yc", agency="市财政局", body=b"v1", doc_no="旧")

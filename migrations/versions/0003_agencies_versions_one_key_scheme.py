@@ -58,8 +58,16 @@ _VERSION_STATUS = f"""CASE WHEN n.newest IS NULL OR n.newest <= s.version THEN '
                 ORDER BY c.id DESC LIMIT 1
             ), 'not_parsed') END"""
 
+# 1 when the title names the agency: the report identifies itself. Otherwise the agency came
+# from 发布单位, a sign-off or the registry, and the report may be a department's filed under
+# its government: too weak to merge it with (and hide) another report of that agency.
+_AGENCY_IN_TITLE = (
+    "CASE WHEN p.agency IS NOT NULL AND p.title LIKE ('%' || p.agency || '%') THEN 1 ELSE 0 END"
+)
+
 _COLUMNS = """report_id, document_id, snapshot_id, url, portal_id, agency, agency_id, agency_name,
-       agency_type, agency_region_code, province_name, prefecture_name, county_name, year,
+       agency_type, agency_region_code, province_name, prefecture_name, county_name,
+       agency_in_title, year,
        title, index_no, publisher, source, written_date, publish_date, doc_no, disclosure_mode,
        validity, category, region_code, template, source_kind, flags, version, fetched_at,
        document_state, version_status, parser_version, n_findings, text"""
@@ -70,7 +78,8 @@ CREATE VIEW report_documents AS
 SELECT p.id AS report_id, p.document_id, p.snapshot_id, d.url, p.portal_id, p.agency,
        p.agency_id, a.name AS agency_name, a.type AS agency_type,
        a.region_code AS agency_region_code, a.province_name, a.prefecture_name, a.county_name,
-       p.year, p.title, p.index_no, p.publisher, p.source, p.written_date, p.publish_date,
+       {_AGENCY_IN_TITLE} AS agency_in_title, p.year, p.title, p.index_no, p.publisher,
+       p.source, p.written_date, p.publish_date,
        p.doc_no, p.disclosure_mode, p.validity, p.category, p.region_code, p.template,
        p.source_kind, p.flags, s.version, s.fetched_at, d.state AS document_state,
        {_VERSION_STATUS} AS version_status,
@@ -95,9 +104,11 @@ WHERE s.version = (
 # One row per agency entity x year. Copies of one report (a page and its PDF listed
 # separately, the same report in two columns or on two portals) collapse to one, preferring a
 # current version, a live page, HTML over a file, then the newest; n_copies counts them.
-# Reports with no agency, or no year, are never merged.
-_COPIES = """PARTITION BY rd.agency_id, CASE WHEN rd.agency_id IS NULL THEN rd.url END,
-                        rd.year, CASE WHEN rd.year IS NULL THEN rd.report_id END"""
+# Reports with no agency entity, no year, or a title that does not name the agency are never
+# merged.
+_COPIES = """PARTITION BY rd.agency_id, rd.year,
+                        CASE WHEN rd.agency_id IS NULL OR rd.agency_in_title = 0
+                             OR rd.year IS NULL THEN rd.report_id END"""
 REPORTS = f"""
 CREATE VIEW reports AS
 SELECT {_COLUMNS}, n_copies
