@@ -18,9 +18,26 @@ from gxcrawl.store.db import make_engine
 
 from .conftest import _PG_SKIP, FIXTURES, crawl_fixture, temporary_pg_schema
 
-VIEWS = ("reports", "report_facts", "application_table")
+VIEWS = (
+    "reports",
+    "report_documents",
+    "report_facts",
+    "application_table",
+    "appeals_table",
+    "report_changes",
+)
 # Row ids and fetch times differ between two crawls of the same portal; nothing else may.
-UNSTABLE = {"report_id", "document_id", "snapshot_id", "fetched_at", "agency_id"}
+UNSTABLE = {
+    "report_id",
+    "document_id",
+    "snapshot_id",
+    "fetched_at",
+    "agency_id",
+    "change_id",
+    "from_snapshot_id",
+    "to_snapshot_id",
+    "detected_at",
+}
 
 
 def _norm(column: str, value: Any) -> Any:
