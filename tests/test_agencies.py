@@ -49,7 +49,14 @@ CASES = [
     ("江西省人民政府办公厅", JIANGXI, "江西省人民政府办公厅", "government_office", JIANGXI),
     ("宜春市人民政府", JIANGXI, "宜春市人民政府", "government", YICHUN),
     ("市政府", YICHUN, "宜春市人民政府", "government", YICHUN),
-    ("宜春经济技术开发区管委会", YICHUN, "宜春经济技术开发区管理委员会", "department", YICHUN),
+    # a portal division printed without 市/区/县, when a government body follows
+    ("宜春经济技术开发区管委会", YICHUN, "宜春市经济技术开发区管理委员会", "department", YICHUN),
+    ("从化温泉镇", CONGHUA, "从化区温泉镇人民政府", "township", CONGHUA),
+    ("从化区", CONGHUA, "从化区人民政府", "government", CONGHUA),
+    ("宜春学院", YICHUN, "宜春学院", "other", YICHUN),  # a college, not 宜春市学院
+    ("中山大学", "442000", "中山大学", "other", "442000"),
+    ("州财政局", "433100", "湘西土家族苗族自治州财政局", "department", "433100"),
+    ("县政府", "433125", "保靖县人民政府", "government", "433125"),
     ("市场监督管理局", YICHUN, "宜春市市场监督管理局", "department", YICHUN),  # 市场 ≠ 市 + 场
     ("市市场监督管理局", YICHUN, "宜春市市场监督管理局", "department", YICHUN),
     ("宜春市发展和改革委员会", YICHUN, "宜春市发展和改革委员会", "department", YICHUN),

@@ -9,8 +9,10 @@ division:
   the innermost one is the entity's region and the canonical name starts with its name only
   (``从化区人民政府``, region 440117), so the same body printed with or without its parents is
   one entity.
-- A relative prefix (``市`` / ``区`` / ``县`` / ``旗`` / ``省``) is qualified by the portal's
-  region: the nearest division of the portal's chain whose name ends with that character
+- A portal division printed without its last character is read too (``从化温泉镇``), when a
+  government body follows (``宜春学院`` is no 宜春市 body).
+- A relative prefix (``市``, ``区``, ``县``, ``旗``, ``州``, ``盟``, ``省``) is qualified by the
+  portal's region: the nearest division of the portal's chain whose name ends with that character
   (``市财政局`` on a 宜春 portal → ``宜春市财政局``; on a 丰城市 portal → ``丰城市财政局``).
 - A bare name (``财政局``, ``温泉镇``) is qualified by the portal's region itself, unless it
   already names a region somewhere or is a national/party body (``中国人民银行…``, ``中共…``).
@@ -48,7 +50,9 @@ SHORT_NAME_CHARS = 2
 # Words that start with a relative marker but are no region reference: 市场监督管理局 is not
 # "the city's 场监督管理局".
 _NOT_RELATIVE = ("市场", "市容", "市民", "市政工程", "市政公用", "市政管理", "市政设施", "区域")
-_RELATIVE_MARKERS = "省市区县旗"
+_RELATIVE_MARKERS = "省市区县旗州盟"
+# Division names commonly printed without this last character (从化区 → 从化).
+_SHORTENED = ("市", "区", "县")
 # Names never qualified by the portal's region: national bodies and party organs.
 _UNQUALIFIED_PREFIXES = ("中国", "中共", "中华", "国家", "全国")
 _DEPARTMENT_SUFFIXES = ("局", "厅", "委员会", "委", "办公室", "办", "署", "处")
@@ -80,6 +84,8 @@ def normalize_agency(name: str | None, *, region_code: str | None) -> AgencyEnti
     context = regions.chain(region_code)
     matched, rest = _read_regions(printed, context)
     if matched is None:
+        matched, rest = _read_short_name(printed, context)
+    if matched is None:
         matched, rest = _qualify(printed, context)
     rest = _unify(rest)
     code = matched.code if matched else regions.pad(region_code)
@@ -92,10 +98,10 @@ def _clean(name: str | None) -> str:
     return _SPACE.sub("", text).strip("，,。.:：;；")
 
 
-def _read_regions(text: str, context: list[Division]) -> tuple[Division | None, str]:
+def _read_regions(
+    text: str, context: list[Division], current: Division | None = None, pos: int = 0
+) -> tuple[Division | None, str]:
     """Consume leading region names (each one a child of the one before); the innermost wins."""
-    current: Division | None = None
-    pos = 0
     while True:
         found = _region_at(text, pos, current, context)
         if found is None:
@@ -133,6 +139,20 @@ def _plausible(
     if near or length <= SHORT_NAME_CHARS:
         return near
     return list(candidates)
+
+
+def _read_short_name(text: str, context: list[Division]) -> tuple[Division | None, str]:
+    """A portal division printed without its 市/区/县 (从化温泉镇, 宜春经济技术开发区管委会),
+    read only when a government body follows (宜春学院, 中山大学 stay as printed)."""
+    for div in context:
+        short = _short(div.name)
+        if short == div.name or not div.name.endswith(_SHORTENED) or not text.startswith(short):
+            continue
+        matched, rest = _read_regions(text, context, div, len(short))
+        unified = _unify(rest)
+        if rest and _classify(unified, unified) != OTHER:
+            return matched, rest
+    return None, text
 
 
 def _qualify(text: str, context: list[Division]) -> tuple[Division | None, str]:
