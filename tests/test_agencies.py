@@ -74,6 +74,13 @@ CASES = [
     ("中国人民银行宜春市中心支行", YICHUN, "中国人民银行宜春市中心支行", "other", YICHUN),
     ("中共宜春市委宣传部", YICHUN, "中共宜春市委宣传部", "other", YICHUN),
     ("宜春市公共资源交易中心", YICHUN, "宜春市公共资源交易中心", "other", YICHUN),
+    (
+        "宜春市人民政府办公室（宜春市人民政府研究室）",
+        YICHUN,
+        "宜春市人民政府办公室",
+        "government_office",
+        YICHUN,
+    ),
     (" 宜春市 财政局 ", YICHUN, "宜春市财政局", "department", YICHUN),  # spacing as printed
     ("市财政局", None, "市财政局", "department", None),  # no region: left as printed
 ]

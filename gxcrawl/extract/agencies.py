@@ -58,6 +58,7 @@ _UNQUALIFIED_PREFIXES = ("中国", "中共", "中华", "国家", "全国")
 _DEPARTMENT_SUFFIXES = ("局", "厅", "委员会", "委", "办公室", "办", "署", "处")
 _TOWN = re.compile(r"(?:镇|乡|苏木)人民政府$|街道办事处$")
 _SPACE = re.compile(r"\s+")
+_NOTE = re.compile(r"\([^()]*\)$")
 _SUFFIXES = (  # (pattern, replacement) applied in order to the part after the region name
     # 鲤城区人民政府临江街道办事处 = 鲤城区临江街道办事处: the government is not part of the name
     (re.compile(r"^(?:人民)?政府(?=.+?(?:镇|乡|街道|苏木)(?:人民政府|政府|办事处|办)?$)"), ""),
@@ -94,8 +95,9 @@ def normalize_agency(name: str | None, *, region_code: str | None) -> AgencyEnti
 
 
 def _clean(name: str | None) -> str:
-    text = unicodedata.normalize("NFKC", name or "")
-    return _SPACE.sub("", text).strip("，,。.:：;；")
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", name or "")).strip("，,。.:：;；")
+    # A trailing note is another name of the same body (…办公室（…研究室）): not part of it.
+    return _NOTE.sub("", text) or text
 
 
 def _read_regions(
