@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from gxcrawl.extract.agencies import AgencyEntity, normalize_agency
@@ -17,8 +17,11 @@ def context_region(
 ) -> str | None:
     """The division a report's relative agency name refers to: the extracted code (索引号
     prefix) when it lies within the portal's region and agrees with it, else the portal's."""
-    row = session.get(PortalRow, portal_id) if portal_id else None
-    portal = row.region_code if row is not None else None
+    portal = (
+        session.scalar(select(PortalRow.region_code).where(PortalRow.id == portal_id))
+        if portal_id
+        else None
+    )
     if portal is None:
         return extracted
     if extracted and REGION_CONFLICT not in flags and contains(portal, extracted):
@@ -37,16 +40,23 @@ def upsert_agency(session: Session, entity: AgencyEntity) -> int:
     if found is not None:
         return found
     path = region_path(entity.region_code)
-    row = Agency(name=entity.name, type=entity.type, region_code=entity.region_code)
+    levels: dict[str, str | None] = {}
     if path is not None:
-        row.province_code, row.province_name = path.province_code, path.province_name
-        row.prefecture_code, row.prefecture_name = path.prefecture_code, path.prefecture_name
-        row.county_code, row.county_name = path.county_code, path.county_name
+        levels = {
+            "province_code": path.province_code, "province_name": path.province_name,
+            "prefecture_code": path.prefecture_code, "prefecture_name": path.prefecture_name,
+            "county_code": path.county_code, "county_name": path.county_name,
+        }  # fmt: skip
     # Select-then-insert: two crawls adding the same new agency at once make the second
-    # item's transaction fail on the unique key; the next run stores that item.
-    session.add(row)
-    session.flush()
-    return row.id
+    # item's transaction fail on the unique key; the next run stores that item. Explicit
+    # columns (not an ORM object) so migration 0003's backfill keeps working as models grow.
+    new_id = session.scalar(
+        insert(Agency)
+        .values(name=entity.name, type=entity.type, region_code=entity.region_code, **levels)
+        .returning(Agency.id)
+    )
+    assert new_id is not None
+    return int(new_id)
 
 
 def _find(session: Session, entity: AgencyEntity) -> int | None:
