@@ -59,6 +59,27 @@ CASES = [
     ("县政府", "433125", "保靖县人民政府", "government", "433125"),
     ("市场监督管理局", YICHUN, "宜春市市场监督管理局", "department", YICHUN),  # 市场 ≠ 市 + 场
     ("市市场监督管理局", YICHUN, "宜春市市场监督管理局", "department", YICHUN),
+    (
+        "宜春市人民政府国有资产监督管理委员会",
+        YICHUN,
+        "宜春市国有资产监督管理委员会",
+        "department",
+        YICHUN,
+    ),
+    ("市国有资产监督管理委员会", YICHUN, "宜春市国有资产监督管理委员会", "department", YICHUN),
+    (
+        "宜春市人民政府经济技术开发区管委会",
+        YICHUN,
+        "宜春市经济技术开发区管理委员会",
+        "department",
+        YICHUN,
+    ),
+    ("县委办", ANXI, "安溪县委办", "other", ANXI),  # a party office
+    ("鄂尔多斯市伊金霍洛旗人民政府", "150600", "伊金霍洛旗人民政府", "government", "150627"),
+    ("旗政府", "150627", "伊金霍洛旗人民政府", "government", "150627"),
+    ("重庆市渝中区人民政府", "500000", "渝中区人民政府", "government", "500103"),
+    ("东莞市莞城街道", "441900", "东莞市莞城街道办事处", "township", "441900"),
+    ("市林业局", "429004", "仙桃市林业局", "department", "429004"),  # province-administered
     ("宜春市发展和改革委员会", YICHUN, "宜春市发展和改革委员会", "department", YICHUN),
     ("北京市海淀区财政局", HAIDIAN, "海淀区财政局", "department", HAIDIAN),
     ("区财政局", HAIDIAN, "海淀区财政局", "department", HAIDIAN),

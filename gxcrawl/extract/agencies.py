@@ -60,9 +60,11 @@ _TOWN = re.compile(r"(?:镇|乡|苏木)人民政府$|街道办事处$")
 _SPACE = re.compile(r"\s+")
 _NOTE = re.compile(r"\([^()]*\)$")
 _SUFFIXES = (  # (pattern, replacement) applied in order to the part after the region name
+    (re.compile(r"管委会"), "管理委员会"),
     # 鲤城区人民政府临江街道办事处 = 鲤城区临江街道办事处: the government is not part of the name
     (re.compile(r"^(?:人民)?政府(?=.+?(?:镇|乡|街道|苏木)(?:人民政府|政府|办事处|办)?$)"), ""),
-    (re.compile(r"管委会"), "管理委员会"),
+    # …市人民政府国有资产监督管理委员会 = …市国有资产监督管理委员会 (but 人民政府办公室 stays)
+    (re.compile(r"^(?:人民)?政府(?!办)(?=.+(?:局|委员会)$)"), ""),
     (re.compile(r"(?<!人民)政府(?=办|$)"), GOV),
     (re.compile(r"人民政府办$"), "人民政府办公室"),
     (re.compile(r"^(.+?(?:镇|乡|苏木))$"), r"\1人民政府"),
@@ -198,7 +200,7 @@ def _unify(rest: str) -> str:
 
 
 def _classify(rest: str, full: str) -> str:
-    if full.startswith(("中共", "中国共产党")):
+    if full.startswith(("中共", "中国共产党")) or rest.startswith("委"):  # party: 县委办
         return OTHER
     if rest == GOV:
         return GOVERNMENT
