@@ -35,6 +35,7 @@ class SnapshotInput:
     headers: Mapping[str, Any]
     link_title: str | None
     standalone: bool  # not linked from a report page (a file straight from a list)
+    run_id: int | None = None  # the crawl run that fetched it (None for a reparse)
 
     @classmethod
     def of(cls, snap: repo.StoredSnapshot) -> SnapshotInput:
@@ -49,7 +50,8 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
     report page the texts of the files it links (a stub page takes theirs)."""
     linked: list[LinkedFile] = []
     if snap.kind == "report":
-        linked = [_linked(f) for f in repo.attachment_texts_of(session, snap.document_id)]
+        files = repo.attachment_texts_of(session, snap.document_id)
+        linked = [LinkedFile(f.text, f.html) for f in files]
     return RawDocument(
         body=snap.body,
         url=snap.url,
@@ -60,12 +62,6 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
         hints=hints,
         linked_files=linked,
     )
-
-
-def _linked(stored: Any) -> LinkedFile:
-    if isinstance(stored, str):
-        return LinkedFile(stored)
-    return LinkedFile(stored.text, getattr(stored, "html", None))
 
 
 def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> str:
@@ -80,7 +76,16 @@ def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) 
         if not out.is_report:
             return "attachment"
     elif not out.is_report:
+        # A new version of a known report that is no longer one is a change researchers see.
         repo.delete_parsed_report(session, snap.snapshot_id)
+        reason = f"title {out.result.title!r} is not a report title"
+        repo.record_unparsed_version(
+            session,
+            snapshot_id=snap.snapshot_id,
+            kind=repo.NO_LONGER_REPORT,
+            reason=reason,
+            run_id=snap.run_id,
+        )
         return "not_a_report"
     fields = out.to_json_dict()
     repo.save_parsed_report(
@@ -106,6 +111,7 @@ def _save_file_text(session: Session, snap: SnapshotInput, out: Extraction) -> N
         text=out.file_text or "",
         flags=out.file_flags,
         parser_version=PARSER_VERSION,
+        html=out.file_html,
     )
 
 
@@ -117,6 +123,18 @@ def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: P
     snap = repo.snapshot_by_id(session, parent.snapshot_id)
     if snap is not None:
         extract_and_save(session, SnapshotInput.of(snap), hints)
+
+
+def record_parse_failure(session: Session, snap: SnapshotInput, error: BaseException) -> None:
+    """Extraction raised on a new version of a known report: a recorded change with its reason
+    (the raw snapshot is kept; `scrapy reparse` retries)."""
+    repo.record_unparsed_version(
+        session,
+        snapshot_id=snap.snapshot_id,
+        kind=repo.PARSE_FAILED,
+        reason=f"{type(error).__name__}: {error}"[:500],
+        run_id=snap.run_id,
+    )
 
 
 def hints_from_row(row: Any) -> PortalHints:

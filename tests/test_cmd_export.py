@@ -15,7 +15,14 @@ from gxcrawl.store.db import make_engine
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 
-VIEWS = ("reports", "report_documents", "report_facts", "application_table")
+VIEWS = (
+    "reports",
+    "report_documents",
+    "report_facts",
+    "application_table",
+    "appeals_table",
+    "report_changes",
+)
 PORTAL = "fixture-demo"  # the id in fixtures/portals/demo/portal.toml
 
 
@@ -73,7 +80,7 @@ def exported(
 def test_writes_every_view_and_the_dictionary(exported: tuple[str, Path]) -> None:
     fmt, out = exported
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{v}.{fmt}" for v in VIEWS} | {"data_dictionary.csv"}
+    assert names == {f"{v}.{fmt}" for v in VIEWS} | {"data_dictionary.csv", "fact_keys.csv"}
 
 
 def test_pandas_reads_back_the_documented_columns(
@@ -137,3 +144,35 @@ def test_unknown_format_is_a_usage_error(crawled: Crawled, tmp_path: Path) -> No
     assert proc.returncode != 0
     assert "xlsx" in proc.stderr
     assert not out.exists(), "nothing written on a usage error"
+
+
+def test_fact_keys_give_each_cell_its_printed_labels_and_wide_column(
+    exported: tuple[str, Path], crawled: Crawled
+) -> None:
+    _, out = exported
+    keys = pd.read_csv(out / "fact_keys.csv", keep_default_na=False)
+    person = keys[(keys["row_key"] == "new_received") & (keys["column_key"] == "person")]
+    assert person[["row_label", "column_label", "view", "column"]].values.tolist() == [
+        ["一、本年新收政府信息公开申请数量", "自然人", "application_table", "new_received__person"]
+    ]
+    for view in ("application_table", "appeals_table"):
+        wide = {c for c in crawled.columns[view] if "__" in c}
+        assert wide == set(keys.loc[keys["view"] == view, "column"]), view
+    dictionary = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    meaning = dictionary.loc[dictionary["column"] == "result_partly_disclosed__ngo", "meaning"]
+    assert "部分公开" in meaning.item() and "社会公益组织" in meaning.item()
+
+
+def test_facts_use_the_keys_of_the_wide_views(crawled: Crawled) -> None:
+    """One key scheme: every applications fact of the crawl has its wide column."""
+    engine = make_engine(crawled.db_url)
+    with engine.connect() as conn:
+        cells = conn.execute(
+            text("SELECT DISTINCT row_key, column_key FROM report_facts"
+                 " WHERE table_key = 'applications'")
+        ).all()  # fmt: skip
+    engine.dispose()
+    assert cells
+    wide = set(crawled.columns["application_table"])
+    missing = {f"{r.replace('.', '_')}__{c}" for r, c in cells} - wide
+    assert not missing

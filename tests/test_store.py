@@ -24,6 +24,7 @@ TABLES = {
     "attachment_texts",
     "facts",
     "report_findings",
+    "agencies",
 }
 
 
@@ -41,9 +42,15 @@ def test_migrations_create_schema(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     insp = inspect(engine)
     assert set(insp.get_table_names()) >= TABLES
-    assert {"reports", "report_edits", "report_facts", "application_table"} <= set(
-        insp.get_view_names()
-    )
+    assert {
+        "report_documents",
+        "reports",
+        "report_edits",
+        "report_facts",
+        "application_table",
+        "appeals_table",
+        "report_changes",
+    } <= set(insp.get_view_names())
     engine.dispose()
     upgrade(any_db_url)  # idempotent
 

@@ -18,18 +18,25 @@ from gxcrawl.store.db import make_engine
 
 from .conftest import _PG_SKIP, FIXTURES, crawl_fixture, temporary_pg_schema
 
-VIEWS = ("reports", "report_facts", "application_table")
+VIEWS = (
+    "reports",
+    "report_documents",
+    "report_facts",
+    "application_table",
+    "appeals_table",
+    "report_changes",
+)
 # Row ids and fetch times differ between two crawls of the same portal; nothing else may.
-UNSTABLE = {"report_id", "document_id", "snapshot_id", "fetched_at"}
-# The wide view's column suffix per applicant column (the documented naming <row>__<column>).
-SHORT = {
-    "natural_person": "person",
-    "legal.business": "business",
-    "legal.research": "research",
-    "legal.public_interest": "ngo",
-    "legal.law_service": "law_firm",
-    "legal.other": "org_other",
-    "total": "total",
+UNSTABLE = {
+    "report_id",
+    "document_id",
+    "snapshot_id",
+    "fetched_at",
+    "agency_id",
+    "change_id",
+    "from_snapshot_id",
+    "to_snapshot_id",
+    "detected_at",
 }
 
 
@@ -120,7 +127,7 @@ def _application_facts(db_url: str) -> dict[int, dict[str, Any]]:
     wide: dict[int, dict[str, Any]] = {}
     for f in _rows(db_url, "report_facts"):
         if f["table_key"] == "applications":
-            column = f"{f['row_key'].replace('.', '_')}__{SHORT[f['column_key']]}"
+            column = f"{f['row_key'].replace('.', '_')}__{f['column_key']}"  # the one scheme
             wide.setdefault(f["report_id"], {})[column] = f["value"]
     return wide
 

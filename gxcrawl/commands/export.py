@@ -12,7 +12,7 @@ from scrapy.exceptions import UsageError
 from tqdm import tqdm
 
 from gxcrawl.commands import open_database
-from gxcrawl.export import FORMATS, write_dictionary, write_view
+from gxcrawl.export import FORMATS, write_dictionary, write_fact_keys, write_view
 from gxcrawl.store import repository as repo
 
 
@@ -25,12 +25,13 @@ class Command(ScrapyCommand):
         return "--format csv|jsonl|parquet --out DIR [--portal ID] [--year YYYY]"
 
     def short_desc(self) -> str:
-        return "Export the views reports, report_documents, report_facts and application_table"
+        return "Export the researcher views (" + ", ".join(repo.EXPORTABLE_VIEWS) + ")"
 
     def long_desc(self) -> str:
         return (
-            "Writes reports, report_documents, report_facts and application_table (one file "
-            "each) and data_dictionary.csv (view, column, type, meaning) into DIR."
+            "Writes " + ", ".join(repo.EXPORTABLE_VIEWS) + " (one file each), "
+            "data_dictionary.csv (view, column, type, meaning) and fact_keys.csv (each table "
+            "cell's keys, its labels as printed and its wide-view column) into DIR."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -63,4 +64,5 @@ class Command(ScrapyCommand):
                 written[view] = columns
                 print(f"{path}: {total} rows")
         print(write_dictionary(out, written))
+        print(write_fact_keys(out))
         db.close()

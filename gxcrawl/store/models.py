@@ -12,6 +12,8 @@ Shape of the data (raw first, parsed second, everything versioned):
 - `changes`        classified changes of a document between versions (edited, gone, …).
 - `parsed_reports` what extraction made of a report snapshot (one row per snapshot, rebuilt by
                    `scrapy reparse`).
+- `agencies`       one row per agency entity: canonical name within a division, type, region
+                   (province / prefecture / county codes and names); parsed reports point to it.
 - `facts` / `report_findings`  the statistics tables as long-format facts and the failed
                    consistency checks of a parsed report.
 """
@@ -174,12 +176,34 @@ class Change(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    # new | edited | attachment_changed | redirected | gone | reappeared
+    # new | edited | attachment_changed | redirected | gone | reappeared |
+    # no_longer_report | parse_failed (a new version of a report that is none / did not parse)
     kind: Mapped[str] = mapped_column(String(24))
     from_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
     to_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
     detail: Mapped[str | None] = mapped_column(Text)
     detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Agency(Base):
+    """An agency entity: every printed form of one body's name (市财政局 on a 宜春 portal,
+    宜春市财政局) maps to one row; see `gxcrawl.extract.agencies`."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("name", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))  # canonical name
+    # government | government_office | department | township | other
+    type: Mapped[str] = mapped_column(String(24))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    province_code: Mapped[str | None] = mapped_column(String(6))
+    province_name: Mapped[str | None] = mapped_column(String(64))
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    prefecture_name: Mapped[str | None] = mapped_column(String(64))
+    county_code: Mapped[str | None] = mapped_column(String(6))
+    county_name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ParsedReport(Base):
@@ -191,10 +215,12 @@ class ParsedReport(Base):
     portal_id: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2048))
     title: Mapped[str | None] = mapped_column(Text)
-    agency: Mapped[str | None] = mapped_column(Text)
+    agency: Mapped[str | None] = mapped_column(Text)  # as printed
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     year: Mapped[int | None] = mapped_column(Integer)
     index_no: Mapped[str | None] = mapped_column(String(128))
     publisher: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)  # 来源
     written_date: Mapped[dt.date | None] = mapped_column(Date)
     publish_date: Mapped[dt.date | None] = mapped_column(Date)
     doc_no: Mapped[str | None] = mapped_column(String(255))
@@ -223,6 +249,7 @@ class AttachmentText(Base):
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), unique=True)
     file_kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)  # the body as HTML with real <table>s
     flags: Mapped[list[Any]] = mapped_column(default=list)
     parser_version: Mapped[str] = mapped_column(String(32))
 

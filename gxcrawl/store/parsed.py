@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from gxcrawl.store.agencies import agency_id_for, context_region
 from gxcrawl.store.models import (
     AttachmentText,
     Body,
+    Change,
     Document,
     ParsedReport,
     ReportFact,
@@ -22,6 +24,29 @@ from gxcrawl.store.models import (
     utcnow,
 )
 from gxcrawl.store.state import CONTENT
+
+# A new version of a known report that extraction no longer calls a report, or that raised.
+NO_LONGER_REPORT, PARSE_FAILED = "no_longer_report", "parse_failed"
+UNPARSED_KINDS = (NO_LONGER_REPORT, PARSE_FAILED)
+
+# Application-table column keys written before the one key scheme (gxcrawl/extract/
+# table_keys.py); parsed rows from older parser versions are read into the current keys.
+LEGACY_APPLICATION_COLUMNS = {
+    "natural_person": "person",
+    "legal.business": "business",
+    "legal.research": "research",
+    "legal.public_interest": "ngo",
+    "legal.law_service": "law_firm",
+    "legal.other": "org_other",
+}
+APPLICATIONS = "applications"
+
+
+def current_column_key(table_key: str | None, column_key: str | None) -> str | None:
+    """The column key of the one scheme (an older parser's `natural_person` → `person`)."""
+    if table_key == APPLICATIONS and column_key in LEGACY_APPLICATION_COLUMNS:
+        return LEGACY_APPLICATION_COLUMNS[column_key]
+    return column_key
 
 
 def save_parsed_report(
@@ -36,9 +61,15 @@ def save_parsed_report(
     findings: list[dict[str, Any]],
     source_kind: str,
     parser_version: str,
+    region_code: str | None = None,
 ) -> int:
-    """Insert or replace the parsed row of a snapshot, with its facts and findings."""
+    """Insert or replace the parsed row of a snapshot, with its facts and findings, linked to
+    its agency entity. `region_code` is the portal's division; by default the stored portal
+    row's (or the extracted code's when it lies within the portal's region)."""
     delete_parsed_report(session, snapshot_id)
+    _forget_unparsed(session, snapshot_id)
+    flags = list(fields.get("flags") or [])
+    context = region_code or context_region(session, portal_id, fields.get("region_code"), flags)
     row = ParsedReport(
         snapshot_id=snapshot_id,
         document_id=document_id,
@@ -50,23 +81,31 @@ def save_parsed_report(
         written_date=_date(fields.get("written_date")),
         publish_date=_date(fields.get("publish_date")),
         **{k: fields.get(k) for k in _PLAIN_FIELDS},
-        flags=list(fields.get("flags") or []),
+        agency_id=agency_id_for(session, fields.get("agency"), region_code=context),
+        flags=flags,
         removed=list(fields.get("removed") or []),
         text=fields.get("text") or "",
     )
     session.add(row)
     session.flush()
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    _save_facts(session, row.id, facts)
+    _save_findings(session, row.id, findings)
+    return row.id
+
+
+def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -> None:
+    rows: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     for fact in facts:
-        key = (fact["table"], fact["row_key"], fact["column_key"])
+        column = current_column_key(fact["table"], fact["column_key"])
+        key = (fact["table"], fact["row_key"], column)
         rows.setdefault(  # the first wins: a parser slip must not abort the whole item
             key,
             {
-                "parsed_report_id": row.id,
+                "parsed_report_id": report_id,
                 "template": fact.get("template") or "",
                 "table_key": fact["table"],
                 "row_key": fact["row_key"],
-                "column_key": fact["column_key"],
+                "column_key": column,
                 "row_label": fact.get("row_label"),
                 "column_label": fact.get("column_label"),
                 "value": fact.get("value"),
@@ -77,16 +116,21 @@ def save_parsed_report(
         )
     if rows:  # one executemany, not an ORM object per cell
         session.execute(insert(ReportFact), list(rows.values()))
+
+
+def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
     if findings:
         session.execute(
             insert(ReportFinding),
             [
                 {
-                    "parsed_report_id": row.id,
+                    "parsed_report_id": report_id,
                     "rule": finding["check"],
                     "table_key": finding.get("table"),
                     "row_key": finding.get("row_key"),
-                    "column_key": finding.get("column_key"),
+                    "column_key": current_column_key(
+                        finding.get("table"), finding.get("column_key")
+                    ),
                     "expected": finding.get("expected"),
                     "actual": finding.get("actual"),
                     "detail": finding.get("detail"),
@@ -94,7 +138,6 @@ def save_parsed_report(
                 for finding in findings
             ],
         )
-    return row.id
 
 
 _PLAIN_FIELDS = (
@@ -103,6 +146,7 @@ _PLAIN_FIELDS = (
     "year",
     "index_no",
     "publisher",
+    "source",
     "doc_no",
     "disclosure_mode",
     "validity",
@@ -129,6 +173,7 @@ def save_attachment_text(
     text: str,
     flags: list[str],
     parser_version: str,
+    html: str | None = None,
 ) -> None:
     existing = session.scalar(
         select(AttachmentText).where(AttachmentText.snapshot_id == snapshot_id)
@@ -138,6 +183,7 @@ def save_attachment_text(
         session.add(existing)
     existing.file_kind = file_kind
     existing.text = text
+    existing.html = html
     existing.flags = flags
     existing.parser_version = parser_version
     session.flush()
@@ -233,19 +279,68 @@ def delete_parsed_report(session: Session, snapshot_id: int) -> None:
         session.execute(delete(ParsedReport).where(ParsedReport.id == old))
 
 
-def attachment_texts_of(session: Session, report_document_id: int) -> list[str]:
-    """Texts of the newest version of each file a report page links, in link order."""
+@dataclass(frozen=True)
+class LinkedFileText:
+    """What extraction made of a file a report page links: its text and its body as HTML
+    (real `<table>`s; None for files extracted before HTML was kept)."""
+
+    text: str
+    html: str | None
+
+
+def attachment_texts_of(session: Session, report_document_id: int) -> list[LinkedFileText]:
+    """Text and HTML of the newest version of each file a report page links, in link order."""
     rows = session.execute(
-        select(Document.id, AttachmentText.text)
+        select(Document.id, AttachmentText.text, AttachmentText.html)
         .join(Snapshot, Snapshot.document_id == Document.id)
         .join(AttachmentText, AttachmentText.snapshot_id == Snapshot.id)
         .where(Document.parent_id == report_document_id)
         .order_by(Document.id, Snapshot.version)
     )
-    newest: dict[int, str] = {}
-    for doc_id, text in rows:
-        newest[doc_id] = text  # later versions overwrite earlier ones
+    newest: dict[int, LinkedFileText] = {}
+    for doc_id, text, html in rows:
+        newest[doc_id] = LinkedFileText(text, html)  # later versions overwrite earlier ones
     return list(newest.values())
+
+
+def record_unparsed_version(
+    session: Session, *, snapshot_id: int, kind: str, reason: str, run_id: int | None = None
+) -> bool:
+    """Record that a new version of a known report is no longer a report (`no_longer_report`)
+    or failed to parse (`parse_failed`), with the reason, as a change from the newest earlier
+    parsed version. Nothing is recorded (False) when no earlier version was a parsed report.
+    Idempotent per snapshot: a reparse replaces the verdict, a successful one removes it."""
+    if kind not in UNPARSED_KINDS:
+        raise ValueError(f"kind must be one of {UNPARSED_KINDS}, not {kind!r}")
+    snap = session.get(Snapshot, snapshot_id)
+    if snap is None:
+        return False
+    earlier = session.scalar(
+        select(ParsedReport.snapshot_id)
+        .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
+        .where(Snapshot.document_id == snap.document_id, Snapshot.version < snap.version)
+        .order_by(Snapshot.version.desc())
+        .limit(1)
+    )
+    if earlier is None:
+        return False
+    if kind == NO_LONGER_REPORT:
+        delete_parsed_report(session, snapshot_id)
+    _forget_unparsed(session, snapshot_id)
+    session.add(
+        Change(
+            document_id=snap.document_id, run_id=run_id, kind=kind, from_snapshot_id=earlier,
+            to_snapshot_id=snapshot_id, detail=reason, detected_at=utcnow(),
+        )
+    )  # fmt: skip
+    session.flush()
+    return True
+
+
+def _forget_unparsed(session: Session, snapshot_id: int) -> None:
+    session.execute(
+        delete(Change).where(Change.to_snapshot_id == snapshot_id, Change.kind.in_(UNPARSED_KINDS))
+    )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,15 @@
 
 One namespace for callers (`from gxcrawl.store import repository as repo`); the functions live in
 `state` (fetches, documents, snapshots, changes), `runs` (crawl runs, portals), `parsed` (parsed
-reports, facts, findings, stored snapshots read back) and `views` (researcher views).
+reports, facts, findings, stored snapshots read back), `agencies` (agency entities) and `views`
+(researcher views).
 """
 
+from gxcrawl.store.agencies import agency_id_for, link_agencies
 from gxcrawl.store.parsed import (
+    NO_LONGER_REPORT,
+    PARSE_FAILED,
+    LinkedFileText,
     ParentReport,
     StoredSnapshot,
     attachment_texts_of,
@@ -14,6 +19,7 @@ from gxcrawl.store.parsed import (
     iter_content_snapshots,
     newest_content_snapshot,
     parent_report_snapshot,
+    record_unparsed_version,
     save_attachment_text,
     save_parsed_report,
     snapshot_by_id,
@@ -44,13 +50,17 @@ from gxcrawl.store.views import EXPORTABLE_VIEWS, count_view, iter_view, view_co
 __all__ = [
     "CONTENT",
     "EXPORTABLE_VIEWS",
+    "NO_LONGER_REPORT",
+    "PARSE_FAILED",
     "FetchRecord",
     "KnownDocument",
+    "LinkedFileText",
     "ParentReport",
     "RunSummary",
     "StoredFetch",
     "StoredSnapshot",
     "UrlState",
+    "agency_id_for",
     "attachment_texts_of",
     "count_content_snapshots",
     "count_view",
@@ -60,11 +70,13 @@ __all__ = [
     "iter_content_snapshots",
     "iter_view",
     "latest_content_body",
+    "link_agencies",
     "load_url_states",
     "newest_content_snapshot",
     "parent_report_snapshot",
     "recent_runs",
     "record_fetch",
+    "record_unparsed_version",
     "run_summary",
     "save_attachment_text",
     "save_parsed_report",

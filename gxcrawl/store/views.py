@@ -8,7 +8,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-EXPORTABLE_VIEWS = ("reports", "report_documents", "report_facts", "application_table")
+EXPORTABLE_VIEWS = (
+    "reports",
+    "report_documents",
+    "report_facts",
+    "application_table",
+    "appeals_table",
+    "report_changes",
+)
+# Stable row order per view (every view has report_id; facts and changes need more).
+_ORDER = {
+    "report_facts": "report_id, table_key, row_key, column_key",
+    "report_changes": "report_id, change_id",
+}
 
 
 def view_columns(session: Session, view: str) -> list[str]:
@@ -31,9 +43,7 @@ def iter_view(
     if view not in EXPORTABLE_VIEWS:
         raise ValueError(f"unknown view {view!r}")
     where, params = _view_filter(portal, year)
-    order = " ORDER BY report_id" + (
-        ", table_key, row_key, column_key" if view == "report_facts" else ""
-    )
+    order = " ORDER BY " + _ORDER.get(view, "report_id")
     result = session.execute(
         text(f"SELECT * FROM {view}{where}{order}").execution_options(yield_per=batch), params
     )

@@ -1,0 +1,88 @@
+"""Agency entities: a printed agency name and the portal's region → a stable `agencies` row."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from gxcrawl.extract.agencies import AgencyEntity, normalize_agency
+from gxcrawl.extract.regions import contains, region_path
+from gxcrawl.store.models import Agency, ParsedReport, PortalRow
+
+REGION_CONFLICT = "region_code_conflict"  # extraction flag: 索引号 and registry disagree
+
+
+def context_region(
+    session: Session, portal_id: str | None, extracted: str | None, flags: list[str]
+) -> str | None:
+    """The division a report's relative agency name refers to: the extracted code (索引号
+    prefix) when it lies within the portal's region and agrees with it, else the portal's."""
+    portal = (
+        session.scalar(select(PortalRow.region_code).where(PortalRow.id == portal_id))
+        if portal_id
+        else None
+    )
+    if portal is None:
+        return extracted
+    if extracted and REGION_CONFLICT not in flags and contains(portal, extracted):
+        return extracted
+    return portal
+
+
+def agency_id_for(session: Session, printed: str | None, *, region_code: str | None) -> int | None:
+    """The id of the agency entity a printed name stands for (created on first sight)."""
+    entity = normalize_agency(printed, region_code=region_code)
+    return upsert_agency(session, entity) if entity is not None else None
+
+
+def upsert_agency(session: Session, entity: AgencyEntity) -> int:
+    found = _find(session, entity)
+    if found is not None:
+        return found
+    path = region_path(entity.region_code)
+    levels: dict[str, str | None] = {}
+    if path is not None:
+        levels = {
+            "province_code": path.province_code, "province_name": path.province_name,
+            "prefecture_code": path.prefecture_code, "prefecture_name": path.prefecture_name,
+            "county_code": path.county_code, "county_name": path.county_name,
+        }  # fmt: skip
+    # Select-then-insert: two crawls adding the same new agency at once make the second
+    # item's transaction fail on the unique key; the next run stores that item. Explicit
+    # columns (not an ORM object) so migration 0003's backfill keeps working as models grow.
+    new_id = session.scalar(
+        insert(Agency)
+        .values(name=entity.name, type=entity.type, region_code=entity.region_code, **levels)
+        .returning(Agency.id)
+    )
+    assert new_id is not None
+    return int(new_id)
+
+
+def _find(session: Session, entity: AgencyEntity) -> int | None:
+    region = (
+        Agency.region_code.is_(None)
+        if entity.region_code is None
+        else Agency.region_code == entity.region_code
+    )
+    return session.scalar(select(Agency.id).where(Agency.name == entity.name, region).limit(1))
+
+
+def link_agencies(session: Session, *, only_missing: bool = True) -> int:
+    """Give stored parsed reports their agency entity (after a migration or a normaliser
+    change); returns how many rows were linked."""
+    query = select(
+        ParsedReport.id, ParsedReport.agency, ParsedReport.portal_id,
+        ParsedReport.region_code, ParsedReport.flags,
+    )  # fmt: skip
+    if only_missing:
+        query = query.where(ParsedReport.agency_id.is_(None), ParsedReport.agency.is_not(None))
+    linked = 0
+    for report_id, agency, portal_id, region, flags in session.execute(query).all():
+        context = context_region(session, portal_id, region, list(flags or []))
+        agency_id = agency_id_for(session, agency, region_code=context)
+        session.execute(
+            update(ParsedReport).where(ParsedReport.id == report_id).values(agency_id=agency_id)
+        )
+        linked += agency_id is not None
+    return linked
