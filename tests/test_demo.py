@@ -1,4 +1,4 @@
-"""`make demo` runs `python -m gxcrawl.demo`: a real crawl of the bundled portal, twice."""
+"""`make demo` runs `python -m gxcrawl.testing.demo`: a real crawl of the bundled portal, twice."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _free_port() -> int:
 def test_demo_twice_prints_summary_and_duplicates_nothing(sqlite_url: str) -> None:
     expected = json.loads((FIXTURES / "portals/demo/expected.json").read_text("utf-8"))
     log = sqlite_url.removeprefix("sqlite:///") + ".log"
-    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--port", str(_free_port()),
            "--database-url", sqlite_url, "--logfile", log]  # fmt: skip
     first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -44,7 +44,7 @@ def test_runs_lists_both_demo_runs(sqlite_url: str) -> None:
     from .conftest import run_scrapy
 
     log = sqlite_url.removeprefix("sqlite:///") + ".log"
-    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--port", str(_free_port()),
            "--database-url", sqlite_url, "--logfile", log]  # fmt: skip
     subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=True)
     listed = run_scrapy(["runs"], sqlite_url)

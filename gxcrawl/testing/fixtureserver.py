@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
@@ -273,6 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Replaces the stock error page so errors are logged and keep-alive stays correct.
+        del explain  # the stock page's long explanation: not shown
         text = message or self.responses.get(code, ("Error",))[0]
         body = (
             f"<html><head><title>{code} {html.escape(text)}</title></head>"
@@ -568,12 +568,7 @@ class FixtureServer:
             self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # --- content ----------------------------------------------------------------------------
@@ -646,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
 
-    def _on_signal(signum: int, frame: Any) -> None:
+    def _on_signal(*_signal: Any) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, _on_signal)
