@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import lxml.html
-from lxml import etree
+from gxcrawl.textutil import collapse_whitespace, parse_html_document, remove_whitespace
 
 __all__ = ["BLOCKED", "SOFT_404", "classify_fetch", "own_text"]
 
@@ -58,27 +57,18 @@ _SOFT_404_PHRASE = re.compile(
 _BLOCK_HEADERS = re.compile(r"safedog|yunsuo|jiasule|yunjiasu|wzws|WAF", re.I)
 
 
-def _tree(text: str) -> lxml.html.HtmlElement | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    except (etree.ParserError, ValueError):
-        return None
-
-
 def own_text(text: str) -> tuple[str, str, int]:
     """(title, visible text outside links/scripts/styles with all whitespace removed, number of
     links)."""
-    root = _tree(text)
+    root = parse_html_document(text)
     if root is None:
         return "", "", 0
-    title = re.sub(r"\s+", " ", " ".join(root.xpath("//title//text()"))).strip()
+    title = collapse_whitespace(" ".join(root.xpath("//title//text()")))
     links = len(root.xpath("//a[@href]"))
     for node in root.xpath("//script | //style | //noscript | //template | //a | //title"):
         if node.getparent() is not None:
             node.drop_tree()  # keeps the tail text that followed the element
-    return title, re.sub(r"\s+", "", root.text_content()), links
+    return title, remove_whitespace(root.text_content()), links
 
 
 def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> str | None:

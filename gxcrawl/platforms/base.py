@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from gxcrawl.textutil import collapse_whitespace, parse_html_document
+
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "Link",
@@ -92,18 +94,11 @@ class Strategy(Protocol):
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
     """Tolerant parse; None for empty or unparsable input."""
-    if not html or not html.strip():
-        return None
-    try:
-        # lxml refuses str input that carries an XML encoding declaration.
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        return lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
+    return parse_html_document(html)
 
 
 def clean_text(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return collapse_whitespace(text)
 
 
 def strip_fragment(url: str) -> str:

@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from gxcrawl.platforms.base import Link, Listing, ListRequest, dedupe_links, strip_fragment
+from gxcrawl.textutil import collapse_whitespace, remove_whitespace
 
 __all__ = [
     "DEFAULTS",
@@ -189,7 +190,7 @@ def _text(value: Any) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return ""
     text = html.unescape(_TAG_RE.sub("", str(value)))
-    return re.sub(r"\s+", " ", text).strip()
+    return collapse_whitespace(text)
 
 
 def _date(value: Any) -> str | None:
@@ -240,9 +241,9 @@ def _page_param(url: str, spec: str) -> tuple[bool, int | None]:
             continue
         value = unquote_plus(raw)
         # whitespace is insignificant in a JSON template: compare without it
-        head, _, tail = re.sub(r"\s+", "", template).partition("{page}")
+        head, _, tail = remove_whitespace(template).partition("{page}")
         pattern = re.escape(head) + r"(-?\d+)" + re.escape(tail)
-        match = re.fullmatch(pattern, re.sub(r"\s+", "", value))
+        match = re.fullmatch(pattern, remove_whitespace(value))
         return True, (int(match.group(1)) if match else None)
     return False, None
 
