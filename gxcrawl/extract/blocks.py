@@ -22,6 +22,10 @@ SOFT_404 = "soft_404"
 THIN_CHARS = 300  # own text below this is "no real content"
 FEW_LINKS = 10  # a message page, not a list or a menu
 TITLE_THIN_CHARS = 1000  # a tell-tale <title> still needs a page that is not a long article
+HEADLINE_CHARS = 200  # a block message sits at the top of a bare page
+CHALLENGE_STATUSES = (412, 202, 521)  # what challenge scripts answer with (瑞数 412, 加速乐 521)
+REFUSAL_STATUSES = (403, 429)  # forbidden, too many requests: a refusal whatever the body says
+METHOD_NOT_ALLOWED = 405  # some WAFs answer 405 with a one-line block page
 
 # JavaScript challenges: Ruishu/瑞数 ($_ts), 加速乐 (__jsl_clearance), Aliyun (acw_sc__v2),
 # Cloudflare (challenge-platform, cf_chl), Tencent EdgeOne, generic cookie-then-reload scripts.
@@ -80,16 +84,16 @@ def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> str | 
     title, body, links = own_text(text)
     thin = len(body) < THIN_CHARS
     bare = thin and links < FEW_LINKS  # nothing but a message (no menu, no list)
-    headline = f"{title} {body[:200]}"
+    headline = f"{title} {body[:HEADLINE_CHARS]}"
     header_text = " ".join(f"{k}:{v}" for k, v in headers.items())
 
     if _CHALLENGE.search(text) and thin:
         return BLOCKED
-    if status in (412, 202, 521) and thin and "<script" in text.lower():
+    if status in CHALLENGE_STATUSES and thin and "<script" in text.lower():
         return BLOCKED  # an unknown challenge script in place of content
     if bare and _COOKIE_SET.search(text) and _RELOAD.search(text):
         return BLOCKED  # set a clearance cookie, then load the page again (加速乐 and kin)
-    if status in (403, 429) or (status == 405 and thin):
+    if status in REFUSAL_STATUSES or (status == METHOD_NOT_ALLOWED and thin):
         return BLOCKED
     if thin and (_WAF.search(title) or _CAPTCHA.search(title)):
         return BLOCKED
