@@ -202,6 +202,42 @@ def _hidden(rel: str) -> bool:
     return len(parts) == 1 and parts[0] in META_FILES
 
 
+def _site_keys(path: str) -> tuple[str, str, list[str]]:
+    """(normalised URL path, file path relative to the portal, `_site.toml` keys that apply)."""
+    norm = posixpath.normpath(path)
+    if path.endswith("/") and norm != "/":
+        norm += "/"
+    rel = norm.lstrip("/")
+    if norm.endswith("/"):
+        return norm, rel + "index.html", [norm, "/" + rel + "index.html"]
+    return norm, rel, [norm]
+
+
+def content_type(layers: _Layers, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
+    """The Content-Type header served for `found` (per `_site.toml`: charsets, also wrong ones)."""
+    if "content_type" in entry:
+        return str(entry["content_type"])
+    mime = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
+    if mime not in TEXT_TYPES:
+        return mime
+    if "header_charset" in entry:
+        charset = str(entry["header_charset"])
+    else:
+        charset = str(entry.get("charset") or layers.default("charset", from_overlay) or "utf-8")
+    return f"{mime}; charset={charset}" if charset else mime
+
+
+def served_file(root: Path, path: str) -> tuple[Path, str]:
+    """(file, Content-Type) the server answers `path` of the portal folder `root` with."""
+    root = Path(root).resolve()
+    layers = _Layers(root=root, base=SiteConfig.load(root))
+    _, file_rel, keys = _site_keys(path)
+    found, from_overlay = layers.find(file_rel)
+    if found is None or not found.is_file():
+        raise FileNotFoundError(f"{path} is not a file of {root}")
+    return found, content_type(layers, found, layers.entry(keys, from_overlay), from_overlay)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the servers Scrapy usually talks to
     server_version = "gxcrawl-fixtures/1"
@@ -352,13 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         owner = self.server.owner
         layers = owner._layers
-        norm = posixpath.normpath(path)
-        if path.endswith("/") and norm != "/":
-            norm += "/"
-        rel = norm.lstrip("/")
+        norm, file_rel, keys = _site_keys(path)
         is_dir_url = norm.endswith("/")
-        file_rel = rel + "index.html" if is_dir_url else rel
-        keys = [norm, "/" + file_rel] if is_dir_url else [norm]
         found, from_overlay = layers.find(file_rel)
         entry = layers.entry(keys, from_overlay)
         # An API answering per query string: the mapped file is served in the path's place (it may
@@ -390,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         body = found.read_bytes()
         status = int(entry.get("status", 200))
-        headers = {"Content-Type": self._content_type(found, entry, from_overlay)}
+        headers = {"Content-Type": content_type(layers, found, entry, from_overlay)}
         if owner.validators and status == 200:
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             modified = _as_datetime(
@@ -412,22 +443,6 @@ class _Handler(BaseHTTPRequestHandler):
             slow=float(entry.get("slow", 0.0)),
             truncated=bool(entry.get("truncated", False)),
         )
-
-    def _content_type(self, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
-        if "content_type" in entry:
-            return str(entry["content_type"])
-        mime = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
-        if mime not in TEXT_TYPES:
-            return mime
-        if "header_charset" in entry:
-            charset = str(entry["header_charset"])
-        else:
-            charset = str(
-                entry.get("charset")
-                or self.server.owner._layers.default("charset", from_overlay)
-                or "utf-8"
-            )
-        return f"{mime}; charset={charset}" if charset else mime
 
     def _not_modified(self, etag: str, modified: datetime) -> bool:
         inm = self.headers.get("If-None-Match")
