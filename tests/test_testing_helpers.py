@@ -33,8 +33,8 @@ def test_file_response_binary_file_is_not_html(tmp_path: Path) -> None:
         pdf, "http://x.gov.cn/report.pdf", headers={"Content-Type": "application/pdf"}
     )
 
-
-X
+    # the class Scrapy's downloader would pick for these headers and bytes; never HTML
+    assert not isinstance(resp, HtmlResponse) and resp.body == PDF_BYTES
 
 
 def test_file_response_without_url_says_how_to_give_one(tmp_path: Path) -> None:
