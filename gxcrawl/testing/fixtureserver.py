@@ -38,7 +38,8 @@ DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 # Fixed dates, not file mtimes: a fresh checkout must produce the same validators every time.
 DEFAULT_LAST_MODIFIED = datetime(2021, 1, 1, tzinfo=UTC)
 OVERLAY_LAST_MODIFIED = datetime(2022, 1, 1, tzinfo=UTC)
-MAX_POST_BODY = 64 * 1024
+MAX_POST_BODY = 64 * 1024  # a jpage form is a few hundred bytes; more is a broken client
+ETAG_HEX_CHARS = 32  # half a SHA-256: unique enough for one portal, short like real ETags
 
 PATH_KEYS = {
     "charset",
@@ -386,10 +387,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == DATAPROXY:
             self.send_error(405, "dataproxy answers POST")
             return
-        owner = self.server.owner
-        layers = owner._layers
+        layers = self.server.owner._layers
         norm, file_rel, keys = _site_keys(path)
-        is_dir_url = norm.endswith("/")
         found, from_overlay = layers.find(file_rel)
         entry = layers.entry(keys, from_overlay)
         # An API answering per query string: the mapped file is served in the path's place (it may
@@ -398,32 +397,37 @@ class _Handler(BaseHTTPRequestHandler):
         if mapped is not None:
             found, from_overlay = layers.find(mapped)
             entry = layers.entry(keys, from_overlay)
-
-        if entry.get("removed"):
-            self.send_error(404)
-            return
-        if entry.get("redirect_loop"):
-            self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
-            return
-        if entry.get("redirect"):
-            self._respond(302, b"", {"Location": str(entry["redirect"])})
+        if self._answered_without_file(entry, path, query):
             return
         if (_hidden(file_rel) and mapped is None) or found is None:
             self.send_error(404)
-            return
-        if not is_dir_url and found.is_dir():
-            location = path + "/" + (f"?{query}" if query else "")
-            self._respond(301, b"", {"Location": location})
-            return
-        if not found.is_file():
+        elif not norm.endswith("/") and found.is_dir():
+            self._respond(301, b"", {"Location": path + "/" + (f"?{query}" if query else "")})
+        elif not found.is_file():
             self.send_error(404)
-            return
+        else:
+            self._send_file(layers, found, entry, from_overlay)
 
+    def _answered_without_file(self, entry: Mapping[str, Any], path: str, query: str) -> bool:
+        """Sidecar behaviours that replace the file: removed pages, redirects, loops."""
+        if entry.get("removed"):
+            self.send_error(404)
+        elif entry.get("redirect_loop"):
+            self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
+        elif entry.get("redirect"):
+            self._respond(302, b"", {"Location": str(entry["redirect"])})
+        else:
+            return False
+        return True
+
+    def _send_file(
+        self, layers: _Layers, found: Path, entry: Mapping[str, Any], from_overlay: bool
+    ) -> None:
         body = found.read_bytes()
         status = int(entry.get("status", 200))
         headers = {"Content-Type": content_type(layers, found, entry, from_overlay)}
-        if owner.validators and status == 200:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if self.server.owner.validators and status == 200:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:ETAG_HEX_CHARS] + '"'
             modified = _as_datetime(
                 entry.get("last_modified")
                 or layers.default("last_modified", from_overlay)
