@@ -13,7 +13,7 @@ from twisted.internet import task
 from gxcrawl.config import crawl_config
 from gxcrawl.store.crawlstore import CrawlStore, jsonable_stats, require_store
 from gxcrawl.store.db import redacted
-from gxcrawl.vocab import RunStatus
+from gxcrawl.vocab import Outcome, RunStatus, outcome_stat
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ class CrawlRunExtension:
             "progress: %s responses, %s reports stored, %s unchanged, %s blocked, %s errors",
             get("response_received_count", 0),
             get("gxcrawl/reports_stored", 0),
-            get("gxcrawl/outcome/unchanged", 0),
-            get("gxcrawl/outcome/blocked", 0),
-            get("gxcrawl/outcome/error", 0),
+            get(outcome_stat(Outcome.UNCHANGED), 0),
+            get(outcome_stat(Outcome.BLOCKED), 0),
+            get(outcome_stat(Outcome.ERROR), 0),
         )
 
     def spider_closed(self, spider: Any, reason: str) -> None:

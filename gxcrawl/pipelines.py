@@ -16,7 +16,7 @@ from gxcrawl.items import PageItem
 from gxcrawl.store import repository as repo
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.store.models import utcnow
-from gxcrawl.vocab import DocumentKind
+from gxcrawl.vocab import DocumentKind, outcome_stat
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class StorePipeline:
             stored = repo.record_fetch(
                 session, fetch_record(item), run_id=self.store.run_id, recheck_after=recheck
             )
-            self.stats.inc_value(f"gxcrawl/outcome/{stored.outcome}")
+            self.stats.inc_value(outcome_stat(stored.outcome))
             if stored.change:
                 self.stats.inc_value(f"gxcrawl/change/{stored.change}")
             if stored.is_new_version and item.body is not None and item.kind != DocumentKind.LIST:

@@ -65,6 +65,11 @@ class ChangeKind(StrEnum):
     REAPPEARED = "reappeared"
 
 
+def outcome_stat(outcome: Outcome) -> str:
+    """The crawl-stats key counting fetches with this outcome (`scrapy runs` reads them back)."""
+    return f"gxcrawl/outcome/{outcome}"
+
+
 class RunStatus(StrEnum):
     """A crawl run's status (`crawl_runs.status`)."""
 

@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping
 
 from gxcrawl.textutil import collapse_whitespace, parse_html_document, remove_whitespace
+from gxcrawl.vocab import Disposition
 
 __all__ = ["BLOCKED", "SOFT_404", "classify_fetch", "own_text"]
 
-BLOCKED = "blocked"
-SOFT_404 = "soft_404"
+BLOCKED = Disposition.BLOCKED
+SOFT_404 = Disposition.SOFT_404
 
 THIN_CHARS = 300  # own text below this is "no real content"
 FEW_LINKS = 10  # a message page, not a list or a menu
@@ -75,8 +76,8 @@ def own_text(text: str) -> tuple[str, str, int]:
     return title, remove_whitespace(root.text_content()), links
 
 
-def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> str | None:
-    """ "blocked", "soft_404" or None (real content, or an HTTP error the status already says).
+def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> Disposition | None:
+    """BLOCKED, SOFT_404 or None (real content, or an HTTP error the status already says).
 
     blocked: JavaScript challenges (often HTTP 412/202, also 200/521), WAF block pages, captcha
     walls, HTTP 403/429 refusals. soft_404: a 2xx page that says the page does not exist.

@@ -248,7 +248,7 @@ class AnnualReportsSpider(scrapy.Spider):
             response.status,
             item.kind,
             replayed=replayed,
-            block=Disposition(block) if block else None,
+            block=block,
             redirected_to=response.url
             if redirected_away(item.url, response.url, bool(response.meta.get("redirect_urls")))
             else None,
