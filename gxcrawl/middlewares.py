@@ -15,7 +15,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from gxcrawl.config import crawl_config
-from gxcrawl.fetch_outcomes import NotDue, RedirectLoop
+from gxcrawl.fetch_outcomes import NOT_MODIFIED, NotDue, RedirectLoop
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.store.models import utcnow
 from gxcrawl.urls import canonical_url
@@ -23,7 +23,6 @@ from gxcrawl.vocab import DocumentKind, DocumentState
 
 __all__ = ["ConditionalRequestMiddleware", "NotDue", "RedirectLoop", "RedirectLoopMiddleware"]
 
-NOT_MODIFIED = 304
 # Kinds revalidated only when due; list pages are asked every run (conditionally).
 DUE_KINDS = (DocumentKind.REPORT, DocumentKind.ATTACHMENT)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)

@@ -26,6 +26,7 @@ from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.fetch_outcomes import (
+    NOT_MODIFIED,
     FailureAction,
     classify_failure,
     classify_response,
@@ -47,7 +48,6 @@ from gxcrawl.vocab import Disposition, DocumentKind
 
 # Statuses the spider wants to see rather than have Scrapy drop: they are recorded, not parsed.
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
-NOT_MODIFIED = 304
 # Dispositions of a list page whose links are followed (a 304 replays the stored copy).
 FOLLOWED = (Disposition.CONTENT, Disposition.NOT_MODIFIED)
 
