@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import FIXTURES, ROOT
 from .test_incremental import count, q
@@ -53,3 +55,21 @@ def test_runs_lists_both_demo_runs(sqlite_url: str) -> None:
     assert header.split()[:3] == ["run", "status", "started"]
     cols = first.split()
     assert cols[0] == "1" and cols[1] == "finished" and cols[-1] == "fixture-demo"
+
+
+def test_demo_crawls_any_portal_folder_from_any_directory(tmp_path: Path) -> None:
+    """No scrapy.cfg in the working directory, the portal outside fixtures/: the demo still finds
+    gxcrawl's settings and crawls the folder it is given."""
+    portal = tmp_path / "my-portal"
+    shutil.copytree(FIXTURES / "portals/demo", portal)
+    expected = json.loads((portal / "expected.json").read_text("utf-8"))
+    db_url = f"sqlite:///{tmp_path / 'mine.db'}"
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--portal-dir", str(portal),
+           "--port", str(_free_port()), "--database-url", db_url,
+           "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
+    run = subprocess.run(
+        cmd, cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"reports stored: {len(expected['reports'])}" in run.stdout
+    assert not (tmp_path / "scrapy.cfg").exists()
