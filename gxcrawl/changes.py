@@ -7,7 +7,7 @@ decides nothing itself. The table of cases lives in `tests/test_changes.py`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gxcrawl.vocab import ChangeKind, Disposition, DocumentKind, DocumentState, Outcome
 
@@ -50,14 +50,8 @@ def classify_change(prior: PriorState, fetch: FetchFacts) -> ChangeDecision:
     an item is added (versions, not news)."""
     decision = _BY_DISPOSITION[fetch.disposition](prior, fetch)
     if decision.change is not None and prior.kind == DocumentKind.LIST:
-        decision = _replace_change(decision, None)
+        return replace(decision, change=None)
     return decision
-
-
-def _replace_change(d: ChangeDecision, change: ChangeKind | None) -> ChangeDecision:
-    return ChangeDecision(
-        d.outcome, change, d.state, d.new_content, d.reuse_latest_snapshot, d.recheck
-    )
 
 
 def _error(prior: PriorState, _fetch: FetchFacts) -> ChangeDecision:
