@@ -20,28 +20,29 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: install  ## crawl the bundled fixture portal into data/gxcrawl.db and print a summary
-	$(BIN)/python -m gxcrawl.demo
+	$(BIN)/python -m gxcrawl.testing.demo
 
 test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL tests skip if absent)
 	$(BIN)/python -m pytest -q
 
-lint: install  ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check gxcrawl tests migrations fixtures
-	$(BIN)/ruff format --check gxcrawl tests migrations fixtures
+lint: install  ## ruff (lint + format check), mypy and vulture (dead code)
+	$(BIN)/ruff check gxcrawl benchmarks tests migrations fixtures
+	$(BIN)/ruff format --check gxcrawl benchmarks tests migrations fixtures
 	$(BIN)/mypy
+	$(BIN)/vulture gxcrawl --min-confidence 80
 
 format: install  ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix gxcrawl tests migrations fixtures
-	$(BIN)/ruff format gxcrawl tests migrations fixtures
+	$(BIN)/ruff check --fix gxcrawl benchmarks tests migrations fixtures
+	$(BIN)/ruff format gxcrawl benchmarks tests migrations fixtures
 
 migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gxcrawl.db) to head
 	$(BIN)/alembic upgrade head
 
 serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT) in the foreground
-	$(BIN)/python -m gxcrawl.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
+	$(BIN)/python -m gxcrawl.testing.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
 
 bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
-	$(BIN)/python -m gxcrawl.bench
+	$(BIN)/python -m benchmarks.bench
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from gxcrawl.store.crawlstore import CrawlStore, jsonable_stats
+from gxcrawl.config import crawl_config
+from gxcrawl.store.crawlstore import CrawlStore, jsonable_stats, require_store
+from gxcrawl.store.db import redacted
+from gxcrawl.vocab import Outcome, RunStatus, outcome_stat
 
 log = logging.getLogger(__name__)
 
 # Scrapy close reasons -> run status. 'shutdown' is Ctrl-C / SIGTERM (resumable with JOBDIR).
-STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted"}
+STATUS_BY_REASON = {"finished": RunStatus.FINISHED, "shutdown": RunStatus.INTERRUPTED}
+
+
+def run_status(reason: str) -> RunStatus:
+    """A Scrapy close reason as a run status: CloseSpider limits are a normal end."""
+    if reason in STATUS_BY_REASON:
+        return STATUS_BY_REASON[reason]
+    return RunStatus.FINISHED if reason.startswith("closespider") else RunStatus.FAILED
 
 
 class CrawlRunExtension:
     def __init__(self, crawler: Any) -> None:
-        if not crawler.settings.getbool("GXCRAWL_STORE_ENABLED", True):
-            raise NotConfigured("storage disabled")
+        require_store(crawler)
         self.crawler = crawler
-        self.interval = crawler.settings.getfloat("GXCRAWL_PROGRESS_INTERVAL", 30.0)
+        self.interval = crawl_config(crawler).progress_interval
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -38,7 +48,7 @@ class CrawlRunExtension:
             spider.name, spider.portal_rows() if hasattr(spider, "portal_rows") else []
         )
         self.crawler.stats.set_value("gxcrawl/run_id", run_id)
-        log.info("crawl run %s started; database %s", run_id, _redact(store.db.url))
+        log.info("crawl run %s started; database %s", run_id, redacted(store.db.url))
         if self.interval > 0:
             self._loop = task.LoopingCall(self._progress)
             self._loop.start(self.interval, now=False)
@@ -49,9 +59,9 @@ class CrawlRunExtension:
             "progress: %s responses, %s reports stored, %s unchanged, %s blocked, %s errors",
             get("response_received_count", 0),
             get("gxcrawl/reports_stored", 0),
-            get("gxcrawl/outcome/unchanged", 0),
-            get("gxcrawl/outcome/blocked", 0),
-            get("gxcrawl/outcome/error", 0),
+            get(outcome_stat(Outcome.UNCHANGED), 0),
+            get(outcome_stat(Outcome.BLOCKED), 0),
+            get(outcome_stat(Outcome.ERROR), 0),
         )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
@@ -60,18 +70,10 @@ class CrawlRunExtension:
         store = CrawlStore.for_crawler(self.crawler)
         stats = jsonable_stats(self.crawler.stats.get_stats())
         stats["gxcrawl/lookalikes"] = sorted(getattr(spider, "lookalikes", {}).values())
-        status = STATUS_BY_REASON.get(
-            reason, "finished" if reason.startswith("closespider") else "failed"
-        )
+        status = run_status(reason)
         store.finish_run(status, reason, stats)
         log.info("crawl run %s %s (%s)", store.run_id, status, reason)
         store.close()
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 class StatsFileExtension:
@@ -84,16 +86,13 @@ class StatsFileExtension:
     @classmethod
     def from_crawler(cls, crawler: Any) -> StatsFileExtension:
         # No NotConfigured when unset: Scrapy would log a warning on every ordinary crawl.
-        ext = cls(crawler, crawler.settings.get("GXCRAWL_STATS_FILE") or "")
+        ext = cls(crawler, crawl_config(crawler).stats_file)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if not self.path:
             return
-        import json
-        from pathlib import Path
-
         stats = jsonable_stats(self.crawler.stats.get_stats())
         stats["finish_reason"] = reason
         Path(self.path).write_text(json.dumps(stats, ensure_ascii=False, indent=1), "utf-8")

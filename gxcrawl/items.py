@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from gxcrawl.vocab import Disposition, DocumentKind
+
 
 @dataclass
 class PageItem:
     url: str  # the canonical form of the URL asked for: the document's identity
-    kind: str  # list | report | attachment
+    kind: DocumentKind
     portal_id: str | None
     method: str = "GET"
     requested_url: str | None = None  # as asked, before canonicalisation and redirects
@@ -21,7 +23,6 @@ class PageItem:
     fetched_at: dt.datetime | None = None
     link_title: str | None = None
     parent_url: str | None = None
-    # content | not_modified | blocked | soft_404 | gone | redirected | error
-    disposition: str = "content"
+    disposition: Disposition = Disposition.CONTENT
     reason: str | None = None
     conditional: bool = False

@@ -9,29 +9,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from gxcrawl.store.crawlstore import CrawlStore
+from gxcrawl.config import crawl_config
+from gxcrawl.fetch_outcomes import NOT_MODIFIED, NotDue, RedirectLoop
+from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.store.models import utcnow
 from gxcrawl.urls import canonical_url
+from gxcrawl.vocab import DocumentKind, DocumentState
 
+__all__ = ["ConditionalRequestMiddleware", "NotDue", "RedirectLoop", "RedirectLoopMiddleware"]
 
-class NotDue(IgnoreRequest):
-    """The page was checked recently enough: no request this run."""
+# Kinds revalidated only when due; list pages are asked every run (conditionally).
+DUE_KINDS = (DocumentKind.REPORT, DocumentKind.ATTACHMENT)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 class ConditionalRequestMiddleware:
     def __init__(self, crawler: Any) -> None:
-        settings = crawler.settings
-        if not settings.getbool("GXCRAWL_STORE_ENABLED", True):
-            raise NotConfigured("storage disabled")
+        require_store(crawler)
         self.crawler = crawler
-        self.force = settings.getbool("GXCRAWL_FORCE_REFRESH")
+        self.force = crawl_config(crawler).force_refresh
         self.started = utcnow()
 
     @classmethod
@@ -46,11 +47,11 @@ class ConditionalRequestMiddleware:
         if request.url.endswith("/robots.txt"):
             return None
         state = self.store.url_state(canonical_url(request.url, request.method, request.body))
-        if state is None or state.content_sha256 is None or state.state != "live":
+        if state is None or state.content_sha256 is None or state.state != DocumentState.LIVE:
             return None
         kind = request.meta.get("kind")
         if (
-            kind in ("report", "attachment")
+            kind in DUE_KINDS
             and not self.force
             and state.next_check_at is not None
             and state.next_check_at > self.started
@@ -68,10 +69,10 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status != 304 or not request.meta.get("gxcrawl_conditional"):
+        if response.status != NOT_MODIFIED or not request.meta.get("gxcrawl_conditional"):
             return response
         self.crawler.stats.inc_value("gxcrawl/not_modified")
-        if request.meta.get("kind") != "list":
+        if request.meta.get("kind") != DocumentKind.LIST:
             return response
         body = self.store.latest_content_body(
             canonical_url(request.url, request.method, request.body)
@@ -86,14 +87,6 @@ class ConditionalRequestMiddleware:
         return response.replace(status=200, body=body, flags=[*response.flags, "gxcrawl-replayed"])
 
 
-def recheck_delta(settings: Any) -> dt.timedelta:
-    return dt.timedelta(days=settings.getfloat("GXCRAWL_RECHECK_AFTER_DAYS", 7.0))
-
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect back to a URL already visited in the same chain."""
-
-
 class RedirectLoopMiddleware:
     """Turn redirect loops into a recorded failure.
 
@@ -103,7 +96,7 @@ class RedirectLoopMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
-        if response.status not in (301, 302, 303, 307, 308) or not location:
+        if response.status not in REDIRECT_STATUSES or not location:
             return response
         target = response.urljoin(location.decode("latin-1"))
         chain = [*request.meta.get("redirect_urls", []), request.url]

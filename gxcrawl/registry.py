@@ -165,28 +165,71 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
     unknown = sorted(set(entry) - _KNOWN_FIELDS)
     if unknown:
         raise _fail(where, unknown[0], "is not a known field")
-
     portal_id = _str(entry, "id", where, required=True)
     if not _ID_RE.match(portal_id):
         raise _fail(where, "id", f"must match [a-z0-9-] (got {portal_id!r})")
     where = f"portal {portal_id!r}"
+    # Checked in this order, so an entry with several mistakes always names the same one first.
     name = _str(entry, "name", where, required=True)
+    level, region_code = _level(entry, where), _region_code(entry, where)
+    confidence, platform = _confidence(entry, where), _platform(entry, where)
+    start_urls = _start_urls(entry, base_url, where)
+    homepage = _str(entry, "homepage", where)
+    if homepage:
+        homepage = _absolute(homepage, base_url, where, "homepage")
+    domains = _allowed_domains(entry, start_urls, homepage, where)
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _fail(where, "enabled", "must be true or false")
+    notes = _str(entry, "notes", where)
+    selectors = _selectors(entry, where)
+    return Portal(
+        id=portal_id,
+        name=name,
+        start_urls=start_urls,
+        allowed_domains=domains,
+        level=level,
+        province=_str(entry, "province", where),
+        region_code=region_code,
+        homepage=homepage,
+        platform=platform or "generic",
+        confidence=confidence,
+        enabled=enabled,
+        notes=notes,
+        selectors=selectors,
+    )
 
+
+def _level(entry: Mapping[str, Any], where: str) -> str:
     level = _str(entry, "level", where)
     if level and level not in LEVELS:
         raise _fail(where, "level", f"must be one of {sorted(LEVELS)} (got {level!r})")
+    return level
+
+
+def _region_code(entry: Mapping[str, Any], where: str) -> str:
     region_code = _str(entry, "region_code", where)
     if not _REGION_RE.match(region_code):
         raise _fail(where, "region_code", f"must be 6 digits or empty (got {region_code!r})")
+    return region_code
+
+
+def _confidence(entry: Mapping[str, Any], where: str) -> str:
     confidence = _str(entry, "confidence", where) or "medium"
     if confidence not in CONFIDENCES:
         raise _fail(where, "confidence", f"must be one of {sorted(CONFIDENCES)}")
+    return confidence
 
+
+def _platform(entry: Mapping[str, Any], where: str) -> str:
     platform = _str(entry, "platform", where).lower()
     platform = PLATFORM_ALIASES.get(platform, platform)
     if not _PLATFORM_RE.match(platform):
         raise _fail(where, "platform", f"must be a lowercase name (got {platform!r})")
+    return platform
 
+
+def _start_urls(entry: Mapping[str, Any], base_url: str | None, where: str) -> tuple[str, ...]:
     raw_starts = entry.get("start_urls")
     if isinstance(raw_starts, str):
         raw_starts = [raw_starts]
@@ -197,10 +240,12 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
     start_urls = tuple(_absolute(u.strip(), base_url, where, "start_urls") for u in raw_starts)
     if len(set(start_urls)) != len(start_urls):
         raise _fail(where, "start_urls", "has duplicates")
-    homepage = _str(entry, "homepage", where)
-    if homepage:
-        homepage = _absolute(homepage, base_url, where, "homepage")
+    return start_urls
 
+
+def _allowed_domains(
+    entry: Mapping[str, Any], start_urls: tuple[str, ...], homepage: str, where: str
+) -> tuple[str, ...]:
     raw_domains = entry.get("allowed_domains", [])
     if not isinstance(raw_domains, list) or not all(isinstance(d, str) for d in raw_domains):
         raise _fail(where, "allowed_domains", "must be a list of host names")
@@ -215,12 +260,10 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
     for url in start_urls:
         if not host_allowed(_host(url), domains):
             raise _fail(where, "start_urls", f"host of {url!r} is outside allowed_domains")
+    return tuple(domains)
 
-    enabled = entry.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise _fail(where, "enabled", "must be true or false")
-    notes = _str(entry, "notes", where)
 
+def _selectors(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
     raw_selectors = entry.get("selectors", {})
     if not isinstance(raw_selectors, Mapping):
         raise _fail(where, "selectors", "must be a table")
@@ -234,22 +277,7 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
     api_errors = api_config_errors(raw_selectors)
     if api_errors:
         raise _fail(where, "selectors", api_errors[0])
-
-    return Portal(
-        id=portal_id,
-        name=name,
-        start_urls=start_urls,
-        allowed_domains=tuple(domains),
-        level=level,
-        province=_str(entry, "province", where),
-        region_code=region_code,
-        homepage=homepage,
-        platform=platform or "generic",
-        confidence=confidence,
-        enabled=enabled,
-        notes=notes,
-        selectors=dict(raw_selectors),
-    )
+    return dict(raw_selectors)
 
 
 def parse_registry(data: Mapping[str, Any], *, base_url: str | None = None) -> list[Portal]:

@@ -1,12 +1,13 @@
 """Scrapy settings for gxcrawl. Every GXCRAWL_* setting is documented in the README.
 
-Operators override any of these with `-s NAME=value`; the database URL and contact URL also come
-from the environment (GXCRAWL_DATABASE_URL, GXCRAWL_CONTACT_URL).
+Operators override any of these with `-s NAME=value`; the database URL, the registry and the
+contact URL also come from the environment (GXCRAWL_DATABASE_URL, GXCRAWL_REGISTRY,
+GXCRAWL_CONTACT_URL).
 """
 
 import os
 
-from gxcrawl import __version__
+from gxcrawl import config
 
 BOT_NAME = "gxcrawl"
 SPIDER_MODULES = ["gxcrawl.spiders"]
@@ -14,19 +15,26 @@ NEWSPIDER_MODULE = "gxcrawl.spiders"
 COMMANDS_MODULE = "gxcrawl.commands"
 
 # --- gxcrawl ---------------------------------------------------------------------------------
-GXCRAWL_DATABASE_URL = os.environ.get("GXCRAWL_DATABASE_URL", "sqlite:///data/gxcrawl.db")
-GXCRAWL_REGISTRY = os.environ.get("GXCRAWL_REGISTRY", "")  # "" = the packaged gxcrawl/portals.toml
-GXCRAWL_CONTACT_URL = os.environ.get("GXCRAWL_CONTACT_URL", "https://github.com/gxcrawl/gxcrawl")
-GXCRAWL_STORE_ENABLED = True  # False = crawl only (used by `make bench` for the bare baseline)
+# The defaults, each with its reason, are in gxcrawl/config.py; components read these settings
+# through `config.crawl_config(crawler)`.
+GXCRAWL_DATABASE_URL = os.environ.get("GXCRAWL_DATABASE_URL", config.DEFAULT_DATABASE_URL)
+GXCRAWL_REGISTRY = os.environ.get("GXCRAWL_REGISTRY", config.DEFAULT_REGISTRY)
+GXCRAWL_CONTACT_URL = os.environ.get("GXCRAWL_CONTACT_URL", config.DEFAULT_CONTACT_URL)
+GXCRAWL_STORE_ENABLED = config.DEFAULT_STORE_ENABLED
 # Report pages and attachments are revalidated (conditional request) once this old; list pages
 # are revisited on every run. GXCRAWL_FORCE_REFRESH revalidates everything now.
-GXCRAWL_RECHECK_AFTER_DAYS = 7.0
-GXCRAWL_FORCE_REFRESH = False
-GXCRAWL_PROGRESS_INTERVAL = 30.0  # seconds between progress lines
-GXCRAWL_STATS_FILE = ""  # when set, the final crawl stats are written there as JSON
+GXCRAWL_RECHECK_AFTER_DAYS = config.DEFAULT_RECHECK_AFTER_DAYS
+GXCRAWL_FORCE_REFRESH = config.DEFAULT_FORCE_REFRESH
+GXCRAWL_PROGRESS_INTERVAL = config.DEFAULT_PROGRESS_INTERVAL
+GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
+# Link policy bounds, instead of Scrapy's DEPTH_LIMIT (which would count each 下一页 hop):
+GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
+GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along one column
 
 # --- politeness ------------------------------------------------------------------------------
-USER_AGENT = f"gxcrawl/{__version__} (research crawler; +{GXCRAWL_CONTACT_URL})"
+USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
+# Rebuilds USER_AGENT when GXCRAWL_CONTACT_URL comes from `-s` (read after this module).
+ADDONS = {"gxcrawl.config.ContactUserAgent": 0}
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -35,10 +43,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# Link policy bounds (Scrapy's DEPTH_LIMIT would count each 下一页 hop as depth, so it is off):
-GXCRAWL_MAX_COLUMN_DEPTH = 4  # sub-column levels below a start URL (list trees)
-GXCRAWL_MAX_LIST_PAGES = 1000  # pagination hops along one column
-DEPTH_LIMIT = 0
+DEPTH_LIMIT = 0  # see GXCRAWL_MAX_COLUMN_DEPTH / GXCRAWL_MAX_LIST_PAGES
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024  # attachments above this are refused, not truncated
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024

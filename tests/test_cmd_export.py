@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from gxcrawl.fixtureserver import serve
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 

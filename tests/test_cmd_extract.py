@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import text
 
 from gxcrawl.extract.types import CONTRACT_FIELDS
-from gxcrawl.fixtureserver import serve
 from gxcrawl.store.db import make_engine
 from gxcrawl.testing.evaluation import load_cases, score
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gxcrawl.fixtureserver import serve
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
 from .test_incremental import q

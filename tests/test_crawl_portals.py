@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import text
 
-from gxcrawl.fixtureserver import serve
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, crawl_fixture
 
@@ -155,7 +155,7 @@ def test_fixture_list_is_not_empty() -> None:
 
 def test_long_pagination_is_walked_to_the_end(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A 19-page 下一页 chain (deeper than any depth limit would allow) is followed to its end."""
-    from gxcrawl.benchportal import generate
+    from benchmarks.benchportal import generate
 
     from .conftest import FAST_CRAWL, run_scrapy
 

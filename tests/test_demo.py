@@ -1,11 +1,13 @@
-"""`make demo` runs `python -m gxcrawl.demo`: a real crawl of the bundled portal, twice."""
+"""`make demo` runs `python -m gxcrawl.testing.demo`: a real crawl of the bundled portal, twice."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import FIXTURES, ROOT
 from .test_incremental import count, q
@@ -20,7 +22,7 @@ def _free_port() -> int:
 def test_demo_twice_prints_summary_and_duplicates_nothing(sqlite_url: str) -> None:
     expected = json.loads((FIXTURES / "portals/demo/expected.json").read_text("utf-8"))
     log = sqlite_url.removeprefix("sqlite:///") + ".log"
-    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--port", str(_free_port()),
            "--database-url", sqlite_url, "--logfile", log]  # fmt: skip
     first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -44,7 +46,7 @@ def test_runs_lists_both_demo_runs(sqlite_url: str) -> None:
     from .conftest import run_scrapy
 
     log = sqlite_url.removeprefix("sqlite:///") + ".log"
-    cmd = [sys.executable, "-m", "gxcrawl.demo", "--port", str(_free_port()),
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--port", str(_free_port()),
            "--database-url", sqlite_url, "--logfile", log]  # fmt: skip
     subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180, check=True)
     listed = run_scrapy(["runs"], sqlite_url)
@@ -53,3 +55,21 @@ def test_runs_lists_both_demo_runs(sqlite_url: str) -> None:
     assert header.split()[:3] == ["run", "status", "started"]
     cols = first.split()
     assert cols[0] == "1" and cols[1] == "finished" and cols[-1] == "fixture-demo"
+
+
+def test_demo_crawls_any_portal_folder_from_any_directory(tmp_path: Path) -> None:
+    """No scrapy.cfg in the working directory, the portal outside fixtures/: the demo still finds
+    gxcrawl's settings and crawls the folder it is given."""
+    portal = tmp_path / "my-portal"
+    shutil.copytree(FIXTURES / "portals/demo", portal)
+    expected = json.loads((portal / "expected.json").read_text("utf-8"))
+    db_url = f"sqlite:///{tmp_path / 'mine.db'}"
+    cmd = [sys.executable, "-m", "gxcrawl.testing.demo", "--portal-dir", str(portal),
+           "--port", str(_free_port()), "--database-url", db_url,
+           "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
+    run = subprocess.run(
+        cmd, cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"reports stored: {len(expected['reports'])}" in run.stdout
+    assert not (tmp_path / "scrapy.cfg").exists()

@@ -16,9 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from gxcrawl.benchportal import generate
+from benchmarks.benchportal import generate
 from gxcrawl.extract.encoding import decode_html
-from gxcrawl.fixtureserver import FixtureServer, serve
+from gxcrawl.testing.fixtureserver import FixtureServer, serve
 
 from .test_fixtureserver import request
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gxcrawl.extract.encoding import decode_html
-from gxcrawl.fixtureserver import FixtureServer, serve
+from gxcrawl.testing.fixtureserver import FixtureServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTALS = ROOT / "fixtures" / "portals"
@@ -372,9 +372,12 @@ def test_requests_log_is_thread_safe(server: FixtureServer) -> None:
     assert len(server.requests) == 40 and {r.status for r in server.requests} == {200}
 
 
+PORT_0 = ["--port", "0"]  # any free port
+
+
 def test_cli_starts_prints_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gxcrawl.fixtureserver", str(PORTALS / "demo"), "--port", "0"],
+        [sys.executable, "-m", "gxcrawl.testing.fixtureserver", str(PORTALS / "demo"), *PORT_0],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

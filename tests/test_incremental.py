@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from gxcrawl.fixtureserver import FixtureServer, serve
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import FixtureServer, serve
 
 from .conftest import FAST_CRAWL, FIXTURES, ROOT, crawl_fixture, run_scrapy
 

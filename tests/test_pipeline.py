@@ -28,7 +28,7 @@ def pipeline(sqlite_url: str) -> Iterator[tuple[StorePipeline, Any]]:
     )
     crawler.spider = spider
     pipe = StorePipeline.from_crawler(crawler)
-    pipe.open_spider(spider)
+    pipe.open_spider()
     yield pipe, crawler
     CrawlStore.for_crawler(crawler).close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from importlib import resources
@@ -19,8 +20,20 @@ from gxcrawl.registry import (
     parse_registry,
 )
 
-# ../shared beside the checkout (as on CI); the test skips where it is absent
-SEEDS_TABLE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "portals-seen.md"
+from .conftest import ROOT
+
+
+# The shared folder is not in the repository; the test that needs it skips where it is absent.
+def _shared_dir() -> Path | None:
+    """The project's shared folder: GXCRAWL_SHARED, else `shared` beside the checkout (or beside
+    the main checkout, for a worktree), else /work/shared."""
+    candidates = [os.environ.get("GXCRAWL_SHARED"), ROOT.parent / "shared"]
+    candidates += [ROOT.parent.parent / "shared", "/work/shared"]
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), None)
+
+
+SHARED = _shared_dir()
+SEEDS_TABLE = (SHARED or Path("shared-not-found")) / "docs" / "portals-seen.md"
 
 
 def _entry(**overrides: Any) -> dict[str, Any]:
@@ -59,7 +72,7 @@ def test_shipped_registry_loads() -> None:
 def test_shipped_registry_covers_the_main_table() -> None:
     """Every row of the main table of portals-seen.md is in the registry, same confidence."""
     if not SEEDS_TABLE.exists():
-        pytest.skip("shared docs not available")
+        pytest.skip(f"{SEEDS_TABLE} not found: set GXCRAWL_SHARED to the shared folder")
     text = SEEDS_TABLE.read_text("utf-8").split("## Reserve")[0]
     rows = re.findall(r"^\| \d+ \| ([a-z0-9-]+) \|.*\| (high|medium|low) \| [^|]+\|$", text, re.M)
     assert len(rows) >= 60

@@ -4,7 +4,6 @@ the server sends (GBK bodies behind missing or wrong charset headers stay as the
 from __future__ import annotations
 
 import json
-import tomllib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,8 @@ from twisted.python.failure import Failure
 from gxcrawl.extract.process import RawDocument, extract_document
 from gxcrawl.items import PageItem
 from gxcrawl.spiders.annual_reports import AnnualReportsSpider
+from gxcrawl.testing.fixtureserver import served_file
+from gxcrawl.testing.responses import portal_response
 
 from .conftest import FIXTURES
 
@@ -34,27 +35,12 @@ def spider_for(portal: str) -> AnnualReportsSpider:
 
 def content_type(portal: str, path: str) -> str:
     """The Content-Type the fixture server sends for `path` (per `_site.toml`)."""
-    site = FIXTURES / "portals" / portal / "_site.toml"
-    conf: dict[str, Any] = tomllib.loads(site.read_text("utf-8")) if site.exists() else {}
-    entry = conf.get("paths", {}).get(path, {})
-    charset = entry.get(
-        "header_charset", entry.get("charset", conf.get("defaults", {}).get("charset", "utf-8"))
-    )
-    return "text/html" + (f"; charset={charset}" if charset else "")
+    return served_file(FIXTURES / "portals" / portal, path)[1]
 
 
 def response(portal: str, path: str, meta: dict[str, Any], status: int = 200) -> Response:
-    file = FIXTURES / "portals" / portal / path.lstrip("/")
-    if path.endswith("/"):
-        file = file / "index.html"
-    url = BASE + path
-    return HtmlResponse(
-        url,
-        status=status,
-        body=file.read_bytes(),  # raw bytes, never re-encoded
-        headers={"Content-Type": content_type(portal, path)},
-        request=Request(url, meta=meta),
-    )
+    # raw bytes, never re-encoded, with the server's headers
+    return portal_response(FIXTURES / "portals" / portal, path, BASE, meta=meta, status=status)
 
 
 def expected(portal: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from gxcrawl.fixtureserver import serve
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import _PG_SKIP, FIXTURES, crawl_fixture, temporary_pg_schema
 

@@ -10,6 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from gxcrawl.commands import open_database
+from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, select_portals
 
 
@@ -17,10 +18,11 @@ class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "annual_reports":
             assert self.settings is not None
+            config = CrawlConfig.from_settings(self.settings)
             spargs = opts.spargs
             try:
                 select_portals(
-                    registry=spargs.get("registry") or self.settings.get("GXCRAWL_REGISTRY"),
+                    registry=spargs.get("registry") or config.registry,
                     portal=spargs.get("portal"),
                     start_url=spargs.get("start_url"),
                     platform=spargs.get("platform"),
@@ -28,6 +30,6 @@ class Command(ScrapyCrawl):
                 )
             except RegistryError as exc:
                 raise UsageError(str(exc), print_help=False) from None
-            if self.settings.getbool("GXCRAWL_STORE_ENABLED", True):
+            if config.store_enabled:
                 open_database(self.settings, must_exist=False).close()
         super().run(args, opts)

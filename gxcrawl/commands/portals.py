@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, load_registry
 
 
@@ -32,7 +33,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        path = opts.registry or self.settings.get("GXCRAWL_REGISTRY") or None
+        path = opts.registry or CrawlConfig.from_settings(self.settings).registry or None
         try:
             portals = load_registry(path, base_url=opts.base_url)
         except RegistryError as exc:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from gxcrawl.commands import open_database
 from gxcrawl.extract.process import PARSER_VERSION
 from gxcrawl.extract.types import PortalHints
-from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row
+from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row, record_parse_failure
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 
@@ -74,6 +74,18 @@ class Command(ScrapyCommand):
             self.exitcode = 1
 
 
+def _reparse_one(db: Database, snap: SnapshotInput, hints: dict[str, PortalHints]) -> str:
+    hint = hints.get(snap.portal_id or "") or PortalHints(portal_id=snap.portal_id)
+    try:
+        with db.transaction() as session:
+            return extract_and_save(session, snap, hint)
+    except Exception as exc:
+        log.exception("reparse failed for snapshot %s (%s)", snap.snapshot_id, snap.url)
+        with db.transaction() as session:
+            record_parse_failure(session, snap, exc)
+        return "failed"
+
+
 def reparse(
     db: Database,
     *,
@@ -89,12 +101,5 @@ def reparse(
         snapshots = repo.iter_content_snapshots(reader, portal=portal, since=since)
         bar = tqdm(snapshots, total=total, unit="snapshot", disable=not progress, file=sys.stderr)
         for snap in bar:
-            try:
-                with db.transaction() as session:
-                    hint = hints.get(snap.portal_id or "") or PortalHints(portal_id=snap.portal_id)
-                    what = extract_and_save(session, SnapshotInput.of(snap), hint)
-                counts[what] += 1
-            except Exception:
-                counts["failed"] += 1
-                log.exception("reparse failed for snapshot %s (%s)", snap.snapshot_id, snap.url)
+            counts[_reparse_one(db, SnapshotInput.of(snap), hints)] += 1
     return counts

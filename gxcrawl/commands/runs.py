@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
 from gxcrawl.commands import open_database
 from gxcrawl.store import repository as repo
+from gxcrawl.vocab import Outcome, outcome_stat
 
 
 class Command(ScrapyCommand):
@@ -41,12 +43,17 @@ class Command(ScrapyCommand):
             secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
             took = "" if secs is None else f"{secs:.0f}"
             # pages = fetches recorded (as in `scrapy summary`): robots.txt is not one
-            pages = sum(v for k, v in s.items() if k.startswith("gxcrawl/outcome/"))
+            pages = sum(_count(s, outcome) for outcome in Outcome)
+            n = partial(_count, s)
             print(
                 f"{run.id:>5} {run.status:<12} {run.started_at:%Y-%m-%d %H:%M:%S} "
                 f"{took:>6} {pages:>6} "
-                f"{s.get('gxcrawl/outcome/new', 0):>5} {s.get('gxcrawl/outcome/changed', 0):>5} "
-                f"{s.get('gxcrawl/outcome/unchanged', 0):>5} {s.get('gxcrawl/outcome/gone', 0):>5} "
-                f"{s.get('gxcrawl/outcome/blocked', 0):>4} {s.get('gxcrawl/outcome/error', 0):>4}  "
+                f"{n(Outcome.NEW):>5} {n(Outcome.CHANGED):>5} "
+                f"{n(Outcome.UNCHANGED):>5} {n(Outcome.GONE):>5} "
+                f"{n(Outcome.BLOCKED):>4} {n(Outcome.ERROR):>4}  "
                 f"{run.portals or '-'}"
             )
+
+
+def _count(stats: dict[str, Any], outcome: Outcome) -> int:
+    return int(stats.get(outcome_stat(outcome), 0))

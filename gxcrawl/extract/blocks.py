@@ -12,17 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import lxml.html
-from lxml import etree
+from gxcrawl.textutil import collapse_whitespace, parse_html_document, remove_whitespace
+from gxcrawl.vocab import Disposition
 
 __all__ = ["BLOCKED", "SOFT_404", "classify_fetch", "own_text"]
 
-BLOCKED = "blocked"
-SOFT_404 = "soft_404"
+BLOCKED = Disposition.BLOCKED
+SOFT_404 = Disposition.SOFT_404
 
 THIN_CHARS = 300  # own text below this is "no real content"
 FEW_LINKS = 10  # a message page, not a list or a menu
 TITLE_THIN_CHARS = 1000  # a tell-tale <title> still needs a page that is not a long article
+HEADLINE_CHARS = 200  # a block message sits at the top of a bare page
+CHALLENGE_STATUSES = (412, 202, 521)  # what challenge scripts answer with (瑞数 412, 加速乐 521)
+REFUSAL_STATUSES = (403, 429)  # forbidden, too many requests: a refusal whatever the body says
+METHOD_NOT_ALLOWED = 405  # some WAFs answer 405 with a one-line block page
 
 # JavaScript challenges: Ruishu/瑞数 ($_ts), 加速乐 (__jsl_clearance), Aliyun (acw_sc__v2),
 # Cloudflare (challenge-platform, cf_chl), Tencent EdgeOne, generic cookie-then-reload scripts.
@@ -58,31 +62,22 @@ _SOFT_404_PHRASE = re.compile(
 _BLOCK_HEADERS = re.compile(r"safedog|yunsuo|jiasule|yunjiasu|wzws|WAF", re.I)
 
 
-def _tree(text: str) -> lxml.html.HtmlElement | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    except (etree.ParserError, ValueError):
-        return None
-
-
 def own_text(text: str) -> tuple[str, str, int]:
     """(title, visible text outside links/scripts/styles with all whitespace removed, number of
     links)."""
-    root = _tree(text)
+    root = parse_html_document(text)
     if root is None:
         return "", "", 0
-    title = re.sub(r"\s+", " ", " ".join(root.xpath("//title//text()"))).strip()
+    title = collapse_whitespace(" ".join(root.xpath("//title//text()")))
     links = len(root.xpath("//a[@href]"))
     for node in root.xpath("//script | //style | //noscript | //template | //a | //title"):
         if node.getparent() is not None:
             node.drop_tree()  # keeps the tail text that followed the element
-    return title, re.sub(r"\s+", "", root.text_content()), links
+    return title, remove_whitespace(root.text_content()), links
 
 
-def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> str | None:
-    """ "blocked", "soft_404" or None (real content, or an HTTP error the status already says).
+def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> Disposition | None:
+    """BLOCKED, SOFT_404 or None (real content, or an HTTP error the status already says).
 
     blocked: JavaScript challenges (often HTTP 412/202, also 200/521), WAF block pages, captcha
     walls, HTTP 403/429 refusals. soft_404: a 2xx page that says the page does not exist.
@@ -90,16 +85,16 @@ def classify_fetch(status: int, headers: Mapping[str, str], text: str) -> str | 
     title, body, links = own_text(text)
     thin = len(body) < THIN_CHARS
     bare = thin and links < FEW_LINKS  # nothing but a message (no menu, no list)
-    headline = f"{title} {body[:200]}"
+    headline = f"{title} {body[:HEADLINE_CHARS]}"
     header_text = " ".join(f"{k}:{v}" for k, v in headers.items())
 
     if _CHALLENGE.search(text) and thin:
         return BLOCKED
-    if status in (412, 202, 521) and thin and "<script" in text.lower():
+    if status in CHALLENGE_STATUSES and thin and "<script" in text.lower():
         return BLOCKED  # an unknown challenge script in place of content
     if bare and _COOKIE_SET.search(text) and _RELOAD.search(text):
         return BLOCKED  # set a clearance cookie, then load the page again (加速乐 and kin)
-    if status in (403, 429) or (status == 405 and thin):
+    if status in REFUSAL_STATUSES or (status == METHOD_NOT_ALLOWED and thin):
         return BLOCKED
     if thin and (_WAF.search(title) or _CAPTCHA.search(title)):
         return BLOCKED

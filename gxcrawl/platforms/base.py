@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from gxcrawl.textutil import collapse_whitespace, parse_html_document
+
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "Link",
@@ -56,7 +58,10 @@ _PAGER_TEXT = re.compile(
 _FORWARD_TEXT = re.compile(r"^(?:下一页|下页|后页|尾页|末页|最后一页|>|>>|»)$")
 _NUMBER_TEXT = re.compile(r"^\[?\d{1,4}\]?$")
 _INDEX_PAGE = re.compile(r"^(?P<stem>[A-Za-z]+)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp)$")
-_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# A list entry's date: 2023-01-17, 2023/1/17, 2023.01.17, 2023年1月17日.
+DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# index_N pages above this are not a column's pagination (ids and years look like page numbers).
+MAX_INDEX_PAGE = 500
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:")
 
 
@@ -92,18 +97,11 @@ class Strategy(Protocol):
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
     """Tolerant parse; None for empty or unparsable input."""
-    if not html or not html.strip():
-        return None
-    try:
-        # lxml refuses str input that carries an XML encoding declaration.
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        return lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
+    return parse_html_document(html)
 
 
 def clean_text(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return collapse_whitespace(text)
 
 
 def strip_fragment(url: str) -> str:
@@ -143,7 +141,7 @@ def _near_date(anchor: etree._Element) -> str | None:
     for node in anchor.iterancestors():
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("li", "tr", "dd", "dt", "p", "div", "td"):
-            match = _DATE_RE.search(clean_text(node.text_content()))
+            match = DATE_RE.search(clean_text(node.text_content()))
             if match:
                 y, m, d = match.groups()
                 return f"{y}-{int(m):02d}-{int(d):02d}"
@@ -276,7 +274,7 @@ def _index_pages(url: str, page_urls: list[str]) -> list[str]:
             highest[key] = max(highest.get(key, 0), int(match.group("n")))
     filled = []
     for (stem, ext), top in highest.items():
-        if top > 500:  # not a page number
+        if top > MAX_INDEX_PAGE:
             continue
         filled.append(f"{folder}{stem}.{ext}")
         filled.extend(f"{folder}{stem}_{n}.{ext}" for n in range(1, top + 1))

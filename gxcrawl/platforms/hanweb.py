@@ -45,7 +45,8 @@ __all__ = ["DATAPROXY_PATH", "DataStore", "HanwebStrategy", "dataproxy_requests"
 
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 GROUP_PAGES = 3  # pages per POST, as the jpage client asks
-DEFAULT_PERPAGE = 15
+DEFAULT_PERPAGE = 15  # the jpage client's default perPage
+ANSWER_HEAD_CHARS = 200  # an XML answer says so in its first bytes (declaration or <datastore>)
 
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.S | re.I)
 _RECORD = re.compile(r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
@@ -141,7 +142,7 @@ def dataproxy_requests(
 def _is_dataproxy_answer(text: str, url: str) -> bool:
     if urlsplit(url).path.endswith("dataproxy.jsp"):
         return True
-    head = text.lstrip()[:200].lower()
+    head = text.lstrip()[:ANSWER_HEAD_CHARS].lower()
     return head.startswith("<?xml") or head.startswith("<datastore")
 
 

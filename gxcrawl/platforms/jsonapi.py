@@ -41,7 +41,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
-from gxcrawl.platforms.base import Link, Listing, ListRequest, dedupe_links, strip_fragment
+from gxcrawl.platforms.base import (
+    DATE_RE,
+    Link,
+    Listing,
+    ListRequest,
+    dedupe_links,
+    strip_fragment,
+)
+from gxcrawl.textutil import collapse_whitespace, remove_whitespace
 
 __all__ = [
     "DEFAULTS",
@@ -88,7 +96,10 @@ GKMLPT_DEFAULTS: Mapping[str, str] = {
 # A corrupt total must not turn into a million requests; the spider bounds hops, not fan-out.
 MAX_PAGES = 2000
 _BEIJING = timezone(timedelta(hours=8))
-_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# Unix times: below this a number is a year or a count (10**8 s is 1973); above
+# MILLISECONDS_FROM it is in milliseconds (10**11 s would be the year 5138).
+MIN_UNIX_TIME = 10**8
+MILLISECONDS_FROM = 10**11
 _TAG_RE = re.compile(r"<[^>]+>")
 _JSONP_RE = re.compile(r"^[\w$.]+\s*\((.*)\)\s*;?$", re.S)
 _ASSIGN_RE = re.compile(r"^(?:(?:var|let|const)\s+)?[\w$.\[\]'\"]+\s*=\s*(.*?);?$", re.S)
@@ -189,7 +200,7 @@ def _text(value: Any) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return ""
     text = html.unescape(_TAG_RE.sub("", str(value)))
-    return re.sub(r"\s+", " ", text).strip()
+    return collapse_whitespace(text)
 
 
 def _date(value: Any) -> str | None:
@@ -198,15 +209,15 @@ def _date(value: Any) -> str | None:
     if isinstance(value, str) and re.fullmatch(r"\d{9,13}", value.strip()):
         number = int(value.strip())
     if number is not None:
-        if number < 10**8:  # a year or a count, not a time (10**8 s is 1973)
+        if number < MIN_UNIX_TIME:
             return None
-        seconds = number / 1000 if number > 10**11 else number
+        seconds = number / 1000 if number > MILLISECONDS_FROM else number
         try:
             return datetime.fromtimestamp(seconds, UTC).astimezone(_BEIJING).date().isoformat()
         except (OverflowError, OSError, ValueError):
             return None
     if isinstance(value, str):
-        match = _DATE_RE.search(value)
+        match = DATE_RE.search(value)
         if match:
             y, m, d = (int(x) for x in match.groups())
             if 1 <= m <= 12 and 1 <= d <= 31:
@@ -240,9 +251,9 @@ def _page_param(url: str, spec: str) -> tuple[bool, int | None]:
             continue
         value = unquote_plus(raw)
         # whitespace is insignificant in a JSON template: compare without it
-        head, _, tail = re.sub(r"\s+", "", template).partition("{page}")
+        head, _, tail = remove_whitespace(template).partition("{page}")
         pattern = re.escape(head) + r"(-?\d+)" + re.escape(tail)
-        match = re.fullmatch(pattern, re.sub(r"\s+", "", value))
+        match = re.fullmatch(pattern, remove_whitespace(value))
         return True, (int(match.group(1)) if match else None)
     return False, None
 

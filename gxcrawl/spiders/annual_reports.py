@@ -14,22 +14,28 @@ Arguments (`-a name=value`):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from gxcrawl.config import crawl_config
 from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
+from gxcrawl.fetch_outcomes import (
+    NOT_MODIFIED,
+    FailureAction,
+    classify_failure,
+    classify_response,
+    redirected_away,
+)
 from gxcrawl.items import PageItem
-from gxcrawl.middlewares import NotDue, RedirectLoop
 from gxcrawl.platforms.base import (
     Link,
+    Listing,
     ListRequest,
     find_attachments,
     get_strategy,
@@ -38,9 +44,12 @@ from gxcrawl.platforms.base import (
 from gxcrawl.registry import Portal, select_portals
 from gxcrawl.store.crawlstore import CrawlStore
 from gxcrawl.urls import canonical_url
+from gxcrawl.vocab import Disposition, DocumentKind
 
 # Statuses the spider wants to see rather than have Scrapy drop: they are recorded, not parsed.
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
+# Dispositions of a list page whose links are followed (a 304 replays the stored copy).
+FOLLOWED = (Disposition.CONTENT, Disposition.NOT_MODIFIED)
 
 
 class AnnualReportsSpider(scrapy.Spider):
@@ -68,7 +77,7 @@ class AnnualReportsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
         spider: AnnualReportsSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider._select_portals(spider._registry_arg or crawler.settings.get("GXCRAWL_REGISTRY"))
+        spider._select_portals(spider._registry_arg or crawl_config(crawler).registry)
         return spider
 
     def _select_portals(self, registry: str | None) -> None:
@@ -111,11 +120,11 @@ class AnnualReportsSpider(scrapy.Spider):
 
     def _due_documents(self, portal_id: str) -> list[Any]:
         """Known reports due for a check, asked directly so deletions are noticed."""
-        settings = self.crawler.settings
-        if not settings.getbool("GXCRAWL_STORE_ENABLED", True):
+        config = crawl_config(self.crawler)
+        if not config.store_enabled:
             return []
         store = CrawlStore.for_crawler(self.crawler)
-        return store.due_documents(portal_id, force=settings.getbool("GXCRAWL_FORCE_REFRESH"))
+        return store.due_documents(portal_id, force=config.force_refresh)
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -124,7 +133,7 @@ class AnnualReportsSpider(scrapy.Spider):
     ) -> scrapy.Request:
         # Two bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop:
         # how deep into sub-columns, and how many pages along one column's pagination.
-        meta = {"kind": "list", "portal": portal_id, "columns": columns, "pages": pages}
+        meta = {"kind": DocumentKind.LIST, "portal": portal_id, "columns": columns, "pages": pages}
         if req.method.upper() == "POST":
             return scrapy.FormRequest(
                 req.url,
@@ -138,10 +147,10 @@ class AnnualReportsSpider(scrapy.Spider):
     def _item_request(
         self, link: Link, portal_id: str, parent: str | None = None
     ) -> scrapy.Request:
-        kind = "attachment" if is_attachment_url(link.url) else "report"
+        kind = DocumentKind.ATTACHMENT if is_attachment_url(link.url) else DocumentKind.REPORT
         return scrapy.Request(
             link.url,
-            callback=self.parse_file if kind == "attachment" else self.parse_report,
+            callback=self.parse_file if kind == DocumentKind.ATTACHMENT else self.parse_report,
             errback=self.on_error,
             meta={"kind": kind, "portal": portal_id, "link_title": link.title, "parent": parent},
         )
@@ -151,27 +160,37 @@ class AnnualReportsSpider(scrapy.Spider):
     def parse_list(self, response: Response) -> Iterator[Any]:
         item, text = self._page_item(response)
         yield item
-        if item.disposition not in ("content", "not_modified") or text is None:
+        if item.disposition not in FOLLOWED or text is None:
             return
         portal = self.portals[response.meta["portal"]]
         strategy = get_strategy(portal.platform)
         listing = strategy.parse_listing(text, response.url, portal.selectors)
-        columns, pages = response.meta.get("columns", 0), response.meta.get("pages", 0)
-        settings = self.crawler.settings
-        if pages < settings.getint("GXCRAWL_MAX_LIST_PAGES", 1000):
+        yield from self._list_requests(listing, portal.id, response.meta)
+        yield from self._report_requests(listing.items, portal.id)
+
+    def _list_requests(
+        self, listing: Listing, portal_id: str, meta: dict[str, Any]
+    ) -> Iterator[scrapy.Request]:
+        """The next pages and the sub-columns of a list page, within the link-policy bounds."""
+        config = crawl_config(self.crawler)
+        columns, pages = meta.get("columns", 0), meta.get("pages", 0)
+        if pages < config.max_list_pages:
             for req in listing.pages:
-                yield self._list_request(req, portal.id, columns=columns, pages=pages + 1)
+                yield self._list_request(req, portal_id, columns=columns, pages=pages + 1)
         else:
             self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
-        if columns < settings.getint("GXCRAWL_MAX_COLUMN_DEPTH", 4):
+        if columns < config.max_column_depth:
             for req in listing.columns:
-                yield self._list_request(req, portal.id, columns=columns + 1)
+                yield self._list_request(req, portal_id, columns=columns + 1)
         elif listing.columns:
             self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
-        for link in listing.items:
+
+    def _report_requests(self, items: Iterable[Link], portal_id: str) -> Iterator[scrapy.Request]:
+        """Requests for the list's items whose titles say "annual report"; look-alikes counted."""
+        for link in items:
             verdict = classify_title(link.title)
             if verdict.is_report or (not is_attachment_url(link.url) and is_candidate(link.title)):
-                yield self._item_request(link, portal.id)
+                yield self._item_request(link, portal_id)
             elif verdict.reason != "unrelated" and link.url not in self.lookalikes:
                 self.lookalikes[link.url] = link.title
                 self.crawler.stats.inc_value("gxcrawl/lookalikes_rejected")
@@ -182,7 +201,7 @@ class AnnualReportsSpider(scrapy.Spider):
     def parse_report(self, response: Response) -> Iterator[Any]:
         item, text = self._page_item(response)
         yield item
-        if item.disposition != "content" or text is None:
+        if item.disposition != Disposition.CONTENT or text is None:
             return
         for link in find_attachments(text, response.url):
             yield self._item_request(link, item.portal_id or "", parent=item.url)
@@ -193,118 +212,81 @@ class AnnualReportsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(NotDue):
+        assert failure.value is not None  # an errback's Failure always carries its exception
+        verdict = classify_failure(failure.value)
+        if verdict.action == FailureAction.NOT_DUE:
             self.crawler.stats.inc_value("gxcrawl/not_due")
             return
-        if failure.check(IgnoreRequest) and not failure.check(RedirectLoop):
-            # robots.txt, offsite: never fetched, nothing to record
+        if verdict.action == FailureAction.IGNORED:
             self.crawler.stats.inc_value("gxcrawl/ignored")
-            self.logger.info("not fetched: %s (%s)", request.url, failure.value)
+            self.logger.info("not fetched: %s (%s)", request.url, verdict.reason)
             return
-        reason = _failure_reason(failure)
-        self.crawler.stats.inc_value(f"gxcrawl/errors/{reason.split(':')[0]}")
-        self.logger.warning("fetch failed: %s (%s)", request.url, reason)
+        self.crawler.stats.inc_value(f"gxcrawl/errors/{verdict.stat_key}")
+        self.logger.warning("fetch failed: %s (%s)", request.url, verdict.reason)
         yield PageItem(
             url=canonical_url(request.url, request.method, request.body),
-            kind=request.meta.get("kind", "report"),
+            kind=request.meta.get("kind", DocumentKind.REPORT),
             portal_id=request.meta.get("portal"),
             method=request.method,
             link_title=request.meta.get("link_title"),
             parent_url=request.meta.get("parent"),
-            disposition="error",
-            reason=reason,
+            disposition=Disposition.ERROR,
+            reason=verdict.reason,
         )
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _page_item(self, response: Response, *, decode: bool = True) -> tuple[PageItem, str | None]:
-        meta = response.meta
-        request = response.request
-        assert request is not None
-        asked = (meta.get("redirect_urls") or [request.url])[0]
-        url = canonical_url(asked, request.method, request.body)
-        headers = _headers(response)
-        item = PageItem(
-            url=url,
-            requested_url=asked,
-            kind=meta.get("kind", "report"),
-            portal_id=meta.get("portal"),
-            method=request.method,
-            final_url=response.url,
-            status=response.status,
-            headers=headers,
-            body=response.body,
-            link_title=meta.get("link_title"),
-            parent_url=meta.get("parent"),
-            conditional=bool(meta.get("gxcrawl_conditional")),
-        )
+        """The response as a PageItem with its disposition, and its text when worth reading."""
+        item = _raw_item(response)
         text: str | None = None
-        if response.status == 304:
-            item.disposition, item.body = "not_modified", None
-            return item, None
-        if meta.get("gxcrawl_not_modified"):  # a list page replayed from the store
-            item.disposition, item.body = "not_modified", None
-        if decode and response.body:
-            text, item.encoding = decode_html(response.body, headers.get("Content-Type"))
-        if response.status in (404, 410):
-            item.disposition, item.reason = "gone", f"http_{response.status}"
-            return item, None
-        verdict = classify_fetch(response.status, headers, text or "")
-        if verdict:
-            item.disposition, item.reason = verdict, _block_reason(response.status, verdict)
-            self.crawler.stats.inc_value(f"gxcrawl/{verdict}")
-            self.logger.warning("%s page at %s (HTTP %s)", verdict, response.url, response.status)
-            return item, None
-        if response.status >= 400:
-            item.disposition, item.reason = "error", f"http_{response.status}"
-            return item, None
-        if item.kind != "list" and _redirected_away(url, response.url, meta):
-            item.disposition, item.reason = "redirected", f"redirected to {response.url}"
-        return item, text
+        if decode and response.body and response.status != NOT_MODIFIED:
+            text, item.encoding = decode_html(response.body, item.headers.get("Content-Type"))
+        block = classify_fetch(response.status, item.headers, text or "")
+        replayed = bool(response.meta.get("gxcrawl_not_modified"))  # a list page from the store
+        verdict = classify_response(
+            response.status,
+            item.kind,
+            replayed=replayed,
+            block=block,
+            redirected_to=response.url
+            if redirected_away(item.url, response.url, bool(response.meta.get("redirect_urls")))
+            else None,
+        )
+        item.disposition, item.reason = verdict.disposition, verdict.reason
+        if verdict.disposition == Disposition.NOT_MODIFIED or replayed:
+            item.body = None  # the store has it
+        if verdict.disposition in (Disposition.BLOCKED, Disposition.SOFT_404):
+            self.crawler.stats.inc_value(f"gxcrawl/{verdict.disposition}")
+            self.logger.warning(
+                "%s page at %s (HTTP %s)", verdict.disposition, response.url, response.status
+            )
+        return item, text if verdict.keep_text else None
+
+
+def _raw_item(response: Response) -> PageItem:
+    """A PageItem with what the response says about itself (disposition still to decide)."""
+    meta = response.meta
+    request = response.request
+    assert request is not None
+    asked = (meta.get("redirect_urls") or [request.url])[0]
+    return PageItem(
+        url=canonical_url(asked, request.method, request.body),
+        requested_url=asked,
+        kind=meta.get("kind", DocumentKind.REPORT),
+        portal_id=meta.get("portal"),
+        method=request.method,
+        final_url=response.url,
+        status=response.status,
+        headers=_headers(response),
+        body=response.body,
+        link_title=meta.get("link_title"),
+        parent_url=meta.get("parent"),
+        conditional=bool(meta.get("gxcrawl_conditional")),
+    )
 
 
 def _headers(response: Response) -> dict[str, str]:
     return {
         k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
     }
-
-
-def _redirected_away(url: str, final: str, meta: dict[str, Any]) -> bool:
-    """A report URL that now redirects to a page outside its own path (often the home page)."""
-    if not meta.get("redirect_urls"):
-        return False
-    a, b = urlsplit(url), urlsplit(final)
-    return (
-        a.netloc != b.netloc
-        or b.path in ("", "/")
-        or not b.path.startswith(a.path.rsplit("/", 1)[0])
-    )
-
-
-def _block_reason(status: int, verdict: str) -> str:
-    return f"{verdict}: HTTP {status}"
-
-
-# (text in the exception's class name or message, reason recorded in the fetch log)
-_FAILURE_REASONS = (
-    ("timeout", "timeout"),
-    ("dnslookup", "dns"),
-    ("dataloss", "truncated"),
-    ("responsefailed", "truncated"),
-    ("max redirections", "redirect_loop"),
-    ("redirect loop", "redirect_loop"),
-    ("maxsize", "too_large"),
-    ("cancelling download", "too_large"),
-    ("connectionrefused", "connection_refused"),
-    ("connectionlost", "connection_lost"),
-)
-
-
-def _failure_reason(failure: Failure) -> str:
-    """A short, stable reason for the fetch log: timeout, dns, redirect_loop, truncated, …"""
-    name, message = type(failure.value).__name__, str(failure.value)
-    haystack = f"{name} {message}".lower()
-    for needle, reason in _FAILURE_REASONS:
-        if needle in haystack:
-            return f"{reason}: {name}: {message}"[:300]
-    return f"{name}: {message}"[:300]

@@ -6,8 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from scrapy.exceptions import NotConfigured
+
+from gxcrawl.config import crawl_config
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
+from gxcrawl.vocab import RunStatus
+
+
+def require_store(crawler: Any) -> None:
+    """For the components that only make sense with a store (GXCRAWL_STORE_ENABLED=False
+    switches them all off): raise NotConfigured when storage is disabled."""
+    if not crawl_config(crawler).store_enabled:
+        raise NotConfigured("storage disabled")
 
 
 class CrawlStore:
@@ -22,18 +33,19 @@ class CrawlStore:
     def for_crawler(cls, crawler: Any) -> CrawlStore:
         store = getattr(crawler, cls._ATTR, None)
         if store is None:
-            store = cls(crawler.settings.get("GXCRAWL_DATABASE_URL"))
+            store = cls(crawl_config(crawler).database_url)
             setattr(crawler, cls._ATTR, store)
         return store
 
     def start_run(self, spider: str, portals: list[dict[str, Any]]) -> int:
+        """Record the crawl run (once; the run extension calls this when the spider opens)."""
         if self.run_id is None:
             with self.db.transaction() as s:
                 repo.upsert_portals(s, portals)
                 self.run_id = repo.start_run(s, spider, [p["id"] for p in portals])
         return self.run_id
 
-    def finish_run(self, status: str, reason: str, stats: dict[str, Any]) -> None:
+    def finish_run(self, status: RunStatus, reason: str, stats: dict[str, Any]) -> None:
         if self.run_id is None:
             return
         with self.db.transaction() as s:

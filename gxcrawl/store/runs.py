@@ -18,6 +18,7 @@ from gxcrawl.store.models import (
     PortalRow,
     utcnow,
 )
+from gxcrawl.vocab import RunStatus
 
 
 def start_run(session: Session, spider: str, portals: Iterable[str]) -> int:
@@ -35,7 +36,7 @@ def start_run(session: Session, spider: str, portals: Iterable[str]) -> int:
 
 
 def finish_run(
-    session: Session, run_id: int, status: str, reason: str, stats: dict[str, Any]
+    session: Session, run_id: int, status: RunStatus, reason: str, stats: dict[str, Any]
 ) -> None:
     session.execute(
         update(CrawlRun)
@@ -48,10 +49,10 @@ def _mark_dead_runs(session: Session) -> None:
     """Runs left 'running' by a process that no longer exists (kill -9) become 'interrupted'."""
     host = socket.gethostname()
     for run in session.scalars(
-        select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == host)
+        select(CrawlRun).where(CrawlRun.status == RunStatus.RUNNING, CrawlRun.host == host)
     ):
         if run.pid is not None and not _pid_alive(run.pid):
-            run.status = "interrupted"
+            run.status = RunStatus.INTERRUPTED
             run.close_reason = "process vanished"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gxcrawl.changes import ChangeDecision, FetchFacts, PriorState, classify_change
 from gxcrawl.store.models import (
     Body,
     Change,
@@ -22,8 +23,9 @@ from gxcrawl.store.models import (
     Snapshot,
     utcnow,
 )
+from gxcrawl.vocab import ChangeKind, Disposition, DocumentKind, DocumentState, Outcome
 
-CONTENT = "content"
+CONTENT = Disposition.CONTENT  # kept for callers of repository.CONTENT
 
 
 @dataclass
@@ -31,7 +33,7 @@ class FetchRecord:
     """One response (or failure) as the crawler saw it; the pipeline's input to the store."""
 
     url: str  # the document's canonical URL
-    kind: str  # list | report | attachment | other
+    kind: DocumentKind
     method: str = "GET"
     requested_url: str | None = None  # as asked (defaults to `url`)
     final_url: str | None = None
@@ -43,8 +45,7 @@ class FetchRecord:
     portal_id: str | None = None
     link_title: str | None = None
     parent_url: str | None = None  # for attachments: the report page that links the file
-    # content | not_modified | blocked | soft_404 | gone | redirected | error
-    disposition: str = CONTENT
+    disposition: Disposition = Disposition.CONTENT
     reason: str | None = None
     conditional: bool = False
     body_size: int = 0  # bytes received on the wire (0 for a 304)
@@ -54,8 +55,8 @@ class FetchRecord:
 class StoredFetch:
     document_id: int
     snapshot_id: int | None  # the snapshot holding this response's body, new or existing
-    outcome: str  # new | changed | unchanged | gone | blocked | soft_404 | redirected | error
-    change: str | None  # the change recorded, if any
+    outcome: Outcome
+    change: ChangeKind | None  # the change recorded, if any
     is_new_version: bool
 
 
@@ -101,12 +102,16 @@ def latest_content_body(session: Session, url: str) -> bytes | None:
 
 
 def _get_or_create_document(
-    session: Session, url: str, kind: str, portal_id: str | None
+    session: Session, url: str, kind: DocumentKind, portal_id: str | None
 ) -> Document:
     doc = session.scalar(select(Document).where(Document.url == url))
     if doc is None:
         ins = _insert(session, Document).values(
-            url=url, kind=kind, portal_id=portal_id, state="live", first_seen_at=utcnow()
+            url=url,
+            kind=kind,
+            portal_id=portal_id,
+            state=DocumentState.LIVE,
+            first_seen_at=utcnow(),
         )
         session.execute(ins.on_conflict_do_nothing(index_elements=["url"]))
         doc = session.scalars(select(Document).where(Document.url == url)).one()
@@ -132,118 +137,26 @@ def record_fetch(
     recheck_after: dt.timedelta | None,
 ) -> StoredFetch:
     """Store one response: body (deduplicated), a snapshot if the content is new, the change it
-    represents, the per-URL state and a fetch-log row."""
-    doc = _get_or_create_document(session, rec.url, rec.kind, rec.portal_id)
-    if rec.kind != doc.kind and doc.kind in ("other", "list"):
-        doc.kind = rec.kind  # a URL first seen as a plain page turned out to be a report
-    if rec.link_title and not doc.link_title:
-        doc.link_title = rec.link_title
-    if rec.parent_url and doc.parent_id is None:
-        doc.parent_id = _get_or_create_document(session, rec.parent_url, "report", rec.portal_id).id
-
+    represents, the per-URL state and a fetch-log row. What changed is decided by
+    `classify_change`; this function only writes it down."""
+    doc = _document_for(session, rec)
     latest = session.scalar(
         select(Snapshot)
         .where(Snapshot.document_id == doc.id)
         .order_by(Snapshot.version.desc())
         .limit(1)
     )
-    had_content = doc.content_sha256 is not None
-    doc.last_fetched_at = rec.fetched_at
-    if recheck_after is not None and rec.disposition not in ("error", "blocked"):
-        doc.next_check_at = rec.fetched_at + recheck_after  # failures are retried next run
-
-    outcome, change, snapshot_id, new_version = rec.disposition, None, None, False
-    body = rec.body if rec.body is not None else None
-
-    if rec.disposition == "error":
-        if not had_content:
-            doc.state = "error"
-    elif rec.disposition == "not_modified":
-        outcome = "unchanged"
-        snapshot_id = latest.id if latest else None
-        change = _reappear(doc)
-    elif rec.disposition in ("gone", "soft_404"):
-        if had_content and doc.state != "gone":
-            change = "gone"
-        doc.state = "gone"
-        outcome = rec.disposition if rec.disposition == "soft_404" else "gone"
-    elif rec.disposition == "blocked":
-        if not had_content:
-            doc.state = "blocked"
-    elif rec.disposition == "redirected":
-        if had_content and doc.state != "redirected":
-            change = "redirected"
-        doc.state = "redirected"
-    else:  # content
-        assert body is not None, "a content fetch carries a body"
-        digest = sha256(body)
-        if digest == doc.content_sha256 and latest is not None:
-            outcome = "unchanged"
-            snapshot_id = latest.id if latest.body_sha256 == digest else None
-            change = _reappear(doc)
-        else:
-            outcome = "changed" if had_content else "new"
-            if doc.state == "gone":
-                change = "reappeared"
-            elif had_content:
-                change = "attachment_changed" if doc.kind == "attachment" else "edited"
-            else:
-                change = "new"
-            doc.state = "live"
-            doc.content_sha256 = digest
-            doc.last_changed_at = rec.fetched_at
-        doc.etag = _header(rec.headers, "etag")
-        doc.last_modified = _header(rec.headers, "last-modified")
-
+    digest = sha256(rec.body) if rec.body is not None else None
+    decision = classify_change(_prior(doc, latest), FetchFacts(rec.disposition, digest))
+    _apply(doc, rec, decision, digest, recheck_after)
+    snapshot_id = latest.id if decision.reuse_latest_snapshot and latest is not None else None
+    new_version = False
     # Keep the raw body of every response that has one (error pages and block pages too), but
     # never twice in a row for the same document.
-    if body is not None and rec.disposition != "not_modified" and snapshot_id is None:
-        digest = _store_body(session, body)
-        if latest is not None and latest.body_sha256 == digest:
-            snapshot_id = latest.id
-        else:
-            snap = Snapshot(
-                document_id=doc.id,
-                version=(latest.version + 1) if latest else 1,
-                run_id=run_id,
-                requested_url=rec.requested_url or rec.url,
-                final_url=rec.final_url or rec.url,
-                method=rec.method,
-                status=rec.status or 0,
-                headers=rec.headers,
-                body_sha256=digest,
-                encoding=rec.encoding,
-                fetched_at=rec.fetched_at,
-                etag=_header(rec.headers, "etag"),
-                last_modified=_header(rec.headers, "last-modified"),
-                disposition=CONTENT if rec.disposition == CONTENT else rec.disposition,
-            )
-            session.add(snap)
-            session.flush()
-            snapshot_id, new_version = snap.id, rec.disposition == CONTENT
-
-    if change is not None and doc.kind == "list":
-        change = None  # list pages change whenever an item is added: versions, not news
-    if change is not None:
-        session.add(
-            Change(
-                document_id=doc.id,
-                run_id=run_id,
-                kind=change,
-                from_snapshot_id=latest.id if latest and change != "new" else None,
-                to_snapshot_id=snapshot_id if new_version else None,
-                detail=rec.reason,
-            )
-        )
-        if change == "attachment_changed" and doc.parent_id is not None:
-            session.add(
-                Change(
-                    document_id=doc.parent_id,
-                    run_id=run_id,
-                    kind="attachment_changed",
-                    detail=rec.url,
-                )
-            )
+    if rec.body is not None and rec.disposition != Disposition.NOT_MODIFIED and snapshot_id is None:
+        snapshot_id, new_version = _store_snapshot(session, doc, latest, rec, run_id)
+    if decision.change is not None:
+        _record_change(session, doc, rec, decision.change, latest, snapshot_id, new_version, run_id)
     session.add(
         Fetch(
             run_id=run_id,
@@ -251,7 +164,7 @@ def record_fetch(
             url=rec.url,
             method=rec.method,
             status=rec.status,
-            outcome=outcome,
+            outcome=decision.outcome,
             reason=rec.reason,
             bytes=rec.body_size,
             conditional=rec.conditional,
@@ -260,15 +173,117 @@ def record_fetch(
         )
     )
     session.flush()
-    return StoredFetch(doc.id, snapshot_id, outcome, change, new_version)
+    return StoredFetch(doc.id, snapshot_id, decision.outcome, decision.change, new_version)
 
 
-def _reappear(doc: Document) -> str | None:
-    if doc.state in ("gone", "redirected"):
-        doc.state = "live"
-        return "reappeared"
-    doc.state = "live"
-    return None
+def _document_for(session: Session, rec: FetchRecord) -> Document:
+    """The document row of `rec`, created if new, with what this fetch adds to its identity."""
+    doc = _get_or_create_document(session, rec.url, rec.kind, rec.portal_id)
+    if rec.kind != doc.kind and doc.kind in (DocumentKind.OTHER, DocumentKind.LIST):
+        doc.kind = rec.kind  # a URL first seen as a plain page turned out to be a report
+    if rec.link_title and not doc.link_title:
+        doc.link_title = rec.link_title
+    if rec.parent_url and doc.parent_id is None:
+        parent = _get_or_create_document(
+            session, rec.parent_url, DocumentKind.REPORT, rec.portal_id
+        )
+        doc.parent_id = parent.id
+    return doc
+
+
+def _prior(doc: Document, latest: Snapshot | None) -> PriorState:
+    return PriorState(
+        kind=DocumentKind(doc.kind),
+        state=DocumentState(doc.state),
+        content_sha256=doc.content_sha256,
+        latest_body_sha256=latest.body_sha256 if latest is not None else None,
+        has_snapshot=latest is not None,
+    )
+
+
+def _apply(
+    doc: Document,
+    rec: FetchRecord,
+    decision: ChangeDecision,
+    digest: str | None,
+    recheck_after: dt.timedelta | None,
+) -> None:
+    """Write the decision onto the document's crawl state."""
+    doc.last_fetched_at = rec.fetched_at
+    if recheck_after is not None and decision.recheck:
+        doc.next_check_at = rec.fetched_at + recheck_after
+    doc.state = decision.state
+    if decision.new_content:
+        doc.content_sha256 = digest
+        doc.last_changed_at = rec.fetched_at
+    if rec.disposition == Disposition.CONTENT:
+        doc.etag = _header(rec.headers, "etag")
+        doc.last_modified = _header(rec.headers, "last-modified")
+
+
+def _store_snapshot(
+    session: Session,
+    doc: Document,
+    latest: Snapshot | None,
+    rec: FetchRecord,
+    run_id: int | None,
+) -> tuple[int, bool]:
+    """(snapshot id, is a new content version) for the body of `rec`."""
+    assert rec.body is not None
+    digest = _store_body(session, rec.body)
+    if latest is not None and latest.body_sha256 == digest:
+        return latest.id, False
+    snap = Snapshot(
+        document_id=doc.id,
+        version=(latest.version + 1) if latest else 1,
+        run_id=run_id,
+        requested_url=rec.requested_url or rec.url,
+        final_url=rec.final_url or rec.url,
+        method=rec.method,
+        status=rec.status or 0,
+        headers=rec.headers,
+        body_sha256=digest,
+        encoding=rec.encoding,
+        fetched_at=rec.fetched_at,
+        etag=_header(rec.headers, "etag"),
+        last_modified=_header(rec.headers, "last-modified"),
+        disposition=rec.disposition,
+    )
+    session.add(snap)
+    session.flush()
+    return snap.id, rec.disposition == Disposition.CONTENT
+
+
+def _record_change(
+    session: Session,
+    doc: Document,
+    rec: FetchRecord,
+    change: ChangeKind,
+    latest: Snapshot | None,
+    snapshot_id: int | None,
+    new_version: bool,
+    run_id: int | None,
+) -> None:
+    session.add(
+        Change(
+            document_id=doc.id,
+            run_id=run_id,
+            kind=change,
+            from_snapshot_id=latest.id if latest and change != ChangeKind.NEW else None,
+            to_snapshot_id=snapshot_id if new_version else None,
+            detail=rec.reason,
+        )
+    )
+    if change == ChangeKind.ATTACHMENT_CHANGED and doc.parent_id is not None:
+        # the report page that links the file changed too, as a reader sees it
+        session.add(
+            Change(
+                document_id=doc.parent_id,
+                run_id=run_id,
+                kind=ChangeKind.ATTACHMENT_CHANGED,
+                detail=rec.url,
+            )
+        )
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -302,9 +317,9 @@ def due_documents(
         .outerjoin(parent, parent.id == Document.parent_id)
         .where(
             Document.portal_id == portal_id,
-            Document.kind.in_(("report", "attachment")),
+            Document.kind.in_((DocumentKind.REPORT, DocumentKind.ATTACHMENT)),
             Document.content_sha256.is_not(None),
-            Document.state.in_(("live", "gone", "redirected")),
+            Document.state.in_((DocumentState.LIVE, DocumentState.GONE, DocumentState.REDIRECTED)),
         )
         .order_by(Document.id)
     )

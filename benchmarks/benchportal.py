@@ -4,7 +4,7 @@ The portal is a plain generic site: one 年报 column of list pages joined by �
 pages about the size of the seed reports (prose plus the 2019-format application table) and
 ordinary documents in between. Same `seed`, same bytes: bench runs stay comparable.
 
-    python -m gxcrawl.benchportal OUTDIR --pages 2000
+    python -m benchmarks.benchportal OUTDIR --pages 2000
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def generate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gxcrawl.benchportal")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.benchportal")
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)

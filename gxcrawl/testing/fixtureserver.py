@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
@@ -39,7 +38,8 @@ DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 # Fixed dates, not file mtimes: a fresh checkout must produce the same validators every time.
 DEFAULT_LAST_MODIFIED = datetime(2021, 1, 1, tzinfo=UTC)
 OVERLAY_LAST_MODIFIED = datetime(2022, 1, 1, tzinfo=UTC)
-MAX_POST_BODY = 64 * 1024
+MAX_POST_BODY = 64 * 1024  # a jpage form is a few hundred bytes; more is a broken client
+ETAG_HEX_CHARS = 32  # half a SHA-256: unique enough for one portal, short like real ETags
 
 PATH_KEYS = {
     "charset",
@@ -203,6 +203,42 @@ def _hidden(rel: str) -> bool:
     return len(parts) == 1 and parts[0] in META_FILES
 
 
+def _site_keys(path: str) -> tuple[str, str, list[str]]:
+    """(normalised URL path, file path relative to the portal, `_site.toml` keys that apply)."""
+    norm = posixpath.normpath(path)
+    if path.endswith("/") and norm != "/":
+        norm += "/"
+    rel = norm.lstrip("/")
+    if norm.endswith("/"):
+        return norm, rel + "index.html", [norm, "/" + rel + "index.html"]
+    return norm, rel, [norm]
+
+
+def content_type(layers: _Layers, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
+    """The Content-Type header served for `found` (per `_site.toml`: charsets, also wrong ones)."""
+    if "content_type" in entry:
+        return str(entry["content_type"])
+    mime = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
+    if mime not in TEXT_TYPES:
+        return mime
+    if "header_charset" in entry:
+        charset = str(entry["header_charset"])
+    else:
+        charset = str(entry.get("charset") or layers.default("charset", from_overlay) or "utf-8")
+    return f"{mime}; charset={charset}" if charset else mime
+
+
+def served_file(root: Path, path: str) -> tuple[Path, str]:
+    """(file, Content-Type) the server answers `path` of the portal folder `root` with."""
+    root = Path(root).resolve()
+    layers = _Layers(root=root, base=SiteConfig.load(root))
+    _, file_rel, keys = _site_keys(path)
+    found, from_overlay = layers.find(file_rel)
+    if found is None or not found.is_file():
+        raise FileNotFoundError(f"{path} is not a file of {root}")
+    return found, content_type(layers, found, layers.entry(keys, from_overlay), from_overlay)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the servers Scrapy usually talks to
     server_version = "gxcrawl-fixtures/1"
@@ -273,6 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Replaces the stock error page so errors are logged and keep-alive stays correct.
+        del explain  # the stock page's long explanation: not shown
         text = message or self.responses.get(code, ("Error",))[0]
         body = (
             f"<html><head><title>{code} {html.escape(text)}</title></head>"
@@ -350,15 +387,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == DATAPROXY:
             self.send_error(405, "dataproxy answers POST")
             return
-        owner = self.server.owner
-        layers = owner._layers
-        norm = posixpath.normpath(path)
-        if path.endswith("/") and norm != "/":
-            norm += "/"
-        rel = norm.lstrip("/")
-        is_dir_url = norm.endswith("/")
-        file_rel = rel + "index.html" if is_dir_url else rel
-        keys = [norm, "/" + file_rel] if is_dir_url else [norm]
+        layers = self.server.owner._layers
+        norm, file_rel, keys = _site_keys(path)
         found, from_overlay = layers.find(file_rel)
         entry = layers.entry(keys, from_overlay)
         # An API answering per query string: the mapped file is served in the path's place (it may
@@ -367,32 +397,37 @@ class _Handler(BaseHTTPRequestHandler):
         if mapped is not None:
             found, from_overlay = layers.find(mapped)
             entry = layers.entry(keys, from_overlay)
-
-        if entry.get("removed"):
-            self.send_error(404)
-            return
-        if entry.get("redirect_loop"):
-            self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
-            return
-        if entry.get("redirect"):
-            self._respond(302, b"", {"Location": str(entry["redirect"])})
+        if self._answered_without_file(entry, path, query):
             return
         if (_hidden(file_rel) and mapped is None) or found is None:
             self.send_error(404)
-            return
-        if not is_dir_url and found.is_dir():
-            location = path + "/" + (f"?{query}" if query else "")
-            self._respond(301, b"", {"Location": location})
-            return
-        if not found.is_file():
+        elif not norm.endswith("/") and found.is_dir():
+            self._respond(301, b"", {"Location": path + "/" + (f"?{query}" if query else "")})
+        elif not found.is_file():
             self.send_error(404)
-            return
+        else:
+            self._send_file(layers, found, entry, from_overlay)
 
+    def _answered_without_file(self, entry: Mapping[str, Any], path: str, query: str) -> bool:
+        """Sidecar behaviours that replace the file: removed pages, redirects, loops."""
+        if entry.get("removed"):
+            self.send_error(404)
+        elif entry.get("redirect_loop"):
+            self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
+        elif entry.get("redirect"):
+            self._respond(302, b"", {"Location": str(entry["redirect"])})
+        else:
+            return False
+        return True
+
+    def _send_file(
+        self, layers: _Layers, found: Path, entry: Mapping[str, Any], from_overlay: bool
+    ) -> None:
         body = found.read_bytes()
         status = int(entry.get("status", 200))
-        headers = {"Content-Type": self._content_type(found, entry, from_overlay)}
-        if owner.validators and status == 200:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"Content-Type": content_type(layers, found, entry, from_overlay)}
+        if self.server.owner.validators and status == 200:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:ETAG_HEX_CHARS] + '"'
             modified = _as_datetime(
                 entry.get("last_modified")
                 or layers.default("last_modified", from_overlay)
@@ -412,22 +447,6 @@ class _Handler(BaseHTTPRequestHandler):
             slow=float(entry.get("slow", 0.0)),
             truncated=bool(entry.get("truncated", False)),
         )
-
-    def _content_type(self, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
-        if "content_type" in entry:
-            return str(entry["content_type"])
-        mime = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
-        if mime not in TEXT_TYPES:
-            return mime
-        if "header_charset" in entry:
-            charset = str(entry["header_charset"])
-        else:
-            charset = str(
-                entry.get("charset")
-                or self.server.owner._layers.default("charset", from_overlay)
-                or "utf-8"
-            )
-        return f"{mime}; charset={charset}" if charset else mime
 
     def _not_modified(self, etag: str, modified: datetime) -> bool:
         inm = self.headers.get("If-None-Match")
@@ -568,12 +587,7 @@ class FixtureServer:
             self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # --- content ----------------------------------------------------------------------------
@@ -646,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
 
-    def _on_signal(signum: int, frame: Any) -> None:
+    def _on_signal(*_signal: Any) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, _on_signal)

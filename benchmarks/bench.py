@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gxcrawl.benchportal import generate
-from gxcrawl.fixtureserver import serve
+from benchmarks.benchportal import generate
+from gxcrawl.testing import scrapy_env
+from gxcrawl.testing.fixtureserver import serve
 
-ROOT = Path(__file__).resolve().parents[1]
 FAST = [
     "-s", "AUTOTHROTTLE_ENABLED=False",
     "-s", "DOWNLOAD_DELAY=0",
@@ -61,9 +60,9 @@ def _crawl(
         "-a", f"registry={registry}", "-a", f"base_url={base_url}",
         "-s", f"GXCRAWL_STATS_FILE={stats_file}", *FAST, *extra,
     ]  # fmt: skip
-    env = {**os.environ, "GXCRAWL_DATABASE_URL": db_url}
+    env = scrapy_env(db_url)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if proc.returncode != 0 or not stats_file.exists():
         sys.stderr.write(proc.stderr[-4000:])

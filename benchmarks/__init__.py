@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): the bench runner and the generator of its local portal."""

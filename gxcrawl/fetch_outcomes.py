@@ -1,0 +1,176 @@
+"""How a fetch ended, as pure functions: a response or an exception → disposition + reason.
+
+The spider yields what these decide; the fetch log keeps the reason. Failures are classified by
+exception class (Scrapy's download errors and the Twisted errors they wrap), never by matching
+names or messages. The table of cases lives in `tests/test_fetch_outcomes.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from twisted.internet import defer
+from twisted.internet import error as txerror
+from twisted.web._newclient import ResponseFailed
+from twisted.web.http import _DataLoss
+
+from gxcrawl.vocab import Disposition, DocumentKind
+
+MAX_REASON_CHARS = 300  # a fetch-log reason is a line for a person, not a traceback
+GONE_STATUSES = (404, 410)
+NOT_MODIFIED = 304
+FIRST_ERROR_STATUS = 400  # 4xx and 5xx that are neither gone nor blocked are errors
+
+
+class NotDue(IgnoreRequest):
+    """The page was checked recently enough: no request this run."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already visited in the same chain."""
+
+
+class FailureReason(StrEnum):
+    """The stable first word of a failed fetch's reason (and its `gxcrawl/errors/…` stat)."""
+
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    TRUNCATED = "truncated"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_LARGE = "too_large"
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECTION_LOST = "connection_lost"
+
+
+# Exception classes → reason. Scrapy wraps Twisted's errors in its own (keeping the original as
+# __cause__); both are listed so either spelling is classified.
+_REASON_BY_CLASS: tuple[tuple[tuple[type[BaseException], ...], FailureReason], ...] = (
+    (
+        (DownloadTimeoutError, txerror.TimeoutError, txerror.TCPTimedOutError, defer.TimeoutError),
+        FailureReason.TIMEOUT,
+    ),
+    ((CannotResolveHostError, txerror.DNSLookupError), FailureReason.DNS),
+    ((ResponseDataLossError, _DataLoss), FailureReason.TRUNCATED),
+    ((RedirectLoop,), FailureReason.REDIRECT_LOOP),
+    # DOWNLOAD_MAXSIZE cancels the download (Scrapy raises DownloadCancelledError)
+    ((DownloadCancelledError, defer.CancelledError), FailureReason.TOO_LARGE),
+    (
+        (DownloadConnectionRefusedError, txerror.ConnectionRefusedError),
+        FailureReason.CONNECTION_REFUSED,
+    ),
+    ((txerror.ConnectionLost,), FailureReason.CONNECTION_LOST),
+    # a response that failed for a reason not named above: its body did not arrive whole
+    ((ResponseFailed,), FailureReason.TRUNCATED),
+)
+
+
+class FailureAction(StrEnum):
+    NOT_DUE = "not_due"  # skipped by the incremental middleware: nothing to record
+    IGNORED = "ignored"  # robots.txt, offsite, …: never fetched, nothing to record
+    RECORD = "record"  # a failed fetch: recorded with disposition `error` and a reason
+
+
+@dataclass(frozen=True)
+class FailureVerdict:
+    action: FailureAction
+    reason: str = ""  # "<FailureReason>: <Class>: <message>", or "<Class>: <message>"
+
+    @property
+    def stat_key(self) -> str:
+        """The first word of the reason: a FailureReason, or the exception's class name."""
+        return self.reason.split(":")[0]
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, the errors it wraps (ResponseFailed's reasons first), then its causes
+    (`raise … from …`, as Scrapy wraps Twisted's errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ResponseFailed):
+            for inner in current.reasons:
+                value = getattr(inner, "value", inner)
+                if isinstance(value, BaseException):
+                    yield value
+        yield current
+        current = current.__cause__
+
+
+def failure_reason(exc: BaseException) -> FailureReason | None:
+    for cause in _causes(exc):
+        for classes, reason in _REASON_BY_CLASS:
+            if isinstance(cause, classes):
+                return reason
+    return None
+
+
+def classify_failure(exc: BaseException) -> FailureVerdict:
+    """What a request's errback should do with `exc`, and the reason to record."""
+    if isinstance(exc, NotDue):
+        return FailureVerdict(FailureAction.NOT_DUE)
+    if isinstance(exc, IgnoreRequest) and not isinstance(exc, RedirectLoop):
+        return FailureVerdict(FailureAction.IGNORED, str(exc))
+    described = f"{type(exc).__name__}: {exc}"
+    reason = failure_reason(exc)
+    text = f"{reason}: {described}" if reason else described
+    return FailureVerdict(FailureAction.RECORD, text[:MAX_REASON_CHARS])
+
+
+@dataclass(frozen=True)
+class ResponseVerdict:
+    disposition: Disposition
+    reason: str | None = None
+    keep_text: bool = True  # the decoded text is worth following links in (or parsing)
+
+
+def classify_response(
+    status: int,
+    kind: DocumentKind,
+    *,
+    replayed: bool = False,
+    block: Disposition | None = None,
+    redirected_to: str | None = None,
+) -> ResponseVerdict:
+    """The disposition of a response.
+
+    `replayed`: a list page answered 304 and replayed from the store; `block`: the block-page
+    verdict on the body (`extract.blocks.classify_fetch`); `redirected_to`: the final URL when a
+    report was redirected away from its own path (see `redirected_away`).
+    """
+    if status == NOT_MODIFIED:
+        return ResponseVerdict(Disposition.NOT_MODIFIED, keep_text=False)
+    if status in GONE_STATUSES:
+        return ResponseVerdict(Disposition.GONE, f"http_{status}", keep_text=False)
+    if block is not None:
+        return ResponseVerdict(block, f"{block}: HTTP {status}", keep_text=False)
+    if status >= FIRST_ERROR_STATUS:
+        return ResponseVerdict(Disposition.ERROR, f"http_{status}", keep_text=False)
+    if kind != DocumentKind.LIST and redirected_to is not None:
+        return ResponseVerdict(Disposition.REDIRECTED, f"redirected to {redirected_to}")
+    if replayed:
+        return ResponseVerdict(Disposition.NOT_MODIFIED)
+    return ResponseVerdict(Disposition.CONTENT)
+
+
+def redirected_away(url: str, final: str, was_redirected: bool) -> bool:
+    """A report URL that now redirects to a page outside its own path (often the home page)."""
+    if not was_redirected:
+        return False
+    a, b = urlsplit(url), urlsplit(final)
+    return (
+        a.netloc != b.netloc
+        or b.path in ("", "/")
+        or not b.path.startswith(a.path.rsplit("/", 1)[0])
+    )
