@@ -126,5 +126,6 @@ def query_pages(root: lxml.html.HtmlElement, html: str, url: str) -> list[str]:
         present = any(k == name for k, _ in params)
         first = 1 if present else 2  # without the parameter this page is page 1
         for n in range(first, min(max(top, total), PAGE_LIMIT) + 1):
-            pages.append(urlunsplit(parts._replace(query=_with_param(params, name, n), fragment="")))
+            query = _with_param(params, name, n)
+            pages.append(urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")))
     return pages
