@@ -1,0 +1,265 @@
+"""Platform detection from the page: every fixture portal walked with the `auto` strategy alone
+finds every report and requests every list page once; small pages shaped like each family
+show their mechanism with its evidence; platform names are validated."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from gxcrawl.extract.encoding import decode_html
+from gxcrawl.platforms import get_strategy
+from gxcrawl.platforms.detect import (
+    AutoStrategy,
+    UnknownPlatformError,
+    detect,
+    known_platforms,
+    validate_platform,
+)
+from gxcrawl.registry import load_registry
+
+from .conftest import FAST_CRAWL, FIXTURES, ROOT, run_scrapy
+from .portal_walk import fixtureserver, start_urls, walk
+
+PORTALS = sorted(p.name for p in (FIXTURES / "portals").iterdir() if (p / "expected.json").exists())
+HOST = "http://www.demo.example"
+
+
+def shared_dir() -> Path | None:
+    """shared/ of the workplace: GXCRAWL_SHARED, else beside the checkout, else /work/shared."""
+    candidates = [os.environ.get("GXCRAWL_SHARED"), ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and Path(candidate, "realpages").is_dir():
+            return Path(candidate)
+    return None
+
+
+def _expected(portal: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "portals" / portal / "expected.json").read_text("utf-8"))
+
+
+# --- every fixture portal, start URL alone ---------------------------------------------------
+
+
+@pytest.mark.parametrize("portal", PORTALS)
+def test_auto_alone_finds_every_report_and_each_list_page_once(portal: str) -> None:
+    folder = FIXTURES / "portals" / portal
+    expected = _expected(portal)
+    with fixtureserver().serve(folder) as server:
+        result = walk(AutoStrategy(), start_urls(folder, server.base_url))
+    missing = {r["path"] for r in expected["reports"]} - set(result.items)
+    assert missing == set(), f"{portal}: reports not found by detection alone"
+    assert set(result.requested) == set(expected["list_pages"])  # nothing missed, nothing extra
+    assert all(n == 1 for n in result.requested.values())
+
+
+def test_mixed_portal_needs_detection() -> None:
+    """No single named strategy finds the mixed portal's reports; detection finds all."""
+    folder = FIXTURES / "portals" / "mixed"
+    reports = {r["path"] for r in _expected("mixed")["reports"]}
+    with fixtureserver().serve(folder) as server:
+        starts = start_urls(folder, server.base_url)
+        for name in ("generic", "trs", "hanweb"):
+            assert reports - set(walk(get_strategy(name), starts).items), name
+        assert reports <= set(walk(get_strategy("auto"), starts).items)
+
+
+def test_real_trs_list_page_is_detected_with_its_next_page() -> None:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("shared/realpages not found (set GXCRAWL_SHARED)")
+    page = shared / "realpages" / "h201_ordos_engebei_trs_list.html"
+    if not page.exists():
+        pytest.skip(f"{page} is absent")
+    text, _ = decode_html(page.read_bytes())
+    url = "http://www.ordos.gov.cn/egb/xxgk/xxgknb/index.html"
+    detection = detect(text, url)
+    assert detection.platform == "trs"
+    assert "trs_countpage: var countPage = 2" in detection.evidence()
+    listing = AutoStrategy().parse_listing(text, url, {})
+    assert [p.url for p in listing.pages] == [
+        "http://www.ordos.gov.cn/egb/xxgk/xxgknb/index_1.html"
+    ]
+    titles = [link.title for link in listing.items]
+    assert "鄂尔多斯市2019年政府信息公开工作年度报告" in titles
+
+
+# --- one family per small page -----------------------------------------------------------------
+
+
+def _page(body: str) -> str:
+    return f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+
+
+def test_trs_script_only_pager_newer_form() -> None:
+    html = _page(
+        "<ul><li><a href='./202401/t20240118_1.html'>某县2023年政府信息公开工作年度报告</a>"
+        "</li></ul>"
+        "<div id='page_div'></div><script>createPageHTML('page_div', 4, 0, 'index', 'shtml', 37);"
+        "</script>"
+    )
+    url = f"{HOST}/xxgk/ndbg/"
+    detection = detect(html, url)
+    assert detection.platform == "trs"
+    assert "trs_script: createPageHTML('page_div', 4, 0, 'index', 'shtml', 37)" in (
+        detection.evidence()
+    )
+    pages = [p.url for p in AutoStrategy().parse_listing(html, url, {}).pages]
+    assert pages == [f"{HOST}/xxgk/ndbg/index_{n}.shtml" for n in (1, 2, 3)]
+
+
+def test_vsb_pages_are_numbered_backwards_from_any_page() -> None:
+    html = _page(
+        "<li><a href='../info/1011/2301.htm'>某镇2023年政府信息公开工作年度报告</a></li>"
+        "<form><input id='GOPAGE1'><script>_simple_list_gotopage_fun(4,'GOPAGE1',2)</script></form>"
+    )
+    column = f"{HOST}/bmxx/bmnb.htm"
+    detection = detect(html, column)
+    assert detection.platform == "vsb"
+    assert "vsb_gotopage: _simple_list_gotopage_fun(4,'GOPAGE1',2)" in detection.evidence()
+    listing = AutoStrategy().parse_listing(html, column, {})
+    assert [p.url for p in listing.pages] == [f"{HOST}/bmxx/bmnb/{n}.htm" for n in (1, 2, 3)]
+    assert [i.url for i in listing.items] == [f"{HOST}/info/1011/2301.htm"]
+    on_page_two = [
+        p.url for p in AutoStrategy().parse_listing(html, f"{HOST}/bmxx/bmnb/3.htm", {}).pages
+    ]
+    assert on_page_two == [f"{HOST}/bmxx/bmnb/{n}.htm" for n in (1, 2)]
+
+
+def test_hanweb_datastore_evidence_and_windows() -> None:
+    html = _page(
+        "<script type='text/xml'><datastore><totalrecord>30</totalrecord><nextgroup><![CDATA["
+        "<a href='/module/web/jpage/dataproxy.jsp?page=1&webid=2&path=/&columnid=77&unitid=9"
+        "&col=1&appid=1&permissiontype=0'></a>]]></nextgroup><recordset>"
+        + "".join(
+            f"<record><![CDATA[<li><a href='/art/2024/1/{n}/art_77_{n}.html'>动态{n}</a></li>]]>"
+            "</record>"
+            for n in range(1, 11)
+        )
+        + "</recordset></datastore></script><script>jpage({perPage: 5, groupSize: 2})</script>"
+    )
+    url = f"{HOST}/col/col77/index.html"
+    detection = detect(html, url)
+    assert detection.platform == "hanweb"
+    assert "hanweb_datastore: <datastore> totalrecord=30, 10 records inline" in (
+        detection.evidence()
+    )
+    listing = AutoStrategy().parse_listing(html, url, {})
+    assert [(p.method, urlsplit(p.url).query) for p in listing.pages] == [
+        ("POST", "startrecord=11&endrecord=20&perpage=5"),
+        ("POST", "startrecord=21&endrecord=30&perpage=5"),
+    ]
+    assert len(listing.items) == 10
+
+
+def test_query_pager_is_extended_to_the_printed_total() -> None:
+    """JCMS openlist / ASP.NET lists: `?…&pageNum=N` links in a window, and 共5页."""
+    html = _page(
+        "<li><a href='/art/2024/1/2/art_1_2.html'>某局2023年政府信息公开工作年度报告</a></li>"
+        "<div class='pagebar'>共5页 <a href='index.html?uid=12&pageNum=2'>2</a>"
+        " <a href='index.html?uid=12&pageNum=2'>下一页</a></div>"
+    )
+    url = f"{HOST}/col/col9/index.html?uid=12&pageNum=1"
+    assert "query_pager" in detect(html, url).mechanisms
+    pages = [p.url for p in AutoStrategy().parse_listing(html, url, {}).pages]
+    assert pages == [f"{HOST}/col/col9/index.html?uid=12&pageNum={n}" for n in (2, 3, 4, 5)]
+
+
+def test_page_count_variable_with_the_lists_own_extension() -> None:
+    """Ucap-style: `var totalPage = 3` and pages named like the `index_1.shtml` link shows."""
+    html = _page(
+        "<li><a href='./202401/0123456789abcdef0123456789abcdef.shtml'>某厅2023年政府信息公开工作"
+        "年度报告</a></li><script>var totalPage = 3; var currentPage = 0;</script>"
+        "<div><a href='index_1.shtml'>下一页</a></div>"
+    )
+    url = f"{HOST}/xxgk/ndbg/index.shtml"
+    detection = detect(html, url)
+    assert detection.platform == "ucap"
+    assert "page_count_var: var totalPage = 3" in detection.evidence()
+    pages = [p.url for p in AutoStrategy().parse_listing(html, url, {}).pages]
+    assert pages == [f"{HOST}/xxgk/ndbg/index_1.shtml", f"{HOST}/xxgk/ndbg/index_2.shtml"]
+
+
+def test_plain_page_has_no_invented_pages() -> None:
+    html = _page("<li><a href='a.html'>某县2023年政府信息公开工作年度报告</a></li>")
+    detection = detect(html, f"{HOST}/ndbg/")
+    assert detection.platform == "generic"
+    assert AutoStrategy().parse_listing(html, f"{HOST}/ndbg/", {}).pages == []
+
+
+def test_json_api_and_the_gkmlpt_hint() -> None:
+    """A JSON list is detected from its body; a hint adds gkmlpt's defaults, never removes."""
+    answer = json.dumps(
+        {
+            "articles": [{"title": "某区2023年政府信息公开工作年度报告", "url": "/a/1.html"}],
+            "total": 1,
+        }
+    )
+    url = f"{HOST}/api/list?page=1"
+    assert detect(answer, url).platform == "jsonapi"
+    assert AutoStrategy().parse_listing(answer, url, {}).items == []  # bare defaults: no `articles`
+    hinted = AutoStrategy("gkmlpt").parse_listing(answer, url, {})
+    assert [i.url for i in hinted.items] == [f"{HOST}/a/1.html"]
+
+
+def test_a_hint_never_removes_detected_mechanisms() -> None:
+    html = _page("<script>createPageHTML(3, 0, 'index', 'html');</script>")
+    url = f"{HOST}/xxgk/ndbg/"
+    plain = AutoStrategy().parse_listing(html, url, {})
+    for hint in ("generic", "hanweb", "vsb", "tree"):
+        assert AutoStrategy(hint).parse_listing(html, url, {}).pages == plain.pages, hint
+    assert len(plain.pages) == 2
+
+
+# --- platform names ----------------------------------------------------------------------------
+
+
+def test_unknown_platform_is_rejected_with_the_known_names() -> None:
+    with pytest.raises(UnknownPlatformError) as caught:
+        validate_platform("trz")
+    message = str(caught.value)
+    assert "did you mean 'trs'" in message
+    assert all(name in message for name in known_platforms())
+
+
+def test_platform_aliases_and_default() -> None:
+    assert validate_platform("TRS WCM") == "trs"
+    assert validate_platform("大汉") == "hanweb"
+    assert validate_platform(None) == "auto"
+    assert validate_platform("") == "auto"
+
+
+def test_every_shipped_registry_platform_is_known() -> None:
+    for portal in load_registry():
+        assert validate_platform(portal.platform) == portal.platform, portal.id
+
+
+# --- the spider with a start URL alone ---------------------------------------------------------
+
+
+def test_spider_start_url_with_auto_finds_script_paginated_reports(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'auto.db'}"
+    expected = {r["path"] for r in _expected("trs")["reports"]}
+    with fixtureserver().serve(FIXTURES / "portals" / "trs") as server:
+        proc = run_scrapy(
+            ["crawl", "annual_reports", "-a", f"start_url={server.base_url}/xxgk/ndbg/",
+             "-a", "platform=auto", *FAST_CRAWL],
+            db,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from sqlalchemy import text
+
+    from gxcrawl.store.db import make_engine
+
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        stored = {
+            urlsplit(u).path for (u,) in conn.execute(text("SELECT url FROM report_documents"))
+        }
+    engine.dispose()
+    assert stored == expected
