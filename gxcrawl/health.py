@@ -201,13 +201,13 @@ def process_exit_code() -> int:
 # --- reading the history -------------------------------------------------------------------
 
 
-def _reports_now(stats: Mapping[str, Any], counted: int, portal_id: str) -> int | None:
+def _reports_now(stats: Mapping[str, Any], counted: int | None, portal_id: str) -> int | None:
     """This run's reports of a portal: the spider's per-portal stat, else the store's count
     when nothing was skipped as not due (otherwise a quiet incremental run would look empty)."""
     seen = stats.get(store_health.REPORTS_SEEN_PREFIX + portal_id)
     if isinstance(seen, int) and not isinstance(seen, bool):
         return seen
-    return counted if not stats.get("gxcrawl/not_due") else None
+    return counted if not stats.get(store_health.NOT_DUE_KEY) else None
 
 
 def collect(

@@ -67,7 +67,8 @@ class HealthMonitor(Monitor):
 
     def assert_check_passes(self) -> None:
         failed = [r for r in reasons_for(self.data.crawler) if r.check == self.check]
-        self.assertFalse(failed, "; ".join(r.line() for r in failed))
+        if failed:
+            self.fail("; ".join(r.line() for r in failed))
 
 
 @monitors.name("Start URLs")

@@ -34,6 +34,7 @@ __all__ = [
 REASONS_KEY = "gxcrawl/health/reasons"
 # Per-portal stat the spider may keep (report links found, due or not); preferred when present.
 REPORTS_SEEN_PREFIX = "gxcrawl/reports_seen/"
+NOT_DUE_KEY = "gxcrawl/not_due"  # known reports skipped this run: fetch counts are partial
 HEALTHY_STATUS = "finished"
 UNHEALTHY_STATUS = "unhealthy"
 # Outcomes that mean a report page was there in that run (a 304 still proves it).
@@ -60,12 +61,16 @@ def _portal_ids(run: CrawlRun) -> list[str]:
     return [p for p in (run.portals or "").split(",") if p]
 
 
-def reports_in_run(session: Session, portal_id: str, run: CrawlRun) -> int:
+def reports_in_run(session: Session, portal_id: str, run: CrawlRun) -> int | None:
     """Reports of a portal that run saw: its own per-portal stat when it kept one, else the
-    report documents it fetched (304s included)."""
-    seen = (run.stats or {}).get(REPORTS_SEEN_PREFIX + portal_id)
-    if isinstance(seen, int):
+    report documents it fetched (304s included); None when that count says nothing because
+    the run skipped known reports as not due."""
+    stats = run.stats or {}
+    seen = stats.get(REPORTS_SEEN_PREFIX + portal_id)
+    if isinstance(seen, int) and not isinstance(seen, bool):
         return seen
+    if stats.get(NOT_DUE_KEY):
+        return None
     query = (
         select(func.count(func.distinct(Fetch.document_id)))
         .join(Document, Document.id == Fetch.document_id)
@@ -79,24 +84,28 @@ def reports_in_run(session: Session, portal_id: str, run: CrawlRun) -> int:
     return int(session.scalar(query) or 0)
 
 
-def reports_of_run(session: Session, portal_id: str, run_id: int) -> int:
-    """reports_in_run() by run id (0 for an unknown run)."""
+def reports_of_run(session: Session, portal_id: str, run_id: int) -> int | None:
+    """reports_in_run() by run id (None for an unknown run)."""
     run = session.get(CrawlRun, run_id)
-    return reports_in_run(session, portal_id, run) if run is not None else 0
+    return reports_in_run(session, portal_id, run) if run is not None else None
 
 
 def last_healthy_run(
     session: Session, portal_id: str, *, before_run_id: int | None = None
 ) -> PastRun | None:
-    """The most recent `finished` run (before `before_run_id`) that covered the portal."""
+    """The most recent `finished` run (before `before_run_id`) that covered the portal and
+    whose report count is known (quiet incremental runs are passed over)."""
     query = select(CrawlRun).where(
         CrawlRun.status == HEALTHY_STATUS, CrawlRun.portals.contains(portal_id)
     )
     if before_run_id is not None:
         query = query.where(CrawlRun.id < before_run_id)
     for run in session.scalars(query.order_by(CrawlRun.id.desc()).limit(_HISTORY_SCAN)):
-        if portal_id in _portal_ids(run):
-            return PastRun(run.id, run.finished_at, reports_in_run(session, portal_id, run))
+        if portal_id not in _portal_ids(run):
+            continue
+        reports = reports_in_run(session, portal_id, run)
+        if reports is not None:
+            return PastRun(run.id, run.finished_at, reports)
     return None
 
 
