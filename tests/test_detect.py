@@ -185,6 +185,55 @@ def test_page_count_variable_with_the_lists_own_extension() -> None:
     assert pages == [f"{HOST}/xxgk/ndbg/index_1.shtml", f"{HOST}/xxgk/ndbg/index_2.shtml"]
 
 
+def test_jpage_without_nextgroup_takes_its_form_from_ajax_param() -> None:
+    records = "".join(
+        f"<record><![CDATA[<li><a href='/art/2024/1/{n}/art_88_{n}.html'>动态{n}</a></li>]]>"
+        "</record>"
+        for n in range(1, 16)
+    )
+    html = _page(
+        f"<script type='text/xml'><datastore><totalrecord>40</totalrecord><recordset>{records}"
+        "</recordset></datastore></script><script>$('#1').jpage({dataStore: dataStore, "
+        "perPage: 15, groupSize: 1, proxyUrl: '/module/web/jpage/dataproxy.jsp', ajaxParam: "
+        "{col: 1, appid: 1, webid: 4, path: '/', columnid: 88, unitid: 901, "
+        "webname: '某县', permissiontype: 0}});</script>"
+    )
+    listing = AutoStrategy().parse_listing(html, f"{HOST}/col/col88/index.html", {})
+    assert [urlsplit(p.url).query for p in listing.pages] == [
+        "startrecord=16&endrecord=30&perpage=15",
+        "startrecord=31&endrecord=45&perpage=15",
+    ]
+    assert dict(listing.pages[0].formdata or ()) == {
+        "col": "1", "appid": "1", "webid": "4", "path": "/", "columnid": "88",
+        "unitid": "901", "permissiontype": "0", "webname": "某县",
+    }  # fmt: skip
+
+
+def test_script_page_names_follow_the_pagers_own_links() -> None:
+    """`countPage` gives the count, the pager's links give the extension (`.shtml`)."""
+    html = _page(
+        "<script>var currentPage = 0; var countPage = 3;</script>"
+        "<div class='page'><a href='index_1.shtml'>下一页</a></div>"
+    )
+    pages = [p.url for p in AutoStrategy().parse_listing(html, f"{HOST}/zwgk/nb/", {}).pages]
+    assert sorted(pages) == [f"{HOST}/zwgk/nb/index_1.shtml", f"{HOST}/zwgk/nb/index_2.shtml"]
+
+
+def test_windowed_list_n_pager_and_vsb_query_pages() -> None:
+    listed = _page("共4页 <a href='list_1.html'>2</a> <a href='list_1.html'>下一页</a>")
+    found = AutoStrategy().parse_listing(listed, f"{HOST}/nb/list.html", {}).pages
+    assert {p.url for p in found} == {f"{HOST}/nb/list_{n}.html" for n in (1, 2, 3)}
+    dynamic = _page(
+        "<a href='nb.jsp?a2t=9&a2p=2&a2c=10&wbtreeid=1011'>下页</a>"
+        "<a href='nb.jsp?a2t=9&a2p=9&a2c=10&wbtreeid=1011'>尾页</a>"
+    )
+    url = f"{HOST}/nb.jsp?a2t=9&a2p=1&a2c=10&wbtreeid=1011"
+    pages = [p.url for p in AutoStrategy().parse_listing(dynamic, url, {}).pages]
+    assert sorted(pages) == [
+        f"{HOST}/nb.jsp?a2t=9&a2p={n}&a2c=10&wbtreeid=1011" for n in range(2, 10)
+    ]
+
+
 def test_plain_page_has_no_invented_pages() -> None:
     html = _page("<li><a href='a.html'>某县2023年政府信息公开工作年度报告</a></li>")
     detection = detect(html, f"{HOST}/ndbg/")

@@ -34,10 +34,12 @@ from gxcrawl.platforms.base import (
 )
 from gxcrawl.platforms.generic import parse_generic
 from gxcrawl.platforms.hanweb import parse_hanweb
+from gxcrawl.platforms.jpage import jpage_requests
 from gxcrawl.platforms.jsonapi import DEFAULTS, GKMLPT_DEFAULTS, load_json, parse_jsonapi
 from gxcrawl.platforms.pagers import (
     PAGE_COUNT_VAR,
     count_var_pages,
+    linked_page_names,
     printed_total,
     query_pages,
     total_text_pages,
@@ -313,11 +315,27 @@ def _script_pages(html: str, url: str, mechanisms: frozenset[str]) -> list[ListR
         urls += trs_pages(html, url)
     if "vsb_gotopage" in mechanisms:
         urls += vsb_pages(html, url)
-    if "page_count_var" in mechanisms and not urls:  # a TRS/VSB script already said it all
+    if "page_count_var" in mechanisms:  # named like the pager's own links (see below)
         urls += count_var_pages(html, url)
     if "page_total_text" in mechanisms:
         urls += total_text_pages(html, url)
     return [ListRequest(u) for u in urls]
+
+
+_NUMBERED = re.compile(r"/(?P<stem>[A-Za-z]+)(?:_\d+)?\.(?P<ext>s?html?)$")
+
+
+def _named_as_linked(urls: list[str], html: str) -> list[str]:
+    """Drop generated pages whose extension contradicts the page's own pager links (a script
+    says `index_N`, the links say `index_1.shtml`: no `index_1.html` exists)."""
+    linked = dict(linked_page_names(html))  # stem -> extension
+    kept = []
+    for url in urls:
+        match = _NUMBERED.search(urlsplit(url).path)
+        if match and linked.get(match.group("stem"), match.group("ext")) != match.group("ext"):
+            continue
+        kept.append(url)
+    return kept
 
 
 def auto_listing(
@@ -332,6 +350,7 @@ def auto_listing(
     listings = [parse_generic(html, url, selectors)]
     if mechanisms & {"hanweb_datastore", "hanweb_dataproxy"}:
         listings.append(parse_hanweb(html, url, selectors))
+        listings.append(Listing(pages=jpage_requests(html, url)))  # datastore without nextgroup
     if mechanisms & {"trs_script", "trs_countpage", "trs_links"}:
         listings.append(parse_trs(html, url, selectors))
     listings.append(Listing(pages=_script_pages(html, url, mechanisms)))
@@ -341,7 +360,10 @@ def auto_listing(
         listings.append(Listing(pages=[ListRequest(u) for u in found]))
     if "subcolumns" in mechanisms:
         listings.append(Listing(columns=[ListRequest(c) for c in find_subcolumns(html, url)]))
-    return _merge(listings, url)
+    merged = _merge(listings, url)
+    consistent = set(_named_as_linked([p.url for p in merged.pages], html))
+    merged.pages = [p for p in merged.pages if p.method != "GET" or p.url in consistent]
+    return merged
 
 
 class AutoStrategy:

@@ -25,6 +25,7 @@ __all__ = [
     "PAGE_PARAMS",
     "TOTAL_PAGES_TEXT",
     "count_var_pages",
+    "linked_page_names",
     "printed_total",
     "query_pages",
     "total_text_pages",
@@ -32,16 +33,21 @@ __all__ = [
 
 PAGE_COUNT_VAR = re.compile(
     r"\b(?:var\s+)?(?P<name>totalPages?|pageCount|page_count|pageTotal|totalPageNum|maxPage|"
-    r"pagecount|totalpage|allPage)\s*[=:]\s*['\"]?(?P<n>\d+)",
+    r"pagecount|totalpage|allPage|countPage)\s*[=:]\s*['\"]?(?P<n>\d+)",
 )
 TOTAL_PAGES_TEXT = re.compile(r"共\s*(\d+)\s*页")
 # Query parameters that number a list's pages (JCMS openlist, ASP.NET, PHP lists).
 PAGE_PARAMS = frozenset(
     {"page", "pagenum", "pageno", "pageindex", "currentpage", "curpage", "p", "pn", "page_no"}
 )
+_NUMBERED_PARAM = re.compile(r"^a\d+p$", re.I)  # VSB dynamic lists: ?a2t=9&a2p=2&a2c=10
 PAGE_LIMIT = 500  # more pages than this is a misread number, not a 年报 column
 _STEM = re.compile(r"^(?P<stem>[A-Za-z]+)(?:_\d+)?\.(?P<ext>s?html?|jsp)$")
-_INDEX_LINK = re.compile(r"""\b(?P<stem>index|default)_\d+\.(?P<ext>s?html?)\b""")
+# A numbered list page in an href (`index_2.shtml`, `list_3.html`); 1-3 digits, so TRS detail
+# pages (`t20230117_4521000.htm`) never match.
+_PAGE_LINK = re.compile(
+    r"""href\s*=\s*["'](?:[^"']*/)?(?P<stem>[A-Za-z]+)_\d{1,3}\.(?P<ext>s?html?)["']""", re.I
+)
 
 
 def printed_total(html: str) -> int | None:
@@ -56,11 +62,18 @@ def _stem_and_ext(html: str, url: str) -> tuple[str, str]:
     `index_N` links use, else the current file's, else html."""
     last = urlsplit(url).path.rsplit("/", 1)[-1]
     current = _STEM.match(last)
-    linked = _INDEX_LINK.search(html)
-    stem = current.group("stem") if current else "index"
-    if linked and (not current or linked.group("stem") == stem):
-        return stem, linked.group("ext")
+    names = linked_page_names(html)
+    stem = current.group("stem") if current else (names[0][0] if names else "index")
+    for linked_stem, ext in names:
+        if linked_stem == stem:
+            return stem, ext
     return stem, current.group("ext") if current else "html"
+
+
+def linked_page_names(html: str) -> list[tuple[str, str]]:
+    """(stem, extension) of the numbered list pages the page links, in order of appearance."""
+    found = [(m.group("stem"), m.group("ext")) for m in _PAGE_LINK.finditer(html)]
+    return list(dict.fromkeys(found))
 
 
 def count_var_pages(html: str, url: str) -> list[str]:
@@ -79,7 +92,7 @@ def count_var_pages(html: str, url: str) -> list[str]:
 def total_text_pages(html: str, url: str) -> list[str]:
     """A windowed `index_N` pager extended to the printed total (`共 N 页`)."""
     total = printed_total(html)
-    if total is None or not _INDEX_LINK.search(html):
+    if total is None or not linked_page_names(html):
         return []
     stem, ext = _stem_and_ext(html, url)
     folder = url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
@@ -93,7 +106,10 @@ def _page_param(target: str, here: str) -> tuple[str, int] | None:
         return None
     t_params, h_params = dict(parse_qsl(t.query)), dict(parse_qsl(h.query))
     changed = [k for k in t_params if t_params.get(k) != h_params.get(k)]
-    if len(changed) != 1 or changed[0].lower() not in PAGE_PARAMS:
+    if len(changed) != 1:
+        return None
+    name = changed[0]
+    if name.lower() not in PAGE_PARAMS and not _NUMBERED_PARAM.match(name):
         return None
     value = t_params[changed[0]]
     return (changed[0], int(value)) if value.isdigit() else None
