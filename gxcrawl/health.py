@@ -125,11 +125,13 @@ def _zero_reports(facts: PortalFacts) -> list[Reason]:
     ]
 
 
-def _start_failures(facts: PortalFacts) -> list[Reason]:
+def _start_failures(facts: PortalFacts, robots_forbade: bool) -> list[Reason]:
     reasons = []
     for start in facts.starts:
-        if start.outcome is None:
-            what = "never fetched (robots.txt disallows it, offsite, or the run was cut short)"
+        if start.outcome is None and robots_forbade:
+            what = "never fetched (robots.txt disallows it)"
+        elif start.outcome is None:
+            what = "never fetched (robots.txt, offsite, or the run was cut short)"
         elif start.outcome in FAILED_START:
             detail = start.reason or (f"HTTP {start.status}" if start.status else start.outcome)
             what = f"{start.outcome} ({detail})"
@@ -165,8 +167,9 @@ def assess(
 ) -> list[Reason]:
     """Every failed check of one run, in a stable order (portal checks first)."""
     reasons: list[Reason] = []
+    robots_forbade = bool(stats.get("robotstxt/forbidden"))
     for facts in portals:
-        reasons += _start_failures(facts) + _zero_reports(facts)
+        reasons += _start_failures(facts, robots_forbade) + _zero_reports(facts)
     minimum = thresholds.min_fetches
     reasons += _share(stats, "blocked", thresholds.max_blocked_share, minimum)
     reasons += _share(stats, "error", thresholds.max_error_share, minimum)

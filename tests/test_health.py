@@ -72,13 +72,19 @@ def test_zero_reports_needs_a_known_drop_to_zero(
         (StartFetch(START, "error", None, "dns: DNSLookupError"), f"{START} error (dns: "),
         (StartFetch(START, "error", None, "connection_refused: x"), "connection_refused"),
         (StartFetch(START, "blocked", 412, None), f"{START} blocked (HTTP 412)"),
-        (StartFetch(START, None, None, None), "never fetched (robots.txt"),
+        (StartFetch(START, None, None, None), "never fetched (robots.txt, offsite"),
     ],
 )
 def test_failing_start_urls(start: StartFetch, expected: str) -> None:
     reasons = assess({}, [PortalFacts("p", None, starts=(start,))], Thresholds())
     assert _checks(reasons) == ["start_url"]
     assert expected in reasons[0].line()
+
+
+def test_start_url_forbidden_by_robots() -> None:
+    facts = [PortalFacts("p", None, starts=(StartFetch(START, None, None, None),))]
+    reasons = assess({"robotstxt/forbidden": 1}, facts, Thresholds())
+    assert reasons[0].line() == f"start_url [p]: {START} never fetched (robots.txt disallows it)"
 
 
 def test_start_urls_that_answered_are_fine() -> None:
@@ -245,6 +251,7 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
         second = _crawl(server.base_url, db_url)  # nothing due: quiet, still healthy
         server.set_overlay(overlay)
         broken = _crawl(server.base_url, db_url)
+    down = _crawl(server.base_url, db_url)  # the server is gone: connection refused
     assert (first.returncode, second.returncode) == (0, 0), second.stderr[-2000:]
     assert "gxcrawl: unhealthy" not in first.stderr + second.stderr
     assert broken.returncode == health.EXIT_UNHEALTHY, broken.stderr[-2000:]
@@ -259,8 +266,13 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
     with engine.connect() as conn:
         rows = list(conn.execute(text("SELECT id, status, stats FROM crawl_runs ORDER BY id")))
     engine.dispose()
-    assert [(r.id, r.status) for r in rows] == [(1, "finished"), (2, "finished"), (3, "unhealthy")]
+    statuses = [(r.id, r.status) for r in rows]
+    assert statuses == [(1, "finished"), (2, "finished"), (3, "unhealthy"), (4, "unhealthy")]
     assert len(store_health.run_reasons(json.loads(rows[2].stats))) == 2
+    assert down.returncode == health.EXIT_UNHEALTHY
+    assert f"start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ error (connection_refused" in (
+        down.stderr
+    )
 
 
 # --- the stats file ----------------------------------------------------------------------------
