@@ -19,6 +19,7 @@ from gxcrawl.platforms.detect import (
     UnknownPlatformError,
     detect,
     known_platforms,
+    strategy_for,
     validate_platform,
 )
 from gxcrawl.registry import load_registry
@@ -274,6 +275,14 @@ def test_unknown_platform_is_rejected_with_the_known_names() -> None:
     message = str(caught.value)
     assert "did you mean 'trs'" in message
     assert all(name in message for name in known_platforms())
+
+
+def test_strategy_for_a_name_is_detection_with_that_hint() -> None:
+    assert strategy_for("TRS WCM").hint == "trs"
+    assert strategy_for(None).hint == "auto"
+    assert strategy_for("trs") is strategy_for("trs")
+    with pytest.raises(UnknownPlatformError):
+        strategy_for("trz")
 
 
 def test_platform_aliases_and_default() -> None:

@@ -14,6 +14,7 @@ Pure: HTML text and URL in, data out; nothing here fetches.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ __all__ = [
     "auto_listing",
     "detect",
     "known_platforms",
+    "strategy_for",
     "validate_platform",
 ]
 
@@ -379,6 +381,13 @@ class AutoStrategy:
 
     def parse_listing(self, html: str, url: str, selectors: Mapping[str, str]) -> Listing:
         return auto_listing(html, url, selectors, self.mechanisms(html, url))
+
+
+@functools.cache
+def strategy_for(platform: str | None) -> AutoStrategy:
+    """The strategy for a registry/`-a platform=` name: detection plus that name as a hint
+    (UnknownPlatformError for names no family knows). Meant to replace `get_strategy`."""
+    return AutoStrategy(platform)
 
 
 _IS_A_STRATEGY: type[Strategy] = AutoStrategy  # mypy checks AutoStrategy against the protocol
