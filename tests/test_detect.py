@@ -90,6 +90,25 @@ def test_real_trs_list_page_is_detected_with_its_next_page() -> None:
     assert "鄂尔多斯市2019年政府信息公开工作年度报告" in titles
 
 
+def test_real_detail_pages_invent_no_pagination() -> None:
+    """Real pages that are not lists (detail pages, a rendered SPA home page): no list pages
+    made up from their scripts, and no family claimed from noise (base64 blobs)."""
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("shared/realpages not found (set GXCRAWL_SHARED)")
+    gold = json.loads((shared / "realpages" / "gold.json").read_text("utf-8"))
+    expected = {"h203": "ucap", "h204": "hanweb", "h205": "trs", "h207": "generic"}
+    for entry in gold:
+        if entry["file"].startswith("h201"):
+            continue
+        text, _ = decode_html((shared / "realpages" / entry["file"]).read_bytes())
+        assert AutoStrategy().parse_listing(text, entry["url"], {}).pages == [], entry["file"]
+        detection = detect(text, entry["url"])
+        assert "vsb_links" not in detection.mechanisms, entry["file"]
+        if entry["file"][:4] in expected:
+            assert detection.platform == expected[entry["file"][:4]], entry["file"]
+
+
 # --- one family per small page -----------------------------------------------------------------
 
 

@@ -38,8 +38,9 @@ PAGE_COUNT_VAR = re.compile(
 TOTAL_PAGES_TEXT = re.compile(r"共\s*(\d+)\s*页")
 # Query parameters that number a list's pages (JCMS openlist, ASP.NET, PHP lists).
 PAGE_PARAMS = frozenset(
-    {"page", "pagenum", "pageno", "pageindex", "currentpage", "curpage", "p", "pn", "page_no"}
-)
+    {"page", "pagenum", "pageno", "pageindex", "currentpage", "curpage", "currpage", "p", "pn",
+     "page_no", "page_num", "pagenumber", "pagenow", "nowpage", "cpage"}
+)  # fmt: skip
 _NUMBERED_PARAM = re.compile(r"^a\d+p$", re.I)  # VSB dynamic lists: ?a2t=9&a2p=2&a2c=10
 PAGE_LIMIT = 500  # more pages than this is a misread number, not a 年报 column
 _STEM = re.compile(r"^(?P<stem>[A-Za-z]+)(?:_\d+)?\.(?P<ext>s?html?|jsp)$")
