@@ -254,6 +254,21 @@ def test_windowed_list_n_pager_and_vsb_query_pages() -> None:
     ]
 
 
+def test_side_menu_columns_are_not_walked_without_a_tree_hint() -> None:
+    """Column ids that merely contain a year-like run (`col1620982`) are other columns; year
+    folders (`2022n/`) and report folders next to this one are parts of the same list."""
+    menu = "".join(
+        f"<li><a href='/col/col{n}/index.html'>栏目{n}</a></li>" for n in (1620982, 2019)
+    )
+    html = _page(f"<div class='side'><ul>{menu}</ul></div><li><a href='a.html'>动态</a></li>")
+    url = f"{HOST}/col/col1229/index.html"
+    assert AutoStrategy().parse_listing(html, url, {}).columns == []
+    assert AutoStrategy("tree").parse_listing(html, url, {}).columns != []  # the hint adds
+    years = _page("<a href='../2022n/'>2022年</a> <a href='../2021n/'>2021年</a>")
+    found = AutoStrategy().parse_listing(years, f"{HOST}/zwgk/zfxxgknb/2023n/", {}).columns
+    assert [c.url for c in found] == [f"{HOST}/zwgk/zfxxgknb/{y}n/" for y in (2022, 2021)]
+
+
 def test_plain_page_has_no_invented_pages() -> None:
     html = _page("<li><a href='a.html'>某县2023年政府信息公开工作年度报告</a></li>")
     detection = detect(html, f"{HOST}/ndbg/")

@@ -103,7 +103,7 @@ _ALIASES: Mapping[str, str] = {
 # Mechanisms a registry hint adds to whatever the page shows.
 _HINTS: Mapping[str, frozenset[str]] = {
     "trs": frozenset({"trs_script"}),
-    "tree": frozenset({"subcolumns"}),
+    "tree": frozenset({"subcolumns", "tree_hint"}),
     "hanweb": frozenset({"hanweb_datastore"}),
     "jcms": frozenset({"hanweb_datastore", "query_pager"}),
     "gkmlpt": frozenset({"gkmlpt"}),
@@ -259,7 +259,7 @@ def _page_signals(root: lxml.html.HtmlElement, html: str, url: str) -> list[Sign
     total = printed_total(html)
     if total:
         signals.append(Signal("page_total_text", f"共{total}页"))
-    columns = find_subcolumns(html, url)
+    columns = [c for c in find_subcolumns(html, url) if _plausible_column(c, url)]
     if columns:
         signals.append(Signal("subcolumns", _examples(columns)))
     return signals
@@ -305,6 +305,24 @@ def _merge(listings: Iterable[Listing], url: str) -> Listing:
         pages=[p for p in dedupe_requests(pages, exclude=here) if p.url not in column_urls],
         columns=merged_columns,
     )
+
+
+# A year standing alone in a folder name (`2023n`, `gknb2017`), not inside a column id
+# (`col1620982`), or a folder named as a report column.
+_YEAR_FOLDER = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_REPORT_FOLDER = re.compile(r"nb|ndbg|ndbb|gkbg|nianbao", re.I)
+_COLUMN_ID = re.compile(r"^(?:col|c|cid|catid|channel|lm)\d+$", re.I)  # `col2019` is an id
+
+
+def _plausible_column(column: str, url: str) -> bool:
+    """Without a `tree` hint, walk only sub-columns below this one or named for reports or a
+    year: a side menu of other columns (`/col/col1620982/`) is not part of this list."""
+    if urlsplit(column).path.startswith(_folder(urlsplit(url).path)):
+        return True
+    last = urlsplit(column).path.rstrip("/").rsplit("/", 1)[-1]
+    if _COLUMN_ID.match(last):
+        return False
+    return bool(_YEAR_FOLDER.search(last) or _REPORT_FOLDER.search(last))
 
 
 def _folder(url: str) -> str:
@@ -362,7 +380,10 @@ def auto_listing(
         found = query_pages(root, html, url) if root is not None else []
         listings.append(Listing(pages=[ListRequest(u) for u in found]))
     if "subcolumns" in mechanisms:
-        listings.append(Listing(columns=[ListRequest(c) for c in find_subcolumns(html, url)]))
+        columns = find_subcolumns(html, url)
+        if "tree_hint" not in mechanisms:
+            columns = [c for c in columns if _plausible_column(c, url)]
+        listings.append(Listing(columns=[ListRequest(c) for c in columns]))
     merged = _merge(listings, url)
     consistent = set(_named_as_linked([p.url for p in merged.pages], html))
     merged.pages = [p for p in merged.pages if p.method != "GET" or p.url in consistent]
