@@ -81,11 +81,18 @@ class Thresholds:
     def from_settings(cls, settings: Any) -> Thresholds:
         """GXCRAWL_HEALTH_MAX_BLOCKED_SHARE, …_MAX_ERROR_SHARE, …_MAX_PARSE_ERRORS and
         …_MIN_FETCHES override the defaults."""
+        default = cls()
         return cls(
-            max_blocked_share=settings.getfloat("GXCRAWL_HEALTH_MAX_BLOCKED_SHARE", 0.2),
-            max_error_share=settings.getfloat("GXCRAWL_HEALTH_MAX_ERROR_SHARE", 0.2),
-            max_parse_errors=settings.getint("GXCRAWL_HEALTH_MAX_PARSE_ERRORS", 0),
-            min_fetches=settings.getint("GXCRAWL_HEALTH_MIN_FETCHES", 5),
+            max_blocked_share=settings.getfloat(
+                "GXCRAWL_HEALTH_MAX_BLOCKED_SHARE", default.max_blocked_share
+            ),
+            max_error_share=settings.getfloat(
+                "GXCRAWL_HEALTH_MAX_ERROR_SHARE", default.max_error_share
+            ),
+            max_parse_errors=settings.getint(
+                "GXCRAWL_HEALTH_MAX_PARSE_ERRORS", default.max_parse_errors
+            ),
+            min_fetches=settings.getint("GXCRAWL_HEALTH_MIN_FETCHES", default.min_fetches),
         )
 
 

@@ -298,3 +298,12 @@ def test_unwritable_stats_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(health.StatsFileError):
         health.write_stats_file(in_the_way, {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["is-a-dir", "not-a-dir"]
+
+
+def test_thresholds_from_settings() -> None:
+    from scrapy.settings import Settings
+
+    settings = Settings({"GXCRAWL_HEALTH_MAX_ERROR_SHARE": "0.5", "GXCRAWL_HEALTH_MIN_FETCHES": 9})
+    thresholds = Thresholds.from_settings(settings)
+    assert (thresholds.max_error_share, thresholds.min_fetches) == (0.5, 9)
+    assert thresholds.max_blocked_share == Thresholds().max_blocked_share
