@@ -16,6 +16,7 @@ from gxcrawl.platforms.base import (
     get_strategy,
     is_attachment_url,
 )
+from gxcrawl.platforms.detect import AutoStrategy
 from gxcrawl.platforms.generic import GenericStrategy
 from gxcrawl.platforms.hanweb import HanwebStrategy
 from gxcrawl.platforms.jsonapi import GKMLPT_DEFAULTS, JsonApiStrategy
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 STRATEGIES: dict[str, Strategy] = {
+    "auto": AutoStrategy(),  # detection from each page (gxcrawl/platforms/detect.py)
     "generic": GenericStrategy(),
     "trs": TrsStrategy(),
     "tree": TreeStrategy(),
