@@ -216,3 +216,17 @@ def test_scrapy_quality_command(sqlite_url: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "6 reports scored: 1 late, 1 missing a required part, 2 near-copies" in done.stdout
     assert _quality(sqlite_url)[(EDU, 2021)]["days_late"] == 10
+
+
+def test_near_ties_prefer_the_same_agency_and_the_nearest_year() -> None:
+    shared = q.signature(q.shingles("\n".join(prose(21, 20))))
+    owners = {
+        1: q.Owner("乙局", 2021),  # another agency, same words, lowest key
+        2: q.Owner("甲局", 2019),
+        3: q.Owner("甲局", 2020),
+        4: q.Owner("甲局", 2021),
+    }
+    near = q.nearest_reports(dict.fromkeys(owners, shared), owners)
+    assert near[4] == q.Nearest(3, 1.0)  # last year's report, not the stranger's
+    assert near[3].other == 2  # equal distance: the earlier year
+    assert near[1].other == 4  # no report of its own agency: the same year first

@@ -234,19 +234,64 @@ class Nearest:
     similarity: float  # MinHash estimate of the Jaccard similarity of their n-gram sets
 
 
-def nearest_reports(signatures: Mapping[int, MinHash | None]) -> dict[int, Nearest]:
-    """For each keyed signature, the most similar other one at or above LSH_THRESHOLD (ties:
-    the lower key). Keys without a signature (too little prose) are neither matched nor found."""
+@dataclass(frozen=True)
+class Owner:
+    """Whose report a signature is: used only to break near-ties."""
+
+    agency: str | None
+    year: int | None
+
+
+# Similarities this close to the best are a tie (MinHash error at J ≈ 0.95 is about 0.014):
+# among ties the same agency's report wins, then the nearest year, earlier first, then the key.
+TIE_TOLERANCE = 0.02
+
+
+def _tie_rank(me: Owner, key: int, owner: Owner) -> tuple[int, int, int, int]:
+    same = 0 if me.agency is not None and owner.agency == me.agency else 1
+    if me.year is None or owner.year is None:
+        return same, 1 << 16, 0, key
+    return same, abs(owner.year - me.year), 1 if owner.year > me.year else 0, key
+
+
+def nearest_reports(
+    signatures: Mapping[int, MinHash | None], owners: Mapping[int, Owner] | None = None
+) -> dict[int, Nearest]:
+    """For each keyed signature, the most similar other one at or above LSH_THRESHOLD (near-ties
+    resolved by `owners`: same agency, nearest year). Keys without a signature (too little
+    prose) are neither matched nor found. Identical signatures are indexed once, and candidate
+    similarities are computed as one vector operation, so copy-heavy stores stay fast."""
     usable = {k: m for k, m in signatures.items() if m is not None}
+    groups: dict[bytes, list[int]] = {}
+    for key, m in usable.items():
+        groups.setdefault(signature_bytes(m), []).append(key)
+    distinct = list(groups)
+    matrix = (
+        np.stack([np.frombuffer(sig, dtype=np.uint64) for sig in distinct]) if distinct else None
+    )
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    for key, m in usable.items():
-        lsh.insert(key, m)
+    for index, sig in enumerate(distinct):
+        lsh.insert(index, usable[groups[sig][0]])
     out: dict[int, Nearest] = {}
-    for key, m in usable.items():
+    nobody = Owner(None, None)
+    for index, sig in enumerate(distinct):
+        assert matrix is not None
+        found = np.array(sorted(lsh.query(usable[groups[sig][0]])), dtype=np.int64)
+        sims = (matrix[found] == matrix[index]).mean(axis=1)
         scored = [
-            (round(m.jaccard(usable[other]), 4), other) for other in lsh.query(m) if other != key
+            (round(float(sim), 4), other)
+            for g, sim in zip(found, sims, strict=True)
+            for other in groups[distinct[g]]
         ]
-        if scored:
-            sim, other = min(scored, key=lambda s: (-s[0], s[1]))
+        for key in groups[sig]:
+            me = (owners or {}).get(key, nobody)
+            mine = [(sim, other) for sim, other in scored if other != key]
+            if not mine:
+                continue
+            best = max(sim for sim, _ in mine)
+            ties = [(sim, o) for sim, o in mine if sim >= best - TIE_TOLERANCE]
+            sim, other = min(
+                ties, key=lambda t: _tie_rank(me, t[1], (owners or {}).get(t[1], nobody))
+            )
             out[key] = Nearest(other, sim)
     return out

@@ -141,7 +141,8 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
     reports = list(_reports(session))
     carry = _carry_forward(reports, _carry_rows(session))
     signatures, stored, reused = _signatures(session, reports)
-    nearest = q.nearest_reports(signatures)
+    owners = {r.report_id: q.Owner(r.agency_key, r.year) for r in reports}
+    nearest = q.nearest_reports(signatures, owners)
     urls = {r.report_id: r.url for r in reports}
     now = utcnow()
     rows: list[dict[str, Any]] = []
