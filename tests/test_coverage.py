@@ -6,6 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+from scrapy.exceptions import UsageError
+
+from gxcrawl.commands.coverage import parse_years
 from gxcrawl.coverage import LATE, MISSING, ON_TIME, UNDATED, coverage_grid
 from gxcrawl.store.quality import refresh_quality_scores
 from gxcrawl.store.workbench import CoverageReport
@@ -78,5 +82,11 @@ def test_scrapy_coverage_filters(sqlite_url: str, tmp_path: Path) -> None:
     assert {k: r["status"] for k, r in _csv(tmp_path / "b" / "coverage.csv").items()} == {
         (EDU, 2021): LATE, (GOV, 2021): ON_TIME, (HEALTH, 2021): MISSING,
     }  # fmt: skip
-    bad = run_scrapy(["coverage", "--out", str(tmp_path / "c"), "--years", "2023-2020"], sqlite_url)
-    assert bad.returncode != 0 and "first year is after the last" in bad.stderr
+
+
+def test_years_option() -> None:
+    assert parse_years("2019-2021") == [2019, 2020, 2021]
+    assert parse_years("2021") == [2021] and parse_years(None) is None
+    for bad in ("2023-2020", "last year"):
+        with pytest.raises(UsageError):
+            parse_years(bad)
