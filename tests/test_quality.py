@@ -46,6 +46,16 @@ def test_renumbered_and_reworded_parts_count() -> None:
     assert q.sections_missing(text_) == ["六"]
 
 
+def test_heading_run_into_its_paragraph_counts() -> None:
+    text_ = COMPLETE.replace(
+        "五、存在的主要问题及改进情况",
+        "五、存在的主要问题及改进情况。一是公开内容不够全面，二是解读形式单一，今后将加强培训。",
+    )
+    assert q.sections_missing(text_) == []
+    text_ = text_.replace("六、其他需要报告的事项", "六、其他需要报告的事项：无。")
+    assert q.sections_missing(text_) == []
+
+
 def test_prose_mentioning_a_part_is_not_its_heading() -> None:
     long_line = (
         "本机关认真做好政府信息公开行政复议、行政诉讼情况的统计和分析工作，确保数据准确无误。" * 2
@@ -65,6 +75,12 @@ def test_prose_mentioning_a_part_is_not_its_heading() -> None:
         ("鲤城区人民政府临江街道办事处", q.TOWNSHIP),
         ("张村镇", q.TOWNSHIP),
         ("某某乡人民政府", q.TOWNSHIP),
+        ("城关镇政府", q.TOWNSHIP),
+        ("某某苏木", q.TOWNSHIP),
+        ("某区政府", q.GOVERNMENT),
+        ("某市政府办", q.GOVERNMENT_OFFICE),
+        ("某市城乡建设局", q.DEPARTMENT),
+        ("某市人民政府国有资产监督管理委员会", q.DEPARTMENT),
         (None, q.OTHER),
     ],
 )

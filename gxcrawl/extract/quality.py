@@ -25,10 +25,10 @@ SECTION_NUMERALS = ("一", "二", "三", "四", "五", "六")
 SECTION_KEYWORDS: dict[str, re.Pattern[str]] = {
     "一": re.compile(r"总体情况|基本情况|概述|概况"),
     "二": re.compile(r"主动公开"),
-    "三": re.compile(r"(?:收到|受理)和?(?:处理|办理).{0,12}申请|依申请公开"),
-    "四": re.compile(r"行政复议|行政诉讼"),
-    "五": re.compile(r"存在的?(?:主要)?问题|改进情况|整改"),
-    "六": re.compile(r"其他需要报告|其他事项|其它需要报告|其它事项"),
+    "三": re.compile(r"申请"),  # 收到和处理…申请情况, 依申请公开情况, 政府信息公开申请情况
+    "四": re.compile(r"复议|诉讼"),
+    "五": re.compile(r"问题|不足|改进|整改"),
+    "六": re.compile(r"其[他它]"),  # 其他需要报告的事项; sub-rows like （六）其他处理 never count
 }
 # A part heading is a short line: long lines are prose that merely mentions the words.
 MAX_HEADING_CHARS = 40
@@ -38,16 +38,21 @@ _TOP_NUMBER = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*")
 _SUB_NUMBER = re.compile(r"^[（(]|^\d+\s*[、.．]")
 # A table row rendered in the clean text ("label | 0 | 0"): the table's own labels are not headings.
 _TABLE_SEP = " | "
+# A numbered heading run into its paragraph ("一、总体情况。2021年，…", common in PDF text) ends
+# at the first sentence or clause mark.
+_RUN_IN_END = re.compile(r"[。：:；;]")
 
 
 def _heading_body(line: str) -> str | None:
-    """The heading text of a part-heading line, or None when the line is not one."""
+    """The heading text of a part-heading line, or None when the line is not one: a short
+    line, or the head of a line opening with top-level numbering."""
     line = line.strip()
-    if not line or len(line) > MAX_HEADING_CHARS or _TABLE_SEP in line:
+    if not line or _TABLE_SEP in line or _SUB_NUMBER.match(line):
         return None
-    if _SUB_NUMBER.match(line):
-        return None
-    return _TOP_NUMBER.sub("", line)
+    numbered = _TOP_NUMBER.match(line)
+    if numbered:
+        return _RUN_IN_END.split(line[numbered.end() :], maxsplit=1)[0][:MAX_HEADING_CHARS]
+    return line if len(line) <= MAX_HEADING_CHARS else None
 
 
 def sections_present(text: str) -> list[str]:
@@ -78,9 +83,9 @@ TOWNSHIP = "township"  # 乡镇人民政府, 街道办事处
 OTHER = "other"
 REPORTER_TYPES = (GOVERNMENT, GOVERNMENT_OFFICE, DEPARTMENT, TOWNSHIP, OTHER)
 
-_TOWNSHIP = re.compile(r"(?:街道办事处|街道|[乡镇](?:人民政府)?)$")
-_OFFICE = re.compile(r"人民政府办公[室厅]$|政府办$|政府办公[室厅]$")
-_GOVERNMENT = re.compile(r"(?:省|市|区|县|旗|州|盟|自治区|自治州|自治县)?人民政府$")
+_TOWNSHIP = re.compile(r"(?:街道办事处|街道办|街道|苏木|[乡镇](?:人民)?政府|[乡镇])$")
+_OFFICE = re.compile(r"政府办公[室厅]$|政府办$")
+_GOVERNMENT = re.compile(r"政府$")  # 人民政府, or the short form 区政府
 # Parts of a name that mean an agency of some kind rather than a bare place name.
 _AGENCY_SUFFIX = re.compile(
     r"(?:局|委员会|委|厅|办公室|办|中心|所|院|队|站|会|部|处|署|馆|室|公司|管理区|开发区)$"
@@ -104,7 +109,7 @@ def classify_reporter(agency: str | None) -> str:
         return TOWNSHIP
     if _OFFICE.search(name):
         return GOVERNMENT_OFFICE
-    if _GOVERNMENT.search(name) and "人民政府" in name:
+    if _GOVERNMENT.search(name):
         return GOVERNMENT
     if _AGENCY_SUFFIX.search(name):
         return DEPARTMENT
@@ -197,7 +202,7 @@ def prose(text: str) -> str:
         line = line.strip()
         if not line or _TABLE_SEP in line or line.endswith(" |") or _TEMPLATE_LINE.match(line):
             continue
-        body = _heading_body(line)
+        body = _heading_body(line) if len(line) <= MAX_HEADING_CHARS else None
         if body is not None and any(p.search(body) for p in SECTION_KEYWORDS.values()):
             continue
         for phrase in _TEMPLATE_PHRASES:
