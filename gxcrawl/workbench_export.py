@@ -49,7 +49,7 @@ WORKBENCH_DICTIONARY: dict[str, dict[str, tuple[str, str]]] = {
         "reporter_type": ("string", "government, government_office, department, township, other"),
         "deadline": ("date", "last day to publish (条例 2019 Art. 49; 2007 Art. 31 before 2019)"),
         "days_late": ("int", "publish date minus deadline in days (≤ 0 on time; null undated)"),
-        "sections_missing": ("list", "required parts 一…六 absent from the text (empty: none)"),
+        "sections_missing": ("list", "parts 一…六 absent (empty: none; null: text unread)"),
         "n_sections_missing": ("int", "how many required parts are absent"),
         "similar_url": ("string", "the most similar other report (null: none ≥ 0.5)"),
         "similarity": ("float", "MinHash Jaccard of the template-stripped prose, 0–1"),

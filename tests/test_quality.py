@@ -56,6 +56,13 @@ def test_heading_run_into_its_paragraph_counts() -> None:
     assert q.sections_missing(text_) == []
 
 
+def test_parts_unknown_for_stubs_and_unread_files() -> None:
+    full = COMPLETE.replace("五、存在的主要问题及改进情况\n", "") + "\n" + "\n".join(prose(3))
+    assert q.sections_missing_if_known(full, []) == ["五"]
+    assert q.sections_missing_if_known(full, ["needs_ocr"]) is None
+    assert q.sections_missing_if_known("本报告详见附件。", []) is None  # a stub page
+
+
 def test_prose_mentioning_a_part_is_not_its_heading() -> None:
     long_line = (
         "本机关认真做好政府信息公开行政复议、行政诉讼情况的统计和分析工作，确保数据准确无误。" * 2

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from gxcrawl.extract.attachments import NEEDS_CONVERSION, NEEDS_OCR
+from gxcrawl.extract.process import STUB_CHARS
 from gxcrawl.extract.table_keys import APPEAL_GROUPS, APPEAL_RESULTS, APPLICATION_COLUMNS
 
 # --- the six parts the regulation requires (国办公开办函〔2019〕60号 / 〔2021〕30号) -------------
@@ -72,6 +74,14 @@ def sections_missing(text: str) -> list[str]:
     """The required parts absent from the text, in order; empty when the report is complete."""
     present = set(sections_present(text))
     return [n for n in SECTION_NUMERALS if n not in present]
+
+
+def sections_missing_if_known(text: str, flags: Iterable[str]) -> list[str] | None:
+    """`sections_missing`, or None when the text cannot tell: a stub page whose file was not
+    read ("详见附件"), or a file still needing OCR or conversion."""
+    if {NEEDS_OCR, NEEDS_CONVERSION} & set(flags) or len(text.strip()) < STUB_CHARS:
+        return None
+    return sections_missing(text)
 
 
 # --- reporter type and deadline (政府信息公开条例 2019 第四十九条; 2007 第三十一条) ----------
@@ -160,6 +170,9 @@ def carry_forward_ok(
 
 # --- near-copies: template stripped, character n-grams, MinHash + LSH -------------------------
 
+# Bump when prose(), shingles() or signature() change: stored signatures of older versions are
+# then recomputed instead of reused.
+SIMILARITY_VERSION = "2"
 SHINGLE_CHARS = 5  # a 5-character n-gram is about two Chinese words: specific, not brittle
 NUM_PERM = 256  # estimate error ≈ 1/sqrt(256) ≈ 0.06 at J=0.5, ≈ 0.014 at J=0.95
 LSH_THRESHOLD = 0.5  # pairs below this Jaccard are not candidates: no near-copy to report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ class ScoredReport:
     reporter_type: str
     publish_date: dt.date | None
     text: str
+    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+def _flags(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # SQLite hands JSON columns of a view back as text
+        value = json.loads(value or "[]")
+    return tuple(str(f) for f in value or ())
+
+
 def _reports(session: Session) -> Iterator[ScoredReport]:
     result = session.execute(text("SELECT * FROM reports ORDER BY report_id")).mappings()
     for row in result:
@@ -72,6 +80,7 @@ def _reports(session: Session) -> Iterator[ScoredReport]:
             reporter_type=kind if kind in q.REPORTER_TYPES else q.classify_reporter(row["agency"]),
             publish_date=_date(row.get("publish_date")),
             text=row.get("text") or "",
+            flags=_flags(row.get("flags")),
         )
 
 
@@ -123,7 +132,8 @@ def _signatures(
     stored: dict[int, tuple[str, int, bytes | None]] = {}
     reused = 0
     for r in reports:
-        sha = hashlib.sha256(r.text.encode("utf-8")).hexdigest()
+        keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
+        sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
         if sha in cached:
             n, sig = cached[sha]
             reused += 1
@@ -148,7 +158,7 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
     rows: list[dict[str, Any]] = []
     for r in reports:
         due = q.deadline(r.year, r.reporter_type)
-        missing = q.sections_missing(r.text)
+        missing = q.sections_missing_if_known(r.text, r.flags)
         near = nearest.get(r.report_id)
         sha, n_grams, sig = stored[r.report_id]
         rows.append(
@@ -157,8 +167,8 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
                 "reporter_type": r.reporter_type,
                 "deadline": due,
                 "days_late": q.days_late(r.publish_date, due),
-                "sections_missing": SECTION_SEPARATOR.join(missing),
-                "n_sections_missing": len(missing),
+                "sections_missing": None if missing is None else SECTION_SEPARATOR.join(missing),
+                "n_sections_missing": None if missing is None else len(missing),
                 "similar_report_id": near.other if near else None,
                 "similar_url": urls[near.other] if near else None,
                 "similarity": near.similarity if near else None,

@@ -22,9 +22,10 @@ class QualityScore(Base):
     reporter_type: Mapped[str] = mapped_column(String(24))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     days_late: Mapped[int | None] = mapped_column(Integer)
-    # The absent parts as numerals joined by commas ("五,六"); "" when the report is complete.
-    sections_missing: Mapped[str] = mapped_column(String(16), default="")
-    n_sections_missing: Mapped[int] = mapped_column(Integer, default=0)
+    # The absent parts as numerals joined by commas ("五,六"); "" when the report is complete;
+    # NULL when the text cannot tell (a stub page, a scanned file).
+    sections_missing: Mapped[str | None] = mapped_column(String(16))
+    n_sections_missing: Mapped[int | None] = mapped_column(Integer)
     similar_report_id: Mapped[int | None] = mapped_column(
         ForeignKey("parsed_reports.id", ondelete="SET NULL")
     )
@@ -32,7 +33,8 @@ class QualityScore(Base):
     similarity: Mapped[float | None] = mapped_column(Float)
     n_shingles: Mapped[int] = mapped_column(Integer, default=0)
     carry_forward_ok: Mapped[bool | None] = mapped_column(Boolean)
-    # The MinHash signature of the text with this hash, reused while the text is unchanged.
+    # The MinHash signature of the text with this hash (salted with the similarity algorithm's
+    # version), reused while both are unchanged.
     text_sha256: Mapped[str] = mapped_column(String(64))
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
