@@ -37,11 +37,15 @@ NEAR_COPY_DEFAULT = 0.9  # the published evaluations' threshold for a copied rep
 SETTINGS = {
     "suggest_facets": "off",
     "facet_time_limit_ms": "200",
-    "sql_time_limit_ms": "2000",
+    "sql_time_limit_ms": "1000",  # no query holds a page longer; slow counts are dropped
     "default_page_size": "50",
     "truncate_cells_html": "160",
     "allow_download": "off",
 }
+
+
+# application_table has 188 columns: 20 rows a page keep its HTML (and the page) fast.
+WIDE_PAGE_SIZE = 20
 
 
 def sqlite_path(db: str) -> Path:
@@ -204,6 +208,7 @@ def metadata(db_name: str) -> dict[str, Any]:
         },
         "application_table": {
             "description": "Section 三 wide: one column per cell, <row>__<column>.",
+            "size": WIDE_PAGE_SIZE,
             "columns": _application_columns(),
         },
         "report_facts": {"description": "Statistics tables in long format (labels as printed)."},
