@@ -98,6 +98,18 @@ def build_labels(conn: sqlite3.Connection) -> None:
         "PRIMARY KEY (table_key, kind, key))"
     )
     conn.executemany(f"INSERT INTO {LABELS_TABLE} VALUES (?, ?, ?, ?)", key_labels())
+    # Keys the vocabulary module does not name (section 二 tables, legacy statistics): their
+    # most common printed label in the store.
+    for kind in ("row", "column"):
+        conn.execute(
+            f"INSERT OR IGNORE INTO {LABELS_TABLE} "
+            f"SELECT table_key, '{kind}', {kind}_key, {kind}_label FROM ("
+            f"  SELECT table_key, {kind}_key, {kind}_label, ROW_NUMBER() OVER ("
+            f"    PARTITION BY table_key, {kind}_key ORDER BY COUNT(*) DESC, {kind}_label"
+            f"  ) AS rank FROM facts WHERE {kind}_label IS NOT NULL"
+            f"  GROUP BY table_key, {kind}_key, {kind}_label"
+            ") WHERE rank = 1"
+        )
 
 
 def prepare(path: Path) -> int:

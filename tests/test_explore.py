@@ -144,6 +144,8 @@ def test_labels_and_metadata(server: str, store: Path) -> None:
         {"table_key": "applications", "kind": "row", "key": "carry_forward",
          "label": "四、结转下年度继续办理"}
     ]  # fmt: skip
+    art20 = json.loads(_get(f"{base}/key_labels.json?_shape=array&table_key=art20_1&kind=row"))
+    assert {r["key"]: r["label"] for r in art20}.get("rules") == "规章"  # as printed in the store
     meta = json.loads(_get(f"{server}/-/metadata.json"))
     columns = meta["databases"][_db(store)]["tables"]["application_table"]["columns"]
     assert columns["new_received__person"].startswith("一、本年新收政府信息公开申请数量 × 自然人")
@@ -212,3 +214,15 @@ def test_prepare_rebuilds_the_index(store: Path) -> None:
     finally:
         conn.close()
     assert hits == first  # every report has part 四
+
+
+def test_only_existing_sqlite_stores_are_served(tmp_path: Path) -> None:
+    from gxcrawl.explore import sqlite_path
+
+    with pytest.raises(SystemExit, match="SQLite stores only"):
+        sqlite_path("postgresql://postgres@127.0.0.1/test")
+    with pytest.raises(SystemExit, match="no SQLite store"):
+        sqlite_path(str(tmp_path / "absent.db"))
+    store = tmp_path / "x.db"
+    store.write_bytes(b"")
+    assert sqlite_path(f"sqlite:///{store}") == store
