@@ -254,3 +254,10 @@ def dictionary_rows() -> Iterator[tuple[str, str, str, str]]:
     for view, columns in WORKBENCH_DICTIONARY.items():
         for column, (kind, meaning) in columns.items():
             yield view, column, kind, meaning
+
+
+def append_dictionary(path: Path) -> Path:
+    """Add the workbench views' columns to an existing data_dictionary.csv."""
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(dictionary_rows())
+    return path

@@ -66,3 +66,16 @@ def test_csv_lists_are_json_arrays_and_dictionary_covers_columns(exported: Path)
     described = {(v, c) for v, c, _k, _m in dictionary_rows()}
     assert all(("report_quality", c) in described for c in header)
     assert as_list("五,六") == ["五", "六"] and as_list("") == [] and as_list('["a"]') == ["a"]
+
+
+def test_dictionary_appended(tmp_path: Path) -> None:
+    from gxcrawl.workbench_export import append_dictionary
+
+    path = tmp_path / "data_dictionary.csv"
+    path.write_text("view,column,type,meaning\n", encoding="utf-8")
+    append_dictionary(path)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {"view": "report_quality", "column": "days_late", "type": "int"}.items() <= next(
+        r for r in rows if r["column"] == "days_late"
+    ).items()
