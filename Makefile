@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORTAL ?= demo
 PORT   ?= 8391
+DB     ?= $(or $(GXCRAWL_DATABASE_URL),data/gxcrawl.db)
+EXPLORE_PORT ?= 8001
 
-.PHONY: install demo test lint format migrate serve-fixtures bench clean help
+.PHONY: install demo test lint format migrate serve-fixtures bench explore clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -43,6 +45,9 @@ serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT
 
 bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
 	$(BIN)/python -m benchmarks.bench
+
+explore: install  ## serve the store (DB=path, default data/gxcrawl.db) in Datasette on 127.0.0.1:$(EXPLORE_PORT)
+	$(BIN)/python -m gxcrawl.explore --db $(DB) --port $(EXPLORE_PORT)
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

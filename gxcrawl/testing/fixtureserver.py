@@ -648,7 +648,7 @@ def serve(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m gxcrawl.fixtureserver", description="Serve a fixture portal folder."
+        prog="python -m gxcrawl.testing.fixtureserver", description="Serve a fixture portal folder."
     )
     parser.add_argument("portal_dir", type=Path)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -1,0 +1,191 @@
+"""Quality measures in the store: `refresh_quality_scores` rebuilds `report_quality_scores` from
+the `reports` view (one row per agency × year) with the pure measures of
+`gxcrawl.extract.quality`; the `report_quality` view (migration 0004) joins them to `reports`.
+
+Call it at the end of a crawl and of `scrapy reparse`; `scrapy quality` runs it by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from gxcrawl.extract import quality as q
+from gxcrawl.store.models import utcnow
+from gxcrawl.store.quality_models import QualityScore
+
+# The application-table rows compared across years (table_keys.APPLICATION_ROWS).
+CARRIED_OVER = "carried_over"  # 二、上年结转 (this year)
+CARRY_FORWARD = "carry_forward"  # 四、结转下年度 (last year)
+
+
+@dataclass(frozen=True)
+class ScoredReport:
+    report_id: int
+    url: str
+    agency_key: str | None  # agency_id when the store has agency entities, else the name
+    year: int | None
+    reporter_type: str
+    publish_date: dt.date | None
+    text: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    reports: int
+    late: int
+    incomplete: int
+    near_copies: int  # reports whose nearest other report is at or above NEAR_COPY
+    signatures_reused: int
+
+
+SECTION_SEPARATOR = ","  # sections_missing is "五,六": readable in Datasette, split on export
+NEAR_COPY = 0.9  # the published evaluations' "copied" reports repeat 90% or more
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _flags(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # SQLite hands JSON columns of a view back as text
+        value = json.loads(value or "[]")
+    return tuple(str(f) for f in value or ())
+
+
+def _reports(session: Session) -> Iterator[ScoredReport]:
+    result = session.execute(text("SELECT * FROM reports ORDER BY report_id")).mappings()
+    for row in result:
+        # After the agencies migration the view carries the entity and its type: prefer them.
+        agency_key = row.get("agency_id") or row.get("agency")
+        kind = row.get("agency_type")
+        yield ScoredReport(
+            report_id=int(row["report_id"]),
+            url=str(row["url"]),
+            agency_key=None if agency_key is None else str(agency_key),
+            year=row.get("year"),
+            reporter_type=kind if kind in q.REPORTER_TYPES else q.classify_reporter(row["agency"]),
+            publish_date=_date(row.get("publish_date")),
+            text=row.get("text") or "",
+            flags=_flags(row.get("flags")),
+        )
+
+
+def _carry_rows(session: Session) -> dict[tuple[int, str], dict[str, float | None]]:
+    """(report_id, row_key) → {column_key: value} for the two carry rows of every report."""
+    rows = session.execute(
+        text(
+            "SELECT report_id, row_key, column_key, value FROM report_facts "
+            "WHERE table_key = 'applications' AND row_key IN (:a, :b)"
+        ),
+        {"a": CARRIED_OVER, "b": CARRY_FORWARD},
+    )
+    out: dict[tuple[int, str], dict[str, float | None]] = {}
+    for report_id, row_key, column_key, value in rows:
+        out.setdefault((int(report_id), row_key), {})[column_key] = (
+            None if value is None else float(value)
+        )
+    return out
+
+
+def _carry_forward(
+    reports: list[ScoredReport], carry: dict[tuple[int, str], dict[str, float | None]]
+) -> dict[int, bool | None]:
+    by_agency_year = {(r.agency_key, r.year): r.report_id for r in reports if r.agency_key}
+    out: dict[int, bool | None] = {}
+    for r in reports:
+        last = by_agency_year.get((r.agency_key, (r.year or 0) - 1)) if r.agency_key else None
+        if last is None or r.year is None:
+            out[r.report_id] = None
+            continue
+        out[r.report_id] = q.carry_forward_ok(
+            carry.get((last, CARRY_FORWARD), {}), carry.get((r.report_id, CARRIED_OVER), {})
+        )
+    return out
+
+
+def _signatures(
+    session: Session, reports: list[ScoredReport]
+) -> tuple[dict[int, Any], dict[int, tuple[str, int, bytes | None]], int]:
+    """MinHash per report (None for too little prose), reusing stored signatures of unchanged
+    texts; also (text hash, n-gram count, signature bytes) to store."""
+    cached = {
+        sha: (n, sig)
+        for sha, n, sig in session.execute(
+            select(QualityScore.text_sha256, QualityScore.n_shingles, QualityScore.minhash)
+        )
+    }
+    signatures: dict[int, Any] = {}
+    stored: dict[int, tuple[str, int, bytes | None]] = {}
+    reused = 0
+    for r in reports:
+        keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
+        sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
+        if sha in cached:
+            n, sig = cached[sha]
+            reused += 1
+        else:
+            grams = q.shingles(r.text)
+            n = len(grams)
+            sig = q.signature_bytes(q.signature(grams)) if n >= q.MIN_SHINGLES else None
+        signatures[r.report_id] = None if sig is None else q.signature_from_bytes(sig)
+        stored[r.report_id] = (sha, n, sig)
+    return signatures, stored, reused
+
+
+def refresh_quality_scores(session: Session) -> RefreshSummary:
+    """Recompute every report's quality measures and replace `report_quality_scores`."""
+    reports = list(_reports(session))
+    carry = _carry_forward(reports, _carry_rows(session))
+    signatures, stored, reused = _signatures(session, reports)
+    owners = {r.report_id: q.Owner(r.agency_key, r.year) for r in reports}
+    nearest = q.nearest_reports(signatures, owners)
+    urls = {r.report_id: r.url for r in reports}
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for r in reports:
+        due = q.deadline(r.year, r.reporter_type)
+        missing = q.sections_missing_if_known(r.text, r.flags)
+        near = nearest.get(r.report_id)
+        sha, n_grams, sig = stored[r.report_id]
+        rows.append(
+            {
+                "report_id": r.report_id,
+                "reporter_type": r.reporter_type,
+                "deadline": due,
+                "days_late": q.days_late(r.publish_date, due),
+                "sections_missing": None if missing is None else SECTION_SEPARATOR.join(missing),
+                "n_sections_missing": None if missing is None else len(missing),
+                "similar_report_id": near.other if near else None,
+                "similar_url": urls[near.other] if near else None,
+                "similarity": near.similarity if near else None,
+                "n_shingles": n_grams,
+                "carry_forward_ok": carry[r.report_id],
+                "text_sha256": sha,
+                "minhash": sig,
+                "computed_at": now,
+            }
+        )
+    session.execute(delete(QualityScore))
+    if rows:
+        session.execute(insert(QualityScore), rows)
+    return RefreshSummary(
+        reports=len(rows),
+        late=sum(1 for row in rows if (row["days_late"] or 0) > 0),
+        incomplete=sum(1 for row in rows if row["n_sections_missing"]),
+        near_copies=sum(1 for row in rows if (row["similarity"] or 0) >= NEAR_COPY),
+        signatures_reused=reused,
+    )
