@@ -161,3 +161,12 @@ def test_municipality_districts_have_the_municipality_as_city() -> None:
 def test_contains_follows_the_code_scheme() -> None:
     assert contains(GUANGZHOU, CONGHUA) and contains("440000", CONGHUA)
     assert not contains(YICHUN, CONGHUA) and not contains(CONGHUA, GUANGZHOU)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("江城市人民政府", "government"), ("江城市人民政府办公室", "government_office")],
+)
+def test_government_of_a_division_the_code_list_lacks(name: str, kind: str) -> None:
+    entity = normalize_agency(name, region_code="990100")  # no such division
+    assert entity is not None and entity.type == kind

@@ -57,6 +57,11 @@ _SHORTENED = ("市", "区", "县")
 _UNQUALIFIED_PREFIXES = ("中国", "中共", "中华", "国家", "全国")
 _DEPARTMENT_SUFFIXES = ("局", "厅", "委员会", "委", "办公室", "办", "署", "处")
 _TOWN = re.compile(r"(?:镇|乡|苏木)人民政府$|街道办事处$")
+# A government of a division the code list does not know (new, renamed or mistyped codes):
+# the name still says what it is.
+_UNKNOWN_DIVISION_GOV = re.compile(
+    r"^.+?(?:省|自治区|市|自治州|州|盟|地区|县|旗|区)人民政府(办公室|办公厅)?$"
+)
 _SPACE = re.compile(r"\s+")
 _NOTE = re.compile(r"\([^()]*\)$")
 _SUFFIXES = (  # (pattern, replacement) applied in order to the part after the region name
@@ -208,6 +213,9 @@ def _classify(rest: str, full: str) -> str:
         return GOVERNMENT_OFFICE
     if _TOWN.search(rest):
         return TOWNSHIP
+    unknown = _UNKNOWN_DIVISION_GOV.match(rest)
+    if unknown:
+        return GOVERNMENT_OFFICE if unknown.group(1) else GOVERNMENT
     if rest.endswith(_DEPARTMENT_SUFFIXES):
         return DEPARTMENT
     return OTHER
