@@ -73,6 +73,10 @@ class CrawlRunExtension:
         status = run_status(reason)
         store.finish_run(status, reason, stats)
         log.info("crawl run %s %s (%s)", store.run_id, status, reason)
+        try:
+            store.refresh_quality()
+        except Exception:  # the run's data is stored; `scrapy quality` recomputes by hand
+            log.exception("report_quality not refreshed; run `scrapy quality`")
         store.close()
 
 

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from gxcrawl.commands import open_database
 from gxcrawl.export import FORMATS, write_dictionary, write_fact_keys, write_view
 from gxcrawl.store import repository as repo
+from gxcrawl.workbench_export import append_dictionary, export_warc, export_workbench
 
 
 class Command(ScrapyCommand):
@@ -36,7 +37,13 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            choices=(*FORMATS, "warc"),
+            default="csv",
+            help="csv, jsonl or parquet for the views; warc for the raw snapshots (every version)",
+        )
         parser.add_argument("--out", required=True, help="output folder (created)")
         parser.add_argument("--portal", help="only this portal id")
         parser.add_argument("--year", type=int, help="only reports of this year")
@@ -49,6 +56,12 @@ class Command(ScrapyCommand):
         out = Path(opts.out)
         out.mkdir(parents=True, exist_ok=True)
         db = open_database(self.settings)
+        if opts.fmt == "warc":
+            with db.sessions() as session:
+                path, count = export_warc(session, out, portal=opts.portal)
+            db.close()
+            print(f"{path}: {count} records")
+            return
         written: dict[str, list[str]] = {}
         with db.sessions() as session:
             for view in repo.EXPORTABLE_VIEWS:
@@ -63,6 +76,9 @@ class Command(ScrapyCommand):
                     )
                 written[view] = columns
                 print(f"{path}: {total} rows")
-        print(write_dictionary(out, written))
+            extra = export_workbench(session, out, opts.fmt, portal=opts.portal, year=opts.year)
+            for path, total in extra.values():
+                print(f"{path}: {total} rows")
+        print(append_dictionary(write_dictionary(out, written)))
         print(write_fact_keys(out))
         db.close()

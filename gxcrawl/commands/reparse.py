@@ -19,6 +19,7 @@ from gxcrawl.extract.types import PortalHints
 from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row, record_parse_failure
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
+from gxcrawl.store.quality import refresh_quality_scores
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class Command(ScrapyCommand):
                     print_help=False,
                 )
         counts = reparse(db, since=since, portal=opts.portal, progress=not opts.quiet)
+        with db.transaction() as session:
+            refresh_quality_scores(session)
         db.close()
         summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing"
         print(f"reparse (parser {PARSER_VERSION}): {summary}")

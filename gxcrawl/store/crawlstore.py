@@ -67,6 +67,14 @@ class CrawlStore:
         with self.db.transaction() as s:
             return repo.latest_content_body(s, url)
 
+    def refresh_quality(self) -> None:
+        """Recompute the report_quality measures (near-copies need every report, so once per
+        run, at its end)."""
+        from gxcrawl.store.quality import refresh_quality_scores
+
+        with self.db.transaction() as s:
+            refresh_quality_scores(s)
+
     def close(self) -> None:
         self.db.close()
 
