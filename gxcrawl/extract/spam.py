@@ -20,17 +20,33 @@ from gxcrawl.extract.types import Removal
 TERMS_FILE = Path(__file__).with_name("spam_terms.txt")
 
 # Inline styles that make an element invisible: display/visibility, zero font size, off-screen
-# positioning or indent (hundreds of px), zero-size boxes that clip their overflow.
+# positioning or indent (hundreds of px). Every branch starts with a literal and has bounded
+# repetition only, so a search is linear in the style's length.
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none"
     r"|visibility\s*:\s*hidden"
     r"|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|$)"
-    r"|(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-(?:[5-9]\d{2}|\d{4,})"
-    r"|(?:^|;)\s*(?:height|width)\s*:\s*0(?:px)?\s*(?:;|$)(?=.*overflow\s*:\s*hidden)",
+    r"|(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-(?:[5-9]\d{2}|\d{4,})",
     re.IGNORECASE,
 )
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# Zero-size boxes hide their text only when they also clip their overflow. Two searches instead
+# of one pattern with a `(?=.*overflow…)` look-ahead, which rescans the rest of the style from
+# every `;` (quadratic on a long style).
+_ZERO_BOX = re.compile(r"(?:^|;)\s*(?:height|width)\s*:\s*0(?:px)?\s*(?:;|$)", re.IGNORECASE)
+_OVERFLOW_HIDDEN = re.compile(r"overflow\s*:\s*hidden", re.IGNORECASE)
 _SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([.#])([\w-]+)$", re.IGNORECASE)
+# Longest CSS selector list / declaration block looked at; real rules are far shorter, and
+# capping keeps a brace-less multi-megabyte <style> from costing more than one pass.
+MAX_CSS_PART = 2000
+# Separators an injector leaves between the words of a spam span ("bet365亚洲官网 | 办公室").
+_SPAN_SEPARATORS = frozenset(" \t·|_-")
+
+
+def hidden_style(style: str) -> bool:
+    """True when an inline style (or a CSS declaration block) makes the element invisible."""
+    if _HIDDEN_STYLE.search(style):
+        return True
+    return bool(_ZERO_BOX.search(style)) and bool(_OVERFLOW_HIDDEN.search(style))
 
 
 @lru_cache(maxsize=1)
@@ -58,12 +74,12 @@ def _alt(terms: tuple[str, ...]) -> str:
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(strong terms, span tokens). A token is one term or ONE latin letter/digit: runs of
+    letters are chained token by token in `_spam_spans`, never by a repeated group, so there is
+    no nested quantifier for the regex engine to backtrack through."""
     strong, weak = spam_terms()
-    atom = rf"(?:{_alt(strong)}|{_alt(weak)}|[A-Za-z0-9]+)"
-    # A spam span: a strong term with the weak words / latin brand letters glued around it,
-    # plus the separator the injector left behind ("bet365亚洲官网 办公室").
-    span = rf"(?:{atom}[ \t·|_-]*)*(?:{_alt(strong)})(?:[ \t·|_-]*{atom})*[ \t]*"
-    return re.compile(_alt(strong), re.IGNORECASE), re.compile(span, re.IGNORECASE)
+    token = rf"{_alt(strong)}|{_alt(weak)}|[A-Za-z0-9]"
+    return re.compile(_alt(strong), re.IGNORECASE), re.compile(token, re.IGNORECASE)
 
 
 def has_spam(text: str) -> bool:
@@ -77,18 +93,66 @@ def weak_count(text: str) -> int:
     return sum(1 for t in weak if t.lower() in low)
 
 
+def _chains(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of spam tokens joined by nothing but separators."""
+    chains: list[tuple[int, int]] = []
+    start = end = -1
+    for m in _patterns()[1].finditer(text):
+        if start >= 0 and all(c in _SPAN_SEPARATORS for c in text[end : m.start()]):
+            end = m.end()
+            continue
+        if start >= 0:
+            chains.append((start, end))
+        start, end = m.start(), m.end()
+    if start >= 0:
+        chains.append((start, end))
+    return chains
+
+
+def _spam_spans(text: str) -> list[tuple[int, int]]:
+    r"""Spam spans: chains holding a strong term, with the blanks the injector left after them.
+
+    The same spans as `(?:atom sep*)* strong (sep* atom)* [ \t]*`, found in linear time.
+    """
+    spans: list[tuple[int, int]] = []
+    for start, end in _chains(text):
+        if not has_spam(text[start:end]):
+            continue
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        spans.append((start, end))
+    return spans
+
+
 def strip_spam_text(text: str) -> tuple[str, list[str]]:
     """Remove spam spans from visible text: (clean text, removed spans)."""
     if not has_spam(text):
         return text, []
-    spans: list[str] = []
+    spans = _spam_spans(text)
+    kept: list[str] = []
+    pos = 0
+    for start, end in spans:
+        kept.append(text[pos:start])
+        pos = end
+    kept.append(text[pos:])
+    return norm_space("".join(kept)), [text[s:e].strip() for s, e in spans]
 
-    def cut(m: re.Match[str]) -> str:
-        spans.append(m.group(0).strip())
-        return ""
 
-    clean = _patterns()[1].sub(cut, text)
-    return norm_space(clean), spans
+def _css_rules(css: str) -> list[tuple[str, str]]:
+    r"""(selectors, declarations) of each innermost `selectors { declarations }` rule.
+
+    Split on braces instead of a `([^{}]+)\{([^{}]*)\}` scan, which retries the whole
+    brace-less remainder from every position (quadratic on a style block with no braces).
+    """
+    rules: list[tuple[str, str]] = []
+    for chunk in css.split("}"):
+        parts = chunk.rsplit("{", 2)
+        if len(parts) < 2:
+            continue
+        selectors, body = parts[-2], parts[-1]
+        if selectors.strip() and len(selectors) <= MAX_CSS_PART and len(body) <= MAX_CSS_PART:
+            rules.append((selectors, body))
+    return rules
 
 
 def hidden_css(root: HtmlElement) -> tuple[set[str], set[str]]:
@@ -96,8 +160,8 @@ def hidden_css(root: HtmlElement) -> tuple[set[str], set[str]]:
     classes: set[str] = set()
     ids: set[str] = set()
     for style in root.iter("style"):
-        for selectors, body in _CSS_RULE.findall(style.text or ""):
-            if not _HIDDEN_STYLE.search(body):
+        for selectors, body in _css_rules(style.text or ""):
+            if not hidden_style(body):
                 continue
             for sel in selectors.split(","):
                 m = _SIMPLE_SELECTOR.match(sel.strip())
@@ -110,7 +174,7 @@ def is_hidden(el: HtmlElement, classes: set[str], ids: set[str]) -> bool:
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
+    if style and hidden_style(style):
         return True
     if ids and el.get("id") in ids:
         return True
@@ -152,6 +216,16 @@ def _removal_texts(el: HtmlElement) -> list[str]:
     return lines or ([norm_space(el.text_content())] if norm_space(el.text_content()) else [])
 
 
+def _outermost(elements: list[HtmlElement]) -> set[HtmlElement]:
+    """The elements of `elements` (in document order) with no ancestor among them.
+
+    One walk up per element, stopping at the first marked ancestor: O(elements × depth), where
+    comparing every pair was quadratic in the number of hidden elements.
+    """
+    marked = set(elements)
+    return {el for el in elements if not any(a in marked for a in el.iterancestors())}
+
+
 def remove_hidden(
     root: HtmlElement, css: tuple[set[str], set[str]], page_host: str
 ) -> list[Removal]:
@@ -159,8 +233,9 @@ def remove_hidden(
     classes, ids = css
     removed: list[Removal] = []
     hidden = [el for el in root.iter() if isinstance(el.tag, str) and is_hidden(el, classes, ids)]
+    outermost = _outermost(hidden)
     for el in hidden:
-        if el.getparent() is None or any(h is not el and h in el.iterancestors() for h in hidden):
+        if el.getparent() is None or el not in outermost:
             continue  # an ancestor is dropped anyway
         if el.tag in ("script", "style", "template", "input"):
             continue

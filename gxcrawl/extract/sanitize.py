@@ -1,0 +1,221 @@
+"""Make hostile markup safe for lxml: clean characters, neutralise broken openers, flatten nesting.
+
+lxml refuses to store strings holding XML-incompatible characters (C0 controls, lone surrogates,
+U+FFFE/U+FFFF), so a vertical tab beside a link makes a later `drop_tree` raise; a page that is
+only an unclosed `<!--` or a bogus `<!…` declaration parses as "Document is empty"; and libxml2
+stops building the tree at 256 levels, silently dropping everything after the deep part. This
+module fixes each before extraction sees the tree, in time linear in the input, and reports what
+it had to do as flags. Pure: text in, tree and flags out.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+__all__ = [
+    "MARKUP_TOO_DEEP",
+    "MARKUP_UNPARSABLE",
+    "clean_markup",
+    "flatten_markup",
+    "parse_document",
+    "tree_depth",
+]
+
+MARKUP_TOO_DEEP = "markup_too_deep"
+MARKUP_UNPARSABLE = "markup_unparsable"
+
+# libxml2 stops at 256 levels without XML_PARSE_HUGE; a tree this deep may have lost content.
+PARSER_DEPTH_LIMIT = 256
+# Depth at which we call the parse truncated: the limit less the few levels of slack libxml2
+# leaves when it aborts (html/body and the element it was opening).
+TRUNCATION_DEPTH = PARSER_DEPTH_LIMIT - 2
+# Nesting kept when flattening: deeper than any real layout (real pages stay below ~40 levels)
+# and far below the parser's limit and Python's recursion limit used by tree walkers.
+FLATTEN_DEPTH = 100
+
+# XML 1.0 forbids these: C0 controls except \t \n \r, lone surrogates, and the non-characters
+# U+FFFE / U+FFFF. (DEL and C1 controls are allowed, lxml accepts them.)
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LEADING_XML_DECL = re.compile(r"\A[\s\ufeff]*<\?xml[^>]{0,500}>", re.IGNORECASE)
+_LEADING_JUNK = re.compile(r"\A[\s\ufeff]*")
+# Tags as the tokenizer sees them: a name, then anything up to '>' (attributes, slashes).
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]{0,63})([^<>]*)>")
+_VOID = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "keygen", "frame", "basefont", "isindex",
+    }
+)  # fmt: skip
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "plaintext"})
+# An open one of these is closed by a next one of the same name (HTML's implied end tags).
+_SIBLING_CLOSED = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th"})
+_TABLE_TAGS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"})
+
+
+def clean_markup(text: str) -> str:
+    """Text lxml can parse and store: XML-incompatible characters dropped, a leading XML
+    declaration and a leading bogus `<!…>` removed, an unterminated `<!--` neutralised."""
+    text = _XML_INCOMPATIBLE.sub("", text)
+    text = _LEADING_XML_DECL.sub("", text, count=1)
+    text = _drop_bogus_declaration(text)
+    return _close_last_comment(text)
+
+
+def _drop_bogus_declaration(text: str) -> str:
+    """A page starting `<!` that is neither a doctype nor a comment is a bogus comment up to the
+    first `>` for a browser; lxml instead may swallow the whole page ("Document is empty")."""
+    start = _LEADING_JUNK.match(text)
+    pos = start.end() if start else 0
+    if not text.startswith("<!", pos):
+        return text
+    head = text[pos : pos + 9].lower()
+    if head.startswith(("<!doctype", "<!--")):
+        return text
+    end = text.find(">", pos)
+    return text[:pos] + (text[end + 1 :] if end >= 0 else text[pos + 2 :])
+
+
+def _close_last_comment(text: str) -> str:
+    """Drop the opener of a comment that never ends, so the markup after it is parsed.
+
+    Only the last `<!--` can be unterminated: if it has a `-->` after it, every earlier one does.
+    """
+    last = text.rfind("<!--")
+    if last < 0 or text.find("-->", last + 4) >= 0:
+        return text
+    return text[:last] + text[last + 4 :]
+
+
+def tree_depth(root: HtmlElement) -> int:
+    """Levels of elements under and including `root` (iterative: trees can be deep)."""
+    best = 0
+    stack: list[tuple[HtmlElement, int]] = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        best = max(best, depth)
+        stack.extend((child, depth + 1) for child in el)
+    return best
+
+
+def _fromstring(text: str) -> HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        return None
+
+
+def _empty_document() -> HtmlElement:
+    return lxml.html.document_fromstring("<html><head></head><body></body></html>")
+
+
+def parse_document(text: str) -> tuple[HtmlElement, list[str]]:
+    """Parse any text into an HTML tree; never raises.
+
+    Flags: `markup_too_deep` when the nesting reached the parser's limit (the tree is then
+    rebuilt from a flattened copy, so nothing after the deep part is lost), `markup_unparsable`
+    when nothing could be parsed (an empty document is returned).
+    """
+    clean = clean_markup(text)
+    if not clean.strip():
+        return _empty_document(), []
+    root = _fromstring(clean)
+    if root is None:
+        return _empty_document(), [MARKUP_UNPARSABLE]
+    if tree_depth(root) < TRUNCATION_DEPTH:
+        return root, []
+    for keep_tables in (True, False):
+        flat = _fromstring(flatten_markup(clean, FLATTEN_DEPTH, keep_tables=keep_tables))
+        if flat is not None and tree_depth(flat) < TRUNCATION_DEPTH:
+            return flat, [MARKUP_TOO_DEEP]
+    flat = _fromstring(_strip_all_tags(clean))
+    return (flat if flat is not None else _empty_document()), [MARKUP_TOO_DEEP]
+
+
+def _strip_all_tags(text: str) -> str:
+    """Last resort for markup that stays too deep: its text, one line per former tag."""
+    return "<html><body><p>" + _TAG.sub("\n", text) + "</p></body></html>"
+
+
+class _Nesting:
+    """Open elements as an HTML tokenizer would keep them (name, kept in the output), with an
+    O(1) "is `name` open?" so closing never scans the stack."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, bool]] = []
+        self.open: dict[str, int] = {}
+
+    def push(self, name: str, kept: bool) -> None:
+        self.stack.append((name, kept))
+        self.open[name] = self.open.get(name, 0) + 1
+
+    def close(self, name: str) -> bool | None:
+        """Pop up to and including the innermost open `name`: whether that element was kept,
+        None for a stray end tag (nothing open by that name)."""
+        if not self.open.get(name):
+            return None
+        while self.stack:
+            top, kept = self.stack.pop()
+            self.open[top] -= 1
+            if top == name:
+                return kept
+        return None  # pragma: no cover - `open` said it was there
+
+
+def flatten_markup(text: str, max_depth: int, *, keep_tables: bool = True) -> str:
+    """`text` with the tags that nest deeper than `max_depth` removed (their text is kept).
+
+    Linear: one pass over the tags with a stack whose pops are paid for by its pushes. Comments
+    and raw-text elements (script, style) are copied whole, so tags inside them do not count.
+    """
+    lower = text.lower()
+    out: list[str] = []
+    nesting = _Nesting()
+    pos = 0
+    while True:
+        lt = text.find("<", pos)
+        if lt < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:lt])
+        if text.startswith("<!--", lt):
+            end = text.find("-->", lt + 4)
+            stop = len(text) if end < 0 else end + 3
+            out.append(text[lt:stop])
+            pos = stop
+            continue
+        m = _TAG.match(text, lt)
+        if m is None:
+            out.append("<")
+            pos = lt + 1
+            continue
+        pos = m.end()
+        closing, name, rest = m.group(1), m.group(2).lower(), m.group(3)
+        if _track(nesting, closing == "/", name, rest, max_depth, keep_tables):
+            out.append(m.group(0))
+        if not closing and name in _RAW_TEXT:
+            end = lower.find(f"</{name}", pos)
+            stop = len(text) if end < 0 else end
+            out.append(text[pos:stop])
+            pos = stop
+
+
+def _track(
+    nesting: _Nesting, closing: bool, name: str, rest: str, max_depth: int, keep_tables: bool
+) -> bool:
+    """Update the open-element stack for one tag; True when the tag stays in the output."""
+    if name in _VOID or name in _RAW_TEXT:
+        return True  # no children: they add at most one level and never nest
+    if closing:
+        kept = nesting.close(name)
+        return kept is None or kept  # a stray end tag is harmless to the parser's depth
+    if rest.rstrip().endswith("/"):
+        return True
+    if name in _SIBLING_CLOSED and nesting.stack and nesting.stack[-1][0] == name:
+        nesting.close(name)  # <li><li>: siblings (only when adjacent; a nested table is not)
+    kept = (keep_tables and name in _TABLE_TAGS) or len(nesting.stack) < max_depth
+    nesting.push(name, kept)
+    return kept
