@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 
 import lxml.html
-from lxml import etree
+
+from gxcrawl.extract.sanitize import MARKUP_UNPARSABLE, parse_document
 
 __all__ = ["BLOCKED", "SOFT_404", "classify_fetch", "own_text"]
 
@@ -61,10 +62,9 @@ _BLOCK_HEADERS = re.compile(r"safedog|yunsuo|jiasule|yunjiasu|wzws|WAF", re.I)
 def _tree(text: str) -> lxml.html.HtmlElement | None:
     if not text or not text.strip():
         return None
-    try:
-        return lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    except (etree.ParserError, ValueError):
-        return None
+    # Sanitised first: a control character beside a link would make `drop_tree` raise.
+    root, flags = parse_document(text)
+    return None if MARKUP_UNPARSABLE in flags else root
 
 
 def own_text(text: str) -> tuple[str, str, int]:

@@ -12,6 +12,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines
 from gxcrawl.extract.types import Removal
 
@@ -109,6 +110,7 @@ def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     """Drop chrome-named blocks inside the content element (outermost first)."""
     removed: list[Removal] = []
     for el in list(root.iter()):
+        budget.check("strip_chrome_blocks")
         if el is root or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         if not any(True for _ in el.iterancestors() if _ is root):

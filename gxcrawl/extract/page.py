@@ -20,13 +20,11 @@ from collections import Counter
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import lxml.html
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import chrome, content, metadata, spam
+from gxcrawl.extract import chrome, content, metadata, sanitize, spam
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
 _YEAR_SPAN = re.compile(r"统计期限.{0,20}?至\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日")
 _YEAR_DEGREE = re.compile(r"((?:19|20)\d{2})\s*年度")
@@ -60,13 +58,6 @@ def _fallback_classify(title: str) -> TitleVerdict:
     if not m or re.search(r"关于|通知|要点", title):
         return TitleVerdict(False, None, None, "fallback_no_match")
     return TitleVerdict(True, int(m.group("year")), m.group("agency") or None, "fallback")
-
-
-def _parse(html: str) -> HtmlElement:
-    html = _XML_DECL.sub("", html, count=1)
-    if not html.strip():
-        html = "<html></html>"
-    return lxml.html.document_fromstring(html)
 
 
 def _page_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
@@ -129,9 +120,14 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     removed: list[Removal] = []
     page_host = (urlsplit(url).hostname or "").lower()
 
-    rest, hanweb_body = content.split_hanweb(html)
-    root = _parse(rest)
-    body_el = content.fragment(hanweb_body) if hanweb_body is not None else None
+    # Sanitised before anything parses it (the Hanweb body too): see extract/sanitize.py.
+    rest, hanweb_body = content.split_hanweb(sanitize.clean_markup(html))
+    root, parse_flags = sanitize.parse_document(rest)
+    flags += parse_flags
+    body_el = None
+    if hanweb_body is not None:
+        body_el, body_flags = sanitize.parse_fragment(hanweb_body)
+        flags += body_flags
 
     # Hidden elements, using the page's own CSS classes for both parts.
     css = spam.hidden_css(root)

@@ -22,6 +22,7 @@ __all__ = [
     "clean_markup",
     "flatten_markup",
     "parse_document",
+    "parse_fragment",
     "tree_depth",
 ]
 
@@ -133,6 +134,18 @@ def parse_document(text: str) -> tuple[HtmlElement, list[str]]:
             return flat, [MARKUP_TOO_DEEP]
     flat = _fromstring(_strip_all_tags(clean))
     return (flat if flat is not None else _empty_document()), [MARKUP_TOO_DEEP]
+
+
+def parse_fragment(html: str) -> tuple[HtmlElement, list[str]]:
+    """A markup fragment as a parentless `<div>` holding it (like lxml's `fragment_fromstring`
+    with `create_parent="div"`), with the same guarantees and flags as `parse_document`."""
+    root, flags = parse_document(f"<html><body>{html}</body></html>")
+    holder = lxml.html.Element("div")
+    body = root.find("body")
+    if body is not None:
+        holder.text = body.text
+        holder.extend(list(body))  # moves the children (a stray end tag cannot cut them off)
+    return holder, flags
 
 
 def _strip_all_tags(text: str) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines, norm_space
 from gxcrawl.extract.types import Removal
 
@@ -235,6 +236,7 @@ def remove_hidden(
     hidden = [el for el in root.iter() if isinstance(el.tag, str) and is_hidden(el, classes, ids)]
     outermost = _outermost(hidden)
     for el in hidden:
+        budget.check("remove_hidden")
         if el.getparent() is None or el not in outermost:
             continue  # an ancestor is dropped anyway
         if el.tag in ("script", "style", "template", "input"):
@@ -255,6 +257,7 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
     """Drop visible link farms (smallest enclosing blocks first)."""
     removed: list[Removal] = []
     for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
+        budget.check("remove_link_farms")
         if el.getparent() is None or not is_link_farm(el, page_host, strict):
             continue
         # Prefer the innermost farm: skip if a child block is itself the farm.

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from gxcrawl.extract.sanitize import MARKUP_UNPARSABLE, parse_document
+
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "Link",
@@ -91,15 +93,12 @@ class Strategy(Protocol):
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
-    """Tolerant parse; None for empty or unparsable input."""
+    """Tolerant parse of sanitised markup (see `extract.sanitize`); None for empty or
+    unparsable input."""
     if not html or not html.strip():
         return None
-    try:
-        # lxml refuses str input that carries an XML encoding declaration.
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        return lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
+    root, flags = parse_document(html)
+    return None if MARKUP_UNPARSABLE in flags else root
 
 
 def clean_text(text: str | None) -> str:
