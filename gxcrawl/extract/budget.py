@@ -33,9 +33,8 @@ class ParseTimeout(Exception):
     """Extraction of one page ran past its time budget."""
 
     def __init__(self, stage: str, elapsed: float, seconds: float) -> None:
-        super().__init__(
-            f"extraction over budget in {stage or 'extraction'}: {elapsed:.2f} s > {seconds:.2f} s"
-        )
+        where = stage or "extraction"
+        super().__init__(f"over budget in {where}: {elapsed:.2f} s > {seconds:.2f} s")
         self.stage = stage
         self.elapsed = elapsed
         self.seconds = seconds
