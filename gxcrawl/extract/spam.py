@@ -8,6 +8,7 @@ Spam is a finding, not only noise: every fragment taken out is returned as a `Re
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -191,25 +192,105 @@ def _offsite_commercial(href: str, page_host: str) -> bool:
     return bool(host) and host != page_host and not host.endswith(".gov.cn")
 
 
+# The whitespace `content.norm_space` collapses; kept equal so lengths here match its output.
+_WS_RUN = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+FARM_MIN_LINKS = 5  # fewer links than this is a link list, not a farm
+FARM_LINK_SHARE = 0.7  # link text at least this share of the block's text
+FARM_OFFSITE_SHARE = 0.8  # strict: this share of links leaving for non-government hosts
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Length of a text after whitespace runs collapse to one space (before stripping), and
+    whether it starts/ends with such a run: enough to join lengths without the text."""
+
+    collapsed: int = 0
+    starts: bool = False
+    ends: bool = False
+
+    @staticmethod
+    def of(text: str | None) -> _Text:
+        if not text:
+            return _EMPTY
+        squeezed = _WS_RUN.sub(" ", text)
+        return _Text(len(squeezed), squeezed[0] == " ", squeezed[-1] == " ")
+
+    def __add__(self, other: _Text) -> _Text:
+        if not self.collapsed:
+            return other
+        if not other.collapsed:
+            return self
+        merged = self.collapsed + other.collapsed - (self.ends and other.starts)
+        return _Text(merged, self.starts, other.ends)
+
+    def stripped(self) -> int:
+        """len(norm_space(text))."""
+        return max(0, self.collapsed - self.starts - self.ends)
+
+
+_EMPTY = _Text()
+
+
+@dataclass
+class _Farm:
+    """Link-farm evidence for one element's subtree (its `a` elements with text)."""
+
+    text: _Text = _EMPTY
+    anchors: int = 0
+    link_chars: int = 0
+    spammy: int = 0
+    offsite: int = 0
+
+    def add(self, other: _Farm) -> None:
+        self.anchors += other.anchors
+        self.link_chars += other.link_chars
+        self.spammy += other.spammy
+        self.offsite += other.offsite
+
+    def verdict(self, strict: bool) -> bool:
+        if self.anchors < FARM_MIN_LINKS:
+            return False
+        if self.link_chars < FARM_LINK_SHARE * max(self.text.stripped(), 1):
+            return False
+        if self.spammy * 2 >= self.anchors:
+            return True
+        return strict and self.offsite >= FARM_OFFSITE_SHARE * self.anchors
+
+
+def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm]:
+    """`_Farm` of every element under `root`, children before parents: one pass, where asking
+    each block about its own subtree cost O(elements × depth) (minutes for links under a few
+    hundred nested divs)."""
+    found: dict[HtmlElement, _Farm] = {}
+    for el in reversed(list(root.iter())):  # reversed pre-order: children come first
+        farm = _Farm()
+        if isinstance(el.tag, str):
+            text = _Text.of(el.text)
+            for child in el:
+                sub = found.get(child)
+                if sub is not None:
+                    text = text + sub.text
+                    farm.add(sub)
+                text = text + _Text.of(child.tail)
+            farm.text = text
+            if el.tag == "a" and text.stripped():
+                _add_anchor(farm, el, page_host)
+        found[el] = farm
+    return found
+
+
+def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
+    words = anchor.text_content()
+    farm.anchors += 1
+    farm.link_chars += farm.text.stripped()
+    farm.spammy += has_spam(words) or weak_count(words) >= 2
+    farm.offsite += _offsite_commercial(anchor.get("href") or "", page_host)
+
+
 def is_link_farm(el: HtmlElement, page_host: str, strict: bool) -> bool:
     """Many links, little else, and spam words — or, when `strict` (inside the report body), links
     that all leave for non-government hosts."""
-    anchors = [a for a in el.iter("a") if norm_space(a.text_content())]
-    if len(anchors) < 5:
-        return False
-    text = norm_space(el.text_content())
-    link_chars = sum(len(norm_space(a.text_content())) for a in anchors)
-    if link_chars < 0.7 * max(len(text), 1):
-        return False
-    spammy = sum(
-        1 for a in anchors if has_spam(a.text_content()) or weak_count(a.text_content()) >= 2
-    )
-    if spammy * 2 >= len(anchors):
-        return True
-    if strict:
-        off = sum(1 for a in anchors if _offsite_commercial(a.get("href") or "", page_host))
-        return off >= 0.8 * len(anchors)
-    return False
+    return _farm_evidence(el, page_host)[el].verdict(strict)
 
 
 def _removal_texts(el: HtmlElement) -> list[str]:
@@ -256,15 +337,15 @@ def remove_hidden(
 def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[Removal]:
     """Drop visible link farms (smallest enclosing blocks first)."""
     removed: list[Removal] = []
+    # Computed once: dropping a farm changes only its ancestors' evidence, and those come
+    # before it in document order, so every element still to be visited keeps exact figures.
+    farms = _farm_evidence(root, page_host)
     for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
         budget.check("remove_link_farms")
-        if el.getparent() is None or not is_link_farm(el, page_host, strict):
+        if el.getparent() is None or not farms[el].verdict(strict):
             continue
         # Prefer the innermost farm: skip if a child block is itself the farm.
-        if any(
-            c.tag in ("div", "ul", "ol", "p", "span") and is_link_farm(c, page_host, strict)
-            for c in el
-        ):
+        if any(c.tag in ("div", "ul", "ol", "p", "span") and farms[c].verdict(strict) for c in el):
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
         el.drop_tree()
