@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
@@ -196,6 +197,7 @@ def _offsite_commercial(href: str, page_host: str) -> bool:
 _WS_RUN = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 FARM_MIN_LINKS = 5  # fewer links than this is a link list, not a farm
 FARM_LINK_SHARE = 0.7  # link text at least this share of the block's text
+_FARM_CHILD_TAGS = frozenset({"div", "ul", "ol", "p", "span"})
 FARM_OFFSITE_SHARE = 0.8  # strict: this share of links leaving for non-government hosts
 
 
@@ -258,23 +260,30 @@ class _Farm:
 
 
 def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm]:
-    """`_Farm` of every element under `root`, children before parents: one pass, where asking
-    each block about its own subtree cost O(elements × depth) (minutes for links under a few
-    hundred nested divs)."""
+    """`_Farm` of every element under `root` holding a link, children before parents.
+
+    One pass, where asking each block about its own subtree cost O(elements × depth) (minutes
+    for links under a few hundred nested divs). A link-free child is measured once, by its text.
+    """
     found: dict[HtmlElement, _Farm] = {}
-    for el in reversed(list(root.iter())):  # reversed pre-order: children come first
+    if sum(1 for _ in root.iter("a")) < FARM_MIN_LINKS:
+        return found  # no block can be a farm
+    for el in reversed(list(root.iter(etree.Element))):  # reversed pre-order: children first
+        subs = [found.get(child) for child in el]
+        if el.tag != "a" and all(sub is None for sub in subs):
+            continue
         farm = _Farm()
-        if isinstance(el.tag, str):
-            text = _Text.of(el.text)
-            for child in el:
-                sub = found.get(child)
-                if sub is not None:
-                    text = text + sub.text
-                    farm.add(sub)
-                text = text + _Text.of(child.tail)
-            farm.text = text
-            if el.tag == "a" and text.stripped():
-                _add_anchor(farm, el, page_host)
+        text = _Text.of(el.text)
+        for child, sub in zip(el, subs, strict=True):
+            if sub is not None:
+                text = text + sub.text
+                farm.add(sub)
+            elif isinstance(child.tag, str):
+                text = text + _Text.of(child.text_content())
+            text = text + _Text.of(child.tail)
+        farm.text = text
+        if el.tag == "a" and text.stripped():
+            _add_anchor(farm, el, page_host)
         found[el] = farm
     return found
 
@@ -290,7 +299,12 @@ def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
 def is_link_farm(el: HtmlElement, page_host: str, strict: bool) -> bool:
     """Many links, little else, and spam words — or, when `strict` (inside the report body), links
     that all leave for non-government hosts."""
-    return _farm_evidence(el, page_host)[el].verdict(strict)
+    return _is_farm(_farm_evidence(el, page_host), el, strict)
+
+
+def _is_farm(farms: dict[HtmlElement, _Farm], el: HtmlElement, strict: bool) -> bool:
+    farm = farms.get(el)
+    return farm is not None and farm.verdict(strict)
 
 
 def _removal_texts(el: HtmlElement) -> list[str]:
@@ -308,13 +322,22 @@ def _outermost(elements: list[HtmlElement]) -> set[HtmlElement]:
     return {el for el in elements if not any(a in marked for a in el.iterancestors())}
 
 
+def _hiding_candidates(root: HtmlElement, css: tuple[set[str], set[str]]) -> list[HtmlElement]:
+    """Elements (root included, document order) carrying an attribute that can hide them,
+    selected in C: most elements of a big page have none."""
+    classes, ids = css
+    attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
+    found: list[HtmlElement] = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+    return found
+
+
 def remove_hidden(
     root: HtmlElement, css: tuple[set[str], set[str]], page_host: str
 ) -> list[Removal]:
     """Drop invisible elements from `root`; spam-bearing ones are recorded as kind `spam`."""
     classes, ids = css
     removed: list[Removal] = []
-    hidden = [el for el in root.iter() if isinstance(el.tag, str) and is_hidden(el, classes, ids)]
+    hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
     outermost = _outermost(hidden)
     for el in hidden:
         budget.check("remove_hidden")
@@ -342,10 +365,12 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
     farms = _farm_evidence(root, page_host)
     for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
         budget.check("remove_link_farms")
-        if el.getparent() is None or not farms[el].verdict(strict):
+        if el.getparent() is None or not _is_farm(farms, el, strict):
             continue
         # Prefer the innermost farm: skip if a child block is itself the farm.
-        if any(c.tag in ("div", "ul", "ol", "p", "span") and farms[c].verdict(strict) for c in el):
+        if any(
+            c.tag in ("div", "ul", "ol", "p", "span") and _is_farm(farms, c, strict) for c in el
+        ):
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
         el.drop_tree()
