@@ -18,6 +18,7 @@ from lxml.html import HtmlElement
 
 __all__ = [
     "MARKUP_TOO_DEEP",
+    "MARKUP_TOO_LARGE",
     "MARKUP_UNPARSABLE",
     "clean_markup",
     "flatten_markup",
@@ -28,6 +29,7 @@ __all__ = [
 
 MARKUP_TOO_DEEP = "markup_too_deep"
 MARKUP_UNPARSABLE = "markup_unparsable"
+MARKUP_TOO_LARGE = "markup_too_large"
 
 # libxml2 stops at 256 levels without XML_PARSE_HUGE; a tree this deep may have lost content.
 PARSER_DEPTH_LIMIT = 256
@@ -37,6 +39,10 @@ TRUNCATION_DEPTH = PARSER_DEPTH_LIMIT - 2
 # Nesting kept when flattening: deeper than any real layout (real pages stay below ~40 levels)
 # and far below the parser's limit and Python's recursion limit used by tree walkers.
 FLATTEN_DEPTH = 100
+# Elements extracted from one page. The largest real page seen has ~1,800 and a report a few
+# thousand; each extraction stage is linear but costs ~20-40 us per element, so this keeps any
+# page near a second. Past it the tree is cut (flag `markup_too_large`), never silently.
+MAX_ELEMENTS = 50_000
 
 # XML 1.0 forbids these: C0 controls except \t \n \r, lone surrogates, and the non-characters
 # U+FFFE / U+FFFF. (DEL and C1 controls are allowed, lxml accepts them.)
@@ -122,14 +128,23 @@ def _empty_document() -> HtmlElement:
     return lxml.html.document_fromstring("<html><head></head><body></body></html>")
 
 
-def parse_document(text: str) -> tuple[HtmlElement, list[str]]:
+def parse_document(
+    text: str, max_elements: int | None = MAX_ELEMENTS
+) -> tuple[HtmlElement, list[str]]:
     """Parse any text into an HTML tree; never raises.
 
     Flags: `markup_too_deep` when the nesting reached the parser's limit (the tree is then
-    rebuilt from a flattened copy, so nothing after the deep part is lost), `markup_unparsable`
-    when nothing could be parsed (an empty document is returned).
+    rebuilt from a flattened copy, so nothing after the deep part is lost), `markup_too_large`
+    when the tree had more than `max_elements` elements (it is cut after that many, in document
+    order), `markup_unparsable` when nothing could be parsed (an empty document is returned).
     """
-    clean = clean_markup(text)
+    root, flags = _parse_flat(clean_markup(text))
+    if max_elements is not None and _cut_after(root, max_elements):
+        flags.append(MARKUP_TOO_LARGE)
+    return root, flags
+
+
+def _parse_flat(clean: str) -> tuple[HtmlElement, list[str]]:
     if not clean.strip():
         return _empty_document(), []
     root = _fromstring(clean)
@@ -143,6 +158,21 @@ def parse_document(text: str) -> tuple[HtmlElement, list[str]]:
             return flat, [MARKUP_TOO_DEEP]
     flat = _fromstring(_strip_all_tags(clean))
     return (flat if flat is not None else _empty_document()), [MARKUP_TOO_DEEP]
+
+
+def _cut_after(root: HtmlElement, limit: int) -> bool:
+    """Remove every element after the first `limit` (document order); True if any was."""
+    if int(root.xpath("count(//*)")) <= limit:
+        return False
+    last: HtmlElement = root.xpath(f"(//*)[{limit}]")[0]
+    del last[:]  # its children follow it in document order
+    for node in (last, *last.iterancestors()):
+        parent = node.getparent()
+        if parent is None:
+            break
+        for later in list(node.itersiblings()):
+            parent.remove(later)
+    return True
 
 
 def parse_fragment(html: str) -> tuple[HtmlElement, list[str]]:

@@ -346,10 +346,9 @@ def remove_hidden(
         if el.tag in ("script", "style", "template", "input"):
             continue
         text = norm_space(el.text_content())
-        spam = (
-            has_spam(text)
-            or is_link_farm(el, page_host, strict=False)
-            or (len(el.findall(".//a")) >= 5 and weak_count(text) >= 2)
+        many_links = len(el.findall(".//a")) >= FARM_MIN_LINKS  # else neither test below can hold
+        spam = has_spam(text) or (
+            many_links and (is_link_farm(el, page_host, strict=False) or weak_count(text) >= 2)
         )
         for line in _removal_texts(el):
             removed.append(Removal("spam" if spam else "hidden", line))

@@ -97,7 +97,7 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
     unparsable input."""
     if not html or not html.strip():
         return None
-    root, flags = parse_document(html)
+    root, flags = parse_document(html, max_elements=None)  # a long list is not hostile
     return None if MARKUP_UNPARSABLE in flags else root
 
 
