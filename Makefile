@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORTAL ?= demo
 PORT   ?= 8391
 
-.PHONY: install demo test lint format migrate serve-fixtures bench clean help
+.PHONY: install demo test lint format migrate serve-fixtures bench fuzz clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT
 
 bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
 	$(BIN)/python -m gxcrawl.bench
+
+fuzz: install  ## fuzz extraction: 100,000 generated/mutated pages; crashes, hangs, worst time
+	$(BIN)/python benchmarks/fuzz.py --count $(or $(FUZZ_COUNT),100000)
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -153,6 +153,8 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     table_pairs = [d for t in root.iter("table") if (d := metadata.table_pairs(t))]
     for table in metadata.metadata_tables(body_el):
         table_pairs.append(metadata.table_pairs(table))
+        if table.getparent() is None:
+            continue  # the body is itself that table (broken markup): it stays the text
         removed += [Removal("metadata", line) for line in content.element_lines(table)]
         table.drop_tree()
 
