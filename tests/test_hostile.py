@@ -57,6 +57,9 @@ def timed(body: bytes) -> tuple[float, object]:
         # 34 s for 4,000 before.
         ("hidden siblings", page(BODY + "<span style='display:none'>x</span>" * 10_000)),
         ("links under deep divs", page("<div>" * 200 + "<a href='http://x.com/'>葡京</a>" * 3000)),
+        # Dropping siblings one by one re-copied a growing tail: minutes at 10,000.
+        ("hidden siblings with tails", page(BODY + "<i style='display:none'>x</i>尾巴" * 10_000)),
+        ("chrome siblings with tails", page(BODY + "<div class=share>分享</div>尾巴" * 10_000)),
     ],
 )
 def test_hostile_classes_are_fast(name: str, body: bytes) -> None:
@@ -117,6 +120,28 @@ def test_nothing_to_parse_gives_an_empty_flagged_document(raw: str) -> None:
     root, flags = sanitize.parse_document(raw)
     assert root.find("body") is not None
     assert flags == [sanitize.MARKUP_UNPARSABLE]
+
+
+def test_fetch_check_on_thousands_of_links_with_text_between() -> None:
+    """`classify_fetch` runs on every response in the spider; it took 7 s at 10,000 links."""
+    html = "<html><body>" + "<a href='/x'>链接</a>说明文字" * 10_000 + "</body></html>"
+    start = time.perf_counter()
+    assert blocks.own_text(html)[1] == "说明文字" * 10_000
+    assert time.perf_counter() - start < FAST
+
+
+def test_drop_trees_equals_drop_tree_one_by_one() -> None:
+    html = "<div>a<b>1</b>b<i>2</i>c<!-- x -->d<u>3<b>4</b></u>e<p>5</p>f</div>"
+    one, batch = lxml.html.fragment_fromstring(html), lxml.html.fragment_fromstring(html)
+    for el in [one[0], one[1], one[3][0], one[3]]:
+        if el.getparent() is not None:
+            el.drop_tree()
+    sanitize.drop_trees([batch[0], batch[1], batch[3][0], batch[3]])
+    assert (
+        lxml.html.tostring(batch)
+        == lxml.html.tostring(one)
+        == (b"<div>abc<!-- x -->de<p>5</p>f</div>")
+    )
 
 
 def test_vertical_tab_next_to_a_link_can_be_dropped() -> None:

@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines
+from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
 # Class/id words that name chrome blocks on government CMSs.
@@ -113,6 +114,7 @@ def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     every element whether it was still under `root` cost a walk up its ancestors.
     """
     removed: list[Removal] = []
+    dropped: list[HtmlElement] = []
     stack: list[HtmlElement] = list(reversed(root))
     while stack:
         el = stack.pop()
@@ -125,5 +127,6 @@ def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
             stack.extend(reversed(el))
             continue
         removed.extend(Removal(kind, line) for line in element_lines(el))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed

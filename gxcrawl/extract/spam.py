@@ -18,6 +18,7 @@ from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines, norm_space
+from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
 TERMS_FILE = Path(__file__).with_name("spam_terms.txt")
@@ -337,6 +338,7 @@ def remove_hidden(
     """Drop invisible elements from `root`; spam-bearing ones are recorded as kind `spam`."""
     classes, ids = css
     removed: list[Removal] = []
+    dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
     hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
     outermost = _outermost(hidden)
     for el in hidden:
@@ -352,7 +354,8 @@ def remove_hidden(
         )
         for line in _removal_texts(el):
             removed.append(Removal("spam" if spam else "hidden", line))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)
     return removed
 
 
@@ -362,6 +365,7 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
     # Computed once: dropping a farm changes only its ancestors' evidence, and those come
     # before it in document order, so every element still to be visited keeps exact figures.
     farms = _farm_evidence(root, page_host)
+    dropped: list[HtmlElement] = []
     for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
         budget.check("remove_link_farms")
         if el.getparent() is None or not _is_farm(farms, el, strict):
@@ -372,5 +376,6 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
         ):
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed
