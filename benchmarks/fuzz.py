@@ -45,6 +45,7 @@ HANG_SECONDS = 2.0  # acceptance: the worst page must stay under this
 HARD_TIMEOUT = 30  # seconds after which a stuck page is interrupted (and counted as a hang)
 MAX_SEED_BYTES = 400_000  # larger seed files are truncated: mutations, not size, are the point
 SHRINK_TRIES = 200  # attempts to shrink a crashing input before saving it
+PROGRESS_EVERY = 10_000  # inputs between progress lines
 CHUNK = 64  # inputs per task sent to a worker: amortises inter-process overhead
 
 SPAM_TERMS = ("博彩", "bet365", "葡京", "百家乐", "澳门", "真人娱乐", "亚洲官网")
@@ -77,7 +78,10 @@ def seed_pages() -> list[bytes]:
 
 def _page(body: str, head: str = "") -> str:
     title = "某县人民政府2023年政府信息公开工作年度报告"
-    return f"<html><head><title>{title}</title>{head}</head><body><div class=content>{body}</div></body></html>"
+    return (
+        f"<html><head><title>{title}</title>{head}</head>"
+        f"<body><div class=content>{body}</div></body></html>"
+    )
 
 
 def _letters(rng: random.Random, n: int) -> str:
@@ -185,10 +189,12 @@ def mut_tags(rng: random.Random, data: bytes) -> bytes:
 def mut_insert(rng: random.Random, data: bytes) -> bytes:
     """Insert a hostile snippet somewhere in the page."""
     snippets = (
-        "<!--", "<!", "<![CDATA[", "<script>", "<style>", "</html>", "<table>", "<td>", "</div>" * 50,
+        "<!--", "<!", "<![CDATA[", "<script>", "<style>", "</html>", "<table>", "<td>",
+        "</div>" * 50,
         "<div>" * 300, "<b>" * 400, f"{rng.choice(SPAM_TERMS)} {_letters(rng, 61)}",
         "<a href=#>x</a>\x0b", "\x00" * 10, "<?xml version='1.0' encoding='gbk'?>",
-        "<meta charset=utf-16>", "&#0;&#xD800;&#xFFFF;&#1114112;", "<style>" + "a" * 50_000 + "</style>",
+        "<meta charset=utf-16>", "&#0;&#xD800;&#xFFFF;&#1114112;",
+        "<style>" + "a" * 50_000 + "</style>",
         "<p style='display:none'>" * 100, "<div class=content>", "<!DOCTYPE", "\ufeff",
     )  # fmt: skip
     i = _at(rng, data)
@@ -430,7 +436,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"#{args.only} {kind} {len(body)} bytes: {seconds:.3f} s {error or 'ok'}")
         return 1 if error else 0
     start = time.perf_counter()
-    outcomes = list(run_all(args.count, args.seed, args.jobs))
+    outcomes: list[Outcome] = []
+    for outcome in run_all(args.count, args.seed, args.jobs):
+        outcomes.append(outcome)
+        if len(outcomes) % PROGRESS_EVERY == 0:
+            bad = sum(1 for o in outcomes if o.error or o.seconds > args.hang)
+            print(
+                f"  {len(outcomes)} inputs, {bad} bad, {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
     crashes, hangs = report(outcomes, args.hang, time.perf_counter() - start)
     for o in crashes[:20]:
         print(f"  repro: {save_crash(o, args.seed)}.min.html  ({o.kind}: {o.error})")
