@@ -44,6 +44,7 @@ DEFAULT_COUNT = 100_000
 HANG_SECONDS = 2.0  # acceptance: the worst page must stay under this
 HARD_TIMEOUT = 30  # seconds after which a stuck page is interrupted (and counted as a hang)
 MAX_SEED_BYTES = 400_000  # larger seed files are truncated: mutations, not size, are the point
+MAX_REPROS = 20  # crash repros saved per run (one per kind of error)
 SHRINK_TRIES = 200  # attempts to shrink a crashing input before saving it
 PROGRESS_EVERY = 10_000  # inputs between progress lines
 CHUNK = 64  # inputs per task sent to a worker: amortises inter-process overhead
@@ -343,6 +344,14 @@ def shrink(fn: Callable[..., Any], body: bytes, error: str) -> bytes:
     return body
 
 
+def _one_per_error(crashes: list[Outcome]) -> list[Outcome]:
+    """The first crash of each kind of error (type and message start), in input order."""
+    seen: dict[str, Outcome] = {}
+    for o in sorted(crashes, key=lambda o: o.index):
+        seen.setdefault((o.error or "")[:40], o)
+    return list(seen.values())
+
+
 def save_crash(outcome: Outcome, seed: int) -> Path:
     CRASH_DIR.mkdir(parents=True, exist_ok=True)
     _init_worker()
@@ -446,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     crashes, hangs = report(outcomes, args.hang, time.perf_counter() - start)
-    for o in crashes[:20]:
+    for o in _one_per_error(crashes)[:MAX_REPROS]:
         print(f"  repro: {save_crash(o, args.seed)}.min.html  ({o.kind}: {o.error})")
     return 1 if crashes or hangs else 0
 

@@ -37,7 +37,7 @@ FUZZ = settings(
 SNIPPETS = [
     "<!--", "<!", "<!x", "<![CDATA[", "<script>", "<style>", "</html>", "<table>", "<td>", "</div>",
     "<div>" * 300, "<b>" * 300, "博彩 " + "a" * 61, "bet365", "<a href=#>x</a>\x0b", "\x00",
-    "<?xml version='1.0' encoding='gbk'?>", "&#0;&#xD800;", "<p style='display:none'>",
+    "<?xml version='1.0' encoding='gbk'?>", "&#0;&#xD800;&#11;&#xFFFF;", "<p style='display:none'>",
     "<div class=content>", "\ufeff", "\ud800", "\uffff", "<style>.h{display:none}</style>",
 ]  # fmt: skip
 

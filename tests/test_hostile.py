@@ -92,6 +92,24 @@ def test_clean_markup_drops_xml_incompatible_characters(char: str) -> None:
     assert sanitize.clean_markup(f"<p>a{char}b\tc\nd\re</p>") == "<p>ab\tc\nd\re</p>"
 
 
+@pytest.mark.parametrize("ref", ["&#11;", "&#x0b;", "&#xFFFF;", "&#65534;", "&#0;", "&#xD800;"])
+def test_references_to_incompatible_characters_are_dropped(ref: str) -> None:
+    """The parser would turn them into characters that a later `drop_tree` refuses."""
+    root, _ = sanitize.parse_document(f"<div>a<a>x</a>{ref}b<a>y</a>{ref}c &#x41;&#9;</div>")
+    sanitize.drop_trees(root.findall(".//a"))
+    assert root.text_content() == "abc A\t"
+
+
+def test_link_farm_with_malformed_hrefs() -> None:
+    """urlsplit raises on "http://[x" and on netlocs NFKC turns into separators."""
+    links = "".join(
+        f"<a href='{h}'>友情链接{i}</a>"
+        for i, h in enumerate(["http://[x"] * 3 + ["http://a：b/"] * 3)
+    )
+    result, _ = process_html(page(BODY + f"<div>{links}</div>"), url=URL)
+    assert "本机关认真贯彻落实" in result.text
+
+
 @pytest.mark.parametrize(
     ("raw", "text"),
     [

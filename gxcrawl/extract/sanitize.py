@@ -48,6 +48,8 @@ MAX_ELEMENTS = 50_000
 # XML 1.0 forbids these: C0 controls except \t \n \r, lone surrogates, and the non-characters
 # U+FFFE / U+FFFF. (DEL and C1 controls are allowed, lxml accepts them.)
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Numeric character references, which the parser turns into characters after our cleaning.
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 _LEADING_XML_DECL = re.compile(r"\A[\s\ufeff]*<\?xml[^>]{0,500}>", re.IGNORECASE)
 _LEADING_JUNK = re.compile(r"\A[\s\ufeff]*")
 # Tags as the tokenizer sees them: a name, then anything up to '>' (attributes, slashes).
@@ -65,12 +67,22 @@ _TABLE_TAGS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th", "
 
 
 def clean_markup(text: str) -> str:
-    """Text lxml can parse and store: XML-incompatible characters dropped, a leading XML
-    declaration and a leading bogus `<!…>` removed, an unterminated `<!--` neutralised."""
+    """Text lxml can parse and store: XML-incompatible characters (and numeric references to
+    them) dropped, a leading XML declaration and a leading bogus `<!…>` removed, an
+    unterminated `<!--` neutralised."""
     text = _XML_INCOMPATIBLE.sub("", text)
+    if "&#" in text:
+        text = _CHAR_REF.sub(_drop_bad_reference, text)
     text = _LEADING_XML_DECL.sub("", text, count=1)
     text = _drop_bogus_declaration(text)
     return _close_last_comment(text)
+
+
+def _drop_bad_reference(m: re.Match[str]) -> str:
+    """`&#11;`, `&#xFFFF;`: references to characters lxml would store but then refuse to copy.
+    (Out-of-range ones and surrogates the parser already turns into U+FFFD.)"""
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    return "" if code < 0x110000 and _XML_INCOMPATIBLE.match(chr(code)) else m.group(0)
 
 
 def _drop_bogus_declaration(text: str) -> str:

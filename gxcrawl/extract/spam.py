@@ -186,7 +186,10 @@ def is_hidden(el: HtmlElement, classes: set[str], ids: set[str]) -> bool:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "Invalid IPv6 URL", a netloc that NFKC-normalises to "/" or ":" …
+        return ""
 
 
 def _offsite_commercial(href: str, page_host: str) -> bool:
