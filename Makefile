@@ -8,7 +8,7 @@ PORT   ?= 8391
 DB     ?= $(or $(GXCRAWL_DATABASE_URL),data/gxcrawl.db)
 EXPLORE_PORT ?= 8001
 
-.PHONY: install demo test lint format migrate serve-fixtures bench explore clean help
+.PHONY: install demo test lint format migrate serve-fixtures bench explore fuzz clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl 
 
 explore: install  ## serve the store (DB=path, default data/gxcrawl.db) in Datasette on 127.0.0.1:$(EXPLORE_PORT)
 	$(BIN)/python -m gxcrawl.explore --db $(DB) --port $(EXPLORE_PORT)
+
+fuzz: install  ## fuzz extraction: 100,000 generated/mutated pages; crashes, hangs, worst time
+	$(BIN)/python benchmarks/fuzz.py --count $(or $(FUZZ_COUNT),100000)
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from gxcrawl.explore import CANNED_QUERIES, FTS_TABLE, prepare
-from gxcrawl.testing.fixtureserver import serve
 from gxcrawl.store.db import Database
 from gxcrawl.store.quality import refresh_quality_scores
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, ROOT, crawl_fixture
 from .workbench_store import EDU, PORTAL, department_pages, record_page, render

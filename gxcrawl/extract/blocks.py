@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from gxcrawl.textutil import collapse_whitespace, parse_html_document, remove_whitespace
+import lxml.html
+
+from gxcrawl.extract.sanitize import MARKUP_UNPARSABLE, drop_trees, parse_document
+from gxcrawl.textutil import collapse_whitespace, remove_whitespace
 from gxcrawl.vocab import Disposition
 
 __all__ = ["BLOCKED", "SOFT_404", "classify_fetch", "own_text"]
@@ -62,17 +65,25 @@ _SOFT_404_PHRASE = re.compile(
 _BLOCK_HEADERS = re.compile(r"safedog|yunsuo|jiasule|yunjiasu|wzws|WAF", re.I)
 
 
+def _tree(text: str) -> lxml.html.HtmlElement | None:
+    if not text or not text.strip():
+        return None
+    # Sanitised first: a control character beside a link would make `drop_tree` raise.
+    root, flags = parse_document(text)
+    return None if MARKUP_UNPARSABLE in flags else root
+
+
 def own_text(text: str) -> tuple[str, str, int]:
     """(title, visible text outside links/scripts/styles with all whitespace removed, number of
     links)."""
-    root = parse_html_document(text)
+    root = _tree(text)
     if root is None:
         return "", "", 0
     title = collapse_whitespace(" ".join(root.xpath("//title//text()")))
     links = len(root.xpath("//a[@href]"))
-    for node in root.xpath("//script | //style | //noscript | //template | //a | //title"):
-        if node.getparent() is not None:
-            node.drop_tree()  # keeps the tail text that followed the element
+    # drop_tree keeps the tail text that followed each element; batched, as one at a time is
+    # quadratic on thousands of links with text between them.
+    drop_trees(root.xpath("//script | //style | //noscript | //template | //a | //title"))
     return title, remove_whitespace(root.text_content()), links
 
 

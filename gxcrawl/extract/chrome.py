@@ -12,7 +12,9 @@ import re
 
 from lxml.html import HtmlElement
 
+from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines
+from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
 # Class/id words that name chrome blocks on government CMSs.
@@ -106,16 +108,25 @@ def block_kind(el: HtmlElement) -> str | None:
 
 
 def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
-    """Drop chrome-named blocks inside the content element (outermost first)."""
+    """Drop chrome-named blocks inside the content element (outermost first).
+
+    A pre-order walk that does not enter a dropped block: one visit per element, where asking
+    every element whether it was still under `root` cost a walk up its ancestors.
+    """
     removed: list[Removal] = []
-    for el in list(root.iter()):
-        if el is root or not isinstance(el.tag, str) or el.getparent() is None:
+    dropped: list[HtmlElement] = []
+    stack: list[HtmlElement] = list(reversed(root))
+    while stack:
+        el = stack.pop()
+        budget.check("strip_chrome_blocks")
+        if not isinstance(el.tag, str):
             continue
-        if not any(True for _ in el.iterancestors() if _ is root):
-            continue  # already dropped with an ancestor
         kind = block_kind(el)
+        # A "tools" box holding a table is more likely content than chrome.
         if kind is None or (kind == "chrome" and el.find(".//table") is not None):
-            continue  # a "tools" box holding a table is more likely content than chrome
+            stack.extend(reversed(el))
+            continue
         removed.extend(Removal(kind, line) for line in element_lines(el))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed

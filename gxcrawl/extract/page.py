@@ -29,11 +29,10 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import chrome, content, metadata, spam
+from gxcrawl.extract import chrome, content, metadata, sanitize, spam
 from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
 _YEAR_SPAN = re.compile(r"统计期限.{0,20}?至\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日")
 _YEAR_DEGREE = re.compile(r"((?:19|20)\d{2})\s*年度")
@@ -96,21 +95,17 @@ class _Work:
     links: set[str] = field(default_factory=set)  # link texts of the body
 
 
-def _parse(html: str) -> HtmlElement:
-    html = _XML_DECL.sub("", html, count=1)
-    if not html.strip():
-        html = "<html></html>"
-    return lxml.html.document_fromstring(html)
-
-
 def _locate(html: str, url: str, hints: PortalHints) -> _Work:
     """Stage 1: the parsed page and its detached main content, hidden elements gone."""
-    rest, hanweb_body = content.split_hanweb(html)
-    root = _parse(rest)
-    body_el = content.fragment(hanweb_body) if hanweb_body is not None else None
+    # Sanitised before anything parses it (the Hanweb body too): see extract/sanitize.py.
+    rest, hanweb_body = content.split_hanweb(sanitize.clean_markup(html))
+    root, flags = sanitize.parse_document(rest)
+    body_el = None
+    if hanweb_body is not None:
+        body_el, body_flags = sanitize.parse_fragment(hanweb_body)
+        flags += body_flags
     page_host = (urlsplit(url).hostname or "").lower()
     removed: list[Removal] = []
-    flags: list[str] = []
     # Hidden elements, using the page's own CSS classes for both parts.
     css = spam.hidden_css(root)
     removed += spam.remove_hidden(root, css, page_host)
@@ -136,6 +131,8 @@ def _take_metadata_tables(work: _Work) -> None:
     work.table_pairs = [d for t in work.root.iter("table") if (d := metadata.table_pairs(t))]
     for table in metadata.metadata_tables(work.body_el):
         work.table_pairs.append(metadata.table_pairs(table))
+        if table.getparent() is None:
+            continue  # the body is itself that table (broken markup): it stays the text
         work.removed += [Removal("metadata", line) for line in content.element_lines(table)]
         table.drop_tree()
 

@@ -8,29 +8,49 @@ Spam is a finding, not only noise: every fragment taken out is returned as a `Re
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
+from gxcrawl.extract import budget
 from gxcrawl.extract.content import element_lines, norm_space
+from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
 TERMS_FILE = Path(__file__).with_name("spam_terms.txt")
 
 # Inline styles that make an element invisible: display/visibility, zero font size, off-screen
-# positioning or indent (hundreds of px), zero-size boxes that clip their overflow.
+# positioning or indent (hundreds of px). Every branch starts with a literal and has bounded
+# repetition only, so a search is linear in the style's length.
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none"
     r"|visibility\s*:\s*hidden"
     r"|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|$)"
-    r"|(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-(?:[5-9]\d{2}|\d{4,})"
-    r"|(?:^|;)\s*(?:height|width)\s*:\s*0(?:px)?\s*(?:;|$)(?=.*overflow\s*:\s*hidden)",
+    r"|(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*-(?:[5-9]\d{2}|\d{4,})",
     re.IGNORECASE,
 )
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# Zero-size boxes hide their text only when they also clip their overflow. Two searches instead
+# of one pattern with a `(?=.*overflow…)` look-ahead, which rescans the rest of the style from
+# every `;` (quadratic on a long style).
+_ZERO_BOX = re.compile(r"(?:^|;)\s*(?:height|width)\s*:\s*0(?:px)?\s*(?:;|$)", re.IGNORECASE)
+_OVERFLOW_HIDDEN = re.compile(r"overflow\s*:\s*hidden", re.IGNORECASE)
 _SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([.#])([\w-]+)$", re.IGNORECASE)
+# Longest CSS selector list / declaration block looked at; real rules are far shorter, and
+# capping keeps a brace-less multi-megabyte <style> from costing more than one pass.
+MAX_CSS_PART = 2000
+# Separators an injector leaves between the words of a spam span ("bet365亚洲官网 | 办公室").
+_SPAN_SEPARATORS = frozenset(" \t·|_-")
+
+
+def hidden_style(style: str) -> bool:
+    """True when an inline style (or a CSS declaration block) makes the element invisible."""
+    if _HIDDEN_STYLE.search(style):
+        return True
+    return bool(_ZERO_BOX.search(style)) and bool(_OVERFLOW_HIDDEN.search(style))
 
 
 @lru_cache(maxsize=1)
@@ -58,12 +78,12 @@ def _alt(terms: tuple[str, ...]) -> str:
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(strong terms, span tokens). A token is one term or ONE latin letter/digit: runs of
+    letters are chained token by token in `_spam_spans`, never by a repeated group, so there is
+    no nested quantifier for the regex engine to backtrack through."""
     strong, weak = spam_terms()
-    atom = rf"(?:{_alt(strong)}|{_alt(weak)}|[A-Za-z0-9]+)"
-    # A spam span: a strong term with the weak words / latin brand letters glued around it,
-    # plus the separator the injector left behind ("bet365亚洲官网 办公室").
-    span = rf"(?:{atom}[ \t·|_-]*)*(?:{_alt(strong)})(?:[ \t·|_-]*{atom})*[ \t]*"
-    return re.compile(_alt(strong), re.IGNORECASE), re.compile(span, re.IGNORECASE)
+    token = rf"{_alt(strong)}|{_alt(weak)}|[A-Za-z0-9]"
+    return re.compile(_alt(strong), re.IGNORECASE), re.compile(token, re.IGNORECASE)
 
 
 def has_spam(text: str) -> bool:
@@ -77,18 +97,66 @@ def weak_count(text: str) -> int:
     return sum(1 for t in weak if t.lower() in low)
 
 
+def _chains(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of spam tokens joined by nothing but separators."""
+    chains: list[tuple[int, int]] = []
+    start = end = -1
+    for m in _patterns()[1].finditer(text):
+        if start >= 0 and all(c in _SPAN_SEPARATORS for c in text[end : m.start()]):
+            end = m.end()
+            continue
+        if start >= 0:
+            chains.append((start, end))
+        start, end = m.start(), m.end()
+    if start >= 0:
+        chains.append((start, end))
+    return chains
+
+
+def _spam_spans(text: str) -> list[tuple[int, int]]:
+    r"""Spam spans: chains holding a strong term, with the blanks the injector left after them.
+
+    The same spans as `(?:atom sep*)* strong (sep* atom)* [ \t]*`, found in linear time.
+    """
+    spans: list[tuple[int, int]] = []
+    for start, end in _chains(text):
+        if not has_spam(text[start:end]):
+            continue
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        spans.append((start, end))
+    return spans
+
+
 def strip_spam_text(text: str) -> tuple[str, list[str]]:
     """Remove spam spans from visible text: (clean text, removed spans)."""
     if not has_spam(text):
         return text, []
-    spans: list[str] = []
+    spans = _spam_spans(text)
+    kept: list[str] = []
+    pos = 0
+    for start, end in spans:
+        kept.append(text[pos:start])
+        pos = end
+    kept.append(text[pos:])
+    return norm_space("".join(kept)), [text[s:e].strip() for s, e in spans]
 
-    def cut(m: re.Match[str]) -> str:
-        spans.append(m.group(0).strip())
-        return ""
 
-    clean = _patterns()[1].sub(cut, text)
-    return norm_space(clean), spans
+def _css_rules(css: str) -> list[tuple[str, str]]:
+    r"""(selectors, declarations) of each innermost `selectors { declarations }` rule.
+
+    Split on braces instead of a `([^{}]+)\{([^{}]*)\}` scan, which retries the whole
+    brace-less remainder from every position (quadratic on a style block with no braces).
+    """
+    rules: list[tuple[str, str]] = []
+    for chunk in css.split("}"):
+        parts = chunk.rsplit("{", 2)
+        if len(parts) < 2:
+            continue
+        selectors, body = parts[-2], parts[-1]
+        if selectors.strip() and len(selectors) <= MAX_CSS_PART and len(body) <= MAX_CSS_PART:
+            rules.append((selectors, body))
+    return rules
 
 
 def hidden_css(root: HtmlElement) -> tuple[set[str], set[str]]:
@@ -96,8 +164,8 @@ def hidden_css(root: HtmlElement) -> tuple[set[str], set[str]]:
     classes: set[str] = set()
     ids: set[str] = set()
     for style in root.iter("style"):
-        for selectors, body in _CSS_RULE.findall(style.text or ""):
-            if not _HIDDEN_STYLE.search(body):
+        for selectors, body in _css_rules(style.text or ""):
+            if not hidden_style(body):
                 continue
             for sel in selectors.split(","):
                 m = _SIMPLE_SELECTOR.match(sel.strip())
@@ -110,7 +178,7 @@ def is_hidden(el: HtmlElement, classes: set[str], ids: set[str]) -> bool:
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
+    if style and hidden_style(style):
         return True
     if ids and el.get("id") in ids:
         return True
@@ -118,7 +186,10 @@ def is_hidden(el: HtmlElement, classes: set[str], ids: set[str]) -> bool:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "Invalid IPv6 URL", a netloc that NFKC-normalises to "/" or ":" …
+        return ""
 
 
 def _offsite_commercial(href: str, page_host: str) -> bool:
@@ -126,30 +197,142 @@ def _offsite_commercial(href: str, page_host: str) -> bool:
     return bool(host) and host != page_host and not host.endswith(".gov.cn")
 
 
+# The whitespace `content.norm_space` collapses; kept equal so lengths here match its output.
+_WS_RUN = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+FARM_MIN_LINKS = 5  # fewer links than this is a link list, not a farm
+FARM_LINK_SHARE = 0.7  # link text at least this share of the block's text
+_FARM_CHILD_TAGS = frozenset({"div", "ul", "ol", "p", "span"})
+FARM_OFFSITE_SHARE = 0.8  # strict: this share of links leaving for non-government hosts
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Length of a text after whitespace runs collapse to one space (before stripping), and
+    whether it starts/ends with such a run: enough to join lengths without the text."""
+
+    collapsed: int = 0
+    starts: bool = False
+    ends: bool = False
+
+    @staticmethod
+    def of(text: str | None) -> _Text:
+        if not text:
+            return _EMPTY
+        squeezed = _WS_RUN.sub(" ", text)
+        return _Text(len(squeezed), squeezed[0] == " ", squeezed[-1] == " ")
+
+    def __add__(self, other: _Text) -> _Text:
+        if not self.collapsed:
+            return other
+        if not other.collapsed:
+            return self
+        merged = self.collapsed + other.collapsed - (self.ends and other.starts)
+        return _Text(merged, self.starts, other.ends)
+
+    def stripped(self) -> int:
+        """len(norm_space(text))."""
+        return max(0, self.collapsed - self.starts - self.ends)
+
+
+_EMPTY = _Text()
+
+
+@dataclass
+class _Farm:
+    """Link-farm evidence for one element's subtree (its `a` elements with text)."""
+
+    text: _Text = _EMPTY
+    anchors: int = 0
+    link_chars: int = 0
+    spammy: int = 0
+    offsite: int = 0
+
+    def add(self, other: _Farm) -> None:
+        self.anchors += other.anchors
+        self.link_chars += other.link_chars
+        self.spammy += other.spammy
+        self.offsite += other.offsite
+
+    def verdict(self, strict: bool) -> bool:
+        if self.anchors < FARM_MIN_LINKS:
+            return False
+        if self.link_chars < FARM_LINK_SHARE * max(self.text.stripped(), 1):
+            return False
+        if self.spammy * 2 >= self.anchors:
+            return True
+        return strict and self.offsite >= FARM_OFFSITE_SHARE * self.anchors
+
+
+def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm]:
+    """`_Farm` of every element under `root` holding a link, children before parents.
+
+    One pass, where asking each block about its own subtree cost O(elements × depth) (minutes
+    for links under a few hundred nested divs). A link-free child is measured once, by its text.
+    """
+    found: dict[HtmlElement, _Farm] = {}
+    if sum(1 for _ in root.iter("a")) < FARM_MIN_LINKS:
+        return found  # no block can be a farm
+    for el in reversed(list(root.iter(etree.Element))):  # reversed pre-order: children first
+        subs = [found.get(child) for child in el]
+        if el.tag != "a" and all(sub is None for sub in subs):
+            continue
+        farm = _Farm()
+        text = _Text.of(el.text)
+        for child, sub in zip(el, subs, strict=True):
+            if sub is not None:
+                text = text + sub.text
+                farm.add(sub)
+            elif isinstance(child.tag, str):
+                text = text + _Text.of(child.text_content())
+            text = text + _Text.of(child.tail)
+        farm.text = text
+        if el.tag == "a" and text.stripped():
+            _add_anchor(farm, el, page_host)
+        found[el] = farm
+    return found
+
+
+def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
+    words = anchor.text_content()
+    farm.anchors += 1
+    farm.link_chars += farm.text.stripped()
+    farm.spammy += has_spam(words) or weak_count(words) >= 2
+    farm.offsite += _offsite_commercial(anchor.get("href") or "", page_host)
+
+
 def is_link_farm(el: HtmlElement, page_host: str, strict: bool) -> bool:
     """Many links, little else, and spam words — or, when `strict` (inside the report body), links
     that all leave for non-government hosts."""
-    anchors = [a for a in el.iter("a") if norm_space(a.text_content())]
-    if len(anchors) < 5:
-        return False
-    text = norm_space(el.text_content())
-    link_chars = sum(len(norm_space(a.text_content())) for a in anchors)
-    if link_chars < 0.7 * max(len(text), 1):
-        return False
-    spammy = sum(
-        1 for a in anchors if has_spam(a.text_content()) or weak_count(a.text_content()) >= 2
-    )
-    if spammy * 2 >= len(anchors):
-        return True
-    if strict:
-        off = sum(1 for a in anchors if _offsite_commercial(a.get("href") or "", page_host))
-        return off >= 0.8 * len(anchors)
-    return False
+    return _is_farm(_farm_evidence(el, page_host), el, strict)
+
+
+def _is_farm(farms: dict[HtmlElement, _Farm], el: HtmlElement, strict: bool) -> bool:
+    farm = farms.get(el)
+    return farm is not None and farm.verdict(strict)
 
 
 def _removal_texts(el: HtmlElement) -> list[str]:
     lines = element_lines(el)
     return lines or ([norm_space(el.text_content())] if norm_space(el.text_content()) else [])
+
+
+def _outermost(elements: list[HtmlElement]) -> set[HtmlElement]:
+    """The elements of `elements` (in document order) with no ancestor among them.
+
+    One walk up per element, stopping at the first marked ancestor: O(elements × depth), where
+    comparing every pair was quadratic in the number of hidden elements.
+    """
+    marked = set(elements)
+    return {el for el in elements if not any(a in marked for a in el.iterancestors())}
+
+
+def _hiding_candidates(root: HtmlElement, css: tuple[set[str], set[str]]) -> list[HtmlElement]:
+    """Elements (root included, document order) carrying an attribute that can hide them,
+    selected in C: most elements of a big page have none."""
+    classes, ids = css
+    attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
+    found: list[HtmlElement] = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+    return found
 
 
 def remove_hidden(
@@ -158,36 +341,44 @@ def remove_hidden(
     """Drop invisible elements from `root`; spam-bearing ones are recorded as kind `spam`."""
     classes, ids = css
     removed: list[Removal] = []
-    hidden = [el for el in root.iter() if isinstance(el.tag, str) and is_hidden(el, classes, ids)]
+    dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
+    hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
+    outermost = _outermost(hidden)
     for el in hidden:
-        if el.getparent() is None or any(h is not el and h in el.iterancestors() for h in hidden):
+        budget.check("remove_hidden")
+        if el.getparent() is None or el not in outermost:
             continue  # an ancestor is dropped anyway
         if el.tag in ("script", "style", "template", "input"):
             continue
         text = norm_space(el.text_content())
-        spam = (
-            has_spam(text)
-            or is_link_farm(el, page_host, strict=False)
-            or (len(el.findall(".//a")) >= 5 and weak_count(text) >= 2)
+        many_links = len(el.findall(".//a")) >= FARM_MIN_LINKS  # else neither test below can hold
+        spam = has_spam(text) or (
+            many_links and (is_link_farm(el, page_host, strict=False) or weak_count(text) >= 2)
         )
         for line in _removal_texts(el):
             removed.append(Removal("spam" if spam else "hidden", line))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)
     return removed
 
 
 def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[Removal]:
     """Drop visible link farms (smallest enclosing blocks first)."""
     removed: list[Removal] = []
+    # Computed once: dropping a farm changes only its ancestors' evidence, and those come
+    # before it in document order, so every element still to be visited keeps exact figures.
+    farms = _farm_evidence(root, page_host)
+    dropped: list[HtmlElement] = []
     for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
-        if el.getparent() is None or not is_link_farm(el, page_host, strict):
+        budget.check("remove_link_farms")
+        if el.getparent() is None or not _is_farm(farms, el, strict):
             continue
         # Prefer the innermost farm: skip if a child block is itself the farm.
         if any(
-            c.tag in ("div", "ul", "ol", "p", "span") and is_link_farm(c, page_host, strict)
-            for c in el
+            c.tag in ("div", "ul", "ol", "p", "span") and _is_farm(farms, c, strict) for c in el
         ):
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
-        el.drop_tree()
+        dropped.append(el)
+    drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed

@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from gxcrawl.textutil import collapse_whitespace, parse_html_document
+from gxcrawl.extract.sanitize import MARKUP_UNPARSABLE, parse_document
+from gxcrawl.textutil import collapse_whitespace
 
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
@@ -96,8 +97,12 @@ class Strategy(Protocol):
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
-    """Tolerant parse; None for empty or unparsable input."""
-    return parse_html_document(html)
+    """Tolerant parse of sanitised markup (see `extract.sanitize`); None for empty or
+    unparsable input."""
+    if not html or not html.strip():
+        return None
+    root, flags = parse_document(html, max_elements=None)  # a long list is not hostile
+    return None if MARKUP_UNPARSABLE in flags else root
 
 
 def clean_text(text: str | None) -> str:
