@@ -20,6 +20,7 @@ from gxcrawl.extract.process import (
 )
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.store import repository as repo
+from gxcrawl.vocab import DocumentKind, ParseOutcome
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
     """The entry point's input for a stored snapshot: its bytes, headers and hints, and for a
     report page the texts of the files it links (a stub page takes theirs)."""
     linked: list[LinkedFile] = []
-    if snap.kind == "report":
+    if snap.kind == DocumentKind.REPORT:
         files = repo.attachment_texts_of(session, snap.document_id)
         linked = [LinkedFile(f.text, f.html) for f in files]
     return RawDocument(
@@ -64,17 +65,17 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
     )
 
 
-def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> str:
-    """Returns what the snapshot turned out to be: report | not_a_report | attachment | skipped."""
-    if snap.kind not in ("report", "attachment"):
-        return "skipped"
+def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> ParseOutcome:
+    """Extract a stored snapshot, save what it yields and say what it turned out to be."""
+    if snap.kind not in (DocumentKind.REPORT, DocumentKind.ATTACHMENT):
+        return ParseOutcome.SKIPPED
     out = extract_document(raw_document(session, snap, hints))
     if out.source_kind == "attachment":
         _save_file_text(session, snap, out)
         if not snap.standalone:
             _refresh_stub_parent(session, snap.document_id, hints)
         if not out.is_report:
-            return "attachment"
+            return ParseOutcome.ATTACHMENT
     elif not out.is_report:
         # A new version of a known report that is no longer one is a change researchers see.
         repo.delete_parsed_report(session, snap.snapshot_id)
@@ -86,7 +87,7 @@ def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) 
             reason=reason,
             run_id=snap.run_id,
         )
-        return "not_a_report"
+        return ParseOutcome.NOT_A_REPORT
     fields = out.to_json_dict()
     repo.save_parsed_report(
         session,
@@ -100,7 +101,7 @@ def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) 
         source_kind=out.source_kind,
         parser_version=PARSER_VERSION,
     )
-    return "report"
+    return ParseOutcome.REPORT
 
 
 def _save_file_text(session: Session, snap: SnapshotInput, out: Extraction) -> None:

@@ -16,7 +16,7 @@ from gxcrawl.items import PageItem
 from gxcrawl.store import repository as repo
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.store.models import utcnow
-from gxcrawl.vocab import DocumentKind, outcome_stat
+from gxcrawl.vocab import DocumentKind, ParseOutcome, outcome_stat
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,9 @@ class StorePipeline:
             record_parse_failure(session, snap, exc)
             return
         self.stats.inc_value(f"gxcrawl/parsed/{what}")
-        if what == "report":
+        if what == ParseOutcome.REPORT:
             self.stats.inc_value("gxcrawl/reports_stored")
-        elif what == "not_a_report":
+        elif what == ParseOutcome.NOT_A_REPORT:
             log.info("not a report after all: %s", snap.url)
 
 

@@ -63,6 +63,20 @@ class ChangeKind(StrEnum):
     REDIRECTED = "redirected"
     GONE = "gone"
     REAPPEARED = "reappeared"
+    # A new version of a known report that extraction no longer calls a report, or that raised:
+    # recorded so the views never show a stale version as current without saying so.
+    NO_LONGER_REPORT = "no_longer_report"
+    PARSE_FAILED = "parse_failed"
+
+
+class ParseOutcome(StrEnum):
+    """What extracting a stored snapshot made of it (`gxcrawl/parsed/<outcome>` stats)."""
+
+    REPORT = "report"
+    NOT_A_REPORT = "not_a_report"
+    ATTACHMENT = "attachment"  # a file's text, stored; the page that links it is the report
+    SKIPPED = "skipped"  # not a report page or a file (list pages are never parsed)
+    FAILED = "failed"  # extraction raised; the raw snapshot is kept
 
 
 def outcome_stat(outcome: Outcome) -> str:

@@ -20,6 +20,7 @@ from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row, reco
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 from gxcrawl.store.quality import refresh_quality_scores
+from gxcrawl.vocab import ParseOutcome
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Command(ScrapyCommand):
             self.exitcode = 1
 
 
-def _reparse_one(db: Database, snap: SnapshotInput, hints: dict[str, PortalHints]) -> str:
+def _reparse_one(db: Database, snap: SnapshotInput, hints: dict[str, PortalHints]) -> ParseOutcome:
     hint = hints.get(snap.portal_id or "") or PortalHints(portal_id=snap.portal_id)
     try:
         with db.transaction() as session:
@@ -86,7 +87,7 @@ def _reparse_one(db: Database, snap: SnapshotInput, hints: dict[str, PortalHints
         log.exception("reparse failed for snapshot %s (%s)", snap.snapshot_id, snap.url)
         with db.transaction() as session:
             record_parse_failure(session, snap, exc)
-        return "failed"
+        return ParseOutcome.FAILED
 
 
 def reparse(

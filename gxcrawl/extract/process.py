@@ -18,6 +18,7 @@ from gxcrawl.extract.page import extract_page, extract_text_page
 from gxcrawl.extract.tables import parse_tables
 from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import METADATA_FIELDS, PageResult, PortalHints
+from gxcrawl.vocab import DocumentKind
 
 __all__ = [
     "PARSER_VERSION",
@@ -50,7 +51,7 @@ class RawDocument:
     body: bytes
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
-    kind: str = "report"  # report (an HTML page) | attachment (a PDF/DOCX/… file)
+    kind: str = DocumentKind.REPORT  # an HTML page, or DocumentKind.ATTACHMENT: a PDF/DOCX/… file
     link_title: str | None = None  # the list's anchor text for the link
     standalone: bool = True  # False for a file linked from a report page
     hints: PortalHints = field(default_factory=PortalHints)
@@ -88,7 +89,7 @@ class Extraction:
 
 def extract_document(doc: RawDocument) -> Extraction:
     """Extract one document (HTML page or attached file) into the contract fields."""
-    if doc.kind == "attachment":
+    if doc.kind == DocumentKind.ATTACHMENT:
         return _extract_file(doc)
     return _extract_html(doc)
 

@@ -24,9 +24,10 @@ from gxcrawl.store.models import (
     utcnow,
 )
 from gxcrawl.store.state import CONTENT
+from gxcrawl.vocab import ChangeKind
 
 # A new version of a known report that extraction no longer calls a report, or that raised.
-NO_LONGER_REPORT, PARSE_FAILED = "no_longer_report", "parse_failed"
+NO_LONGER_REPORT, PARSE_FAILED = ChangeKind.NO_LONGER_REPORT, ChangeKind.PARSE_FAILED
 UNPARSED_KINDS = (NO_LONGER_REPORT, PARSE_FAILED)
 
 # Application-table column keys written before the one key scheme (gxcrawl/extract/
