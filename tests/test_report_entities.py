@@ -321,3 +321,40 @@ def test_downgrade_and_upgrade_again_keep_the_facts(any_db_url: str) -> None:
     got = rows(database, "SELECT agency_name, new_received__total FROM application_table")
     assert got == [{"agency_name": "宜春市财政局", "new_received__total": 7}]
     database.close()
+
+
+# --- the same, end to end through the crawl's ingest path (real pages, real extraction) -------
+
+REVISION_PAGE = """<html><head><title>{title}</title></head><body>
+<div class="TRS_Editor"><p>{title}</p><p>一、总体情况</p>
+<p>本年度宜春市财政局主动公开政府信息{n}条，{note}。</p><p>宜春市财政局</p><p>2023年1月20日</p>
+</div></body></html>"""
+
+
+def _crawl_version(db: Database, url: str, title: str, n: int, note: str) -> str:
+    from gxcrawl.ingest import SnapshotInput, extract_and_save, stored_hints
+
+    body = REVISION_PAGE.format(title=title, n=n, note=note).encode()
+    with db.transaction() as s:
+        v = store_version(s, url, body, "jx-yc")
+        snap = SnapshotInput(v.snapshot_id, v.document_id, url, "report", "jx-yc", body,
+                             {"Content-Type": "text/html; charset=utf-8"}, None, True)  # fmt: skip
+        return str(extract_and_save(s, snap, stored_hints(s, "jx-yc")))
+
+
+def test_revised_in_place_then_withdrawn_through_ingest(db: Database) -> None:
+    url = "http://yc.example/czj/2022.html"
+    title = "宜春市财政局2022年政府信息公开工作年度报告"
+    assert _crawl_version(db, url, title, 85, "初版") == "report"
+    assert _crawl_version(db, url, title + "（修订稿）", 86, "修订") == "report"
+    current = rows(db, "SELECT title, version, version_status FROM reports")
+    assert current == [{"title": title + "（修订稿）", "version": 2, "version_status": "current"}]
+    edits = rows(db, "SELECT old_title, new_title FROM report_edits")
+    assert edits == [{"old_title": title, "new_title": title + "（修订稿）"}]
+    # The page is replaced by a notice: the views say so instead of showing v2 as current.
+    notice = "关于宜春市财政局2022年政府信息公开工作年度报告的更正说明"
+    assert _crawl_version(db, url, notice, 86, "更正") == "not_a_report"
+    shown = rows(db, "SELECT version, version_status FROM reports")
+    assert shown == [{"version": 2, "version_status": "no_longer_report"}]
+    why = rows(db, "SELECT detail FROM report_changes WHERE kind = 'no_longer_report'")
+    assert len(why) == 1 and notice in why[0]["detail"]
