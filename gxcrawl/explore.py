@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -24,13 +23,13 @@ from gxcrawl.extract.table_keys import (
     APPLICATION_ROWS,
     wide_column,
 )
+from gxcrawl.store import search_index as store_search
 from gxcrawl.workbench_export import WORKBENCH_DICTIONARY
 
 DEFAULT_DB = "data/gxcrawl.db"
 DEFAULT_PORT = 8001
 HOST = "127.0.0.1"  # researchers' own machine; put a proxy in front to share it
-FTS_TABLE = "report_text_fts"
-LABELS_TABLE = "key_labels"
+FTS_TABLE, LABELS_TABLE = store_search.FTS_TABLE, store_search.LABELS_TABLE
 NEAR_COPY_DEFAULT = 0.9  # the published evaluations' threshold for a copied report
 # Datasette settings that keep every page under a second on wide views (application_table has
 # 188 columns: facet suggestions over them took 30 s) and long texts.
@@ -63,20 +62,6 @@ def sqlite_path(db: str) -> Path:
     return path
 
 
-def build_search_index(conn: sqlite3.Connection) -> int:
-    """(Re)build the FTS5 trigram index over the reports' title, agency and text; rowid is the
-    report_id. Trigrams match any Chinese substring of three or more characters."""
-    conn.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-    conn.execute(
-        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, agency, text, tokenize='trigram')"
-    )
-    conn.execute(
-        f"INSERT INTO {FTS_TABLE} (rowid, title, agency, text) "
-        "SELECT report_id, title, agency, text FROM reports"
-    )
-    return int(conn.execute(f"SELECT COUNT(*) FROM {FTS_TABLE}").fetchone()[0])
-
-
 def key_labels() -> list[tuple[str, str, str, str]]:
     """(table_key, kind, key, label as printed) for every row and column key, plus the wide
     column names of application_table."""
@@ -91,37 +76,9 @@ def key_labels() -> list[tuple[str, str, str, str]]:
     return out
 
 
-def build_labels(conn: sqlite3.Connection) -> None:
-    conn.execute(f"DROP TABLE IF EXISTS {LABELS_TABLE}")
-    conn.execute(
-        f"CREATE TABLE {LABELS_TABLE} (table_key TEXT, kind TEXT, key TEXT, label TEXT, "
-        "PRIMARY KEY (table_key, kind, key))"
-    )
-    conn.executemany(f"INSERT INTO {LABELS_TABLE} VALUES (?, ?, ?, ?)", key_labels())
-    # Keys the vocabulary module does not name (section 二 tables, legacy statistics): their
-    # most common printed label in the store.
-    for kind in ("row", "column"):
-        conn.execute(
-            f"INSERT OR IGNORE INTO {LABELS_TABLE} "
-            f"SELECT table_key, '{kind}', {kind}_key, {kind}_label FROM ("
-            f"  SELECT table_key, {kind}_key, {kind}_label, ROW_NUMBER() OVER ("
-            f"    PARTITION BY table_key, {kind}_key ORDER BY COUNT(*) DESC, {kind}_label"
-            f"  ) AS rank FROM facts WHERE {kind}_label IS NOT NULL"
-            f"  GROUP BY table_key, {kind}_key, {kind}_label"
-            ") WHERE rank = 1"
-        )
-
-
 def prepare(path: Path) -> int:
     """Add the derived search index and label table; the number of reports indexed."""
-    conn = sqlite3.connect(path)
-    try:
-        with conn:
-            n = build_search_index(conn)
-            build_labels(conn)
-    finally:
-        conn.close()
-    return n
+    return store_search.prepare(path, key_labels())
 
 
 CANNED_QUERIES: dict[str, dict[str, str]] = {
