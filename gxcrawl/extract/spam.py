@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -17,7 +17,8 @@ from lxml.html import HtmlElement
 from gxcrawl.extract.content import element_lines, norm_space
 from gxcrawl.extract.types import Removal
 
-TERMS_FILE = Path(__file__).with_name("spam_terms.txt")
+# Read through importlib.resources: inside a zipped egg (Scrapyd) there is no file path.
+TERMS_FILE = resources.files("gxcrawl.extract").joinpath("spam_terms.txt")
 
 # Inline styles that make an element invisible: display/visibility, zero font size, off-screen
 # positioning or indent (hundreds of px), zero-size boxes that clip their overflow.
