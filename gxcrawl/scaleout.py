@@ -326,6 +326,14 @@ def _wake(engine: Any) -> None:
         slot.nextcall.schedule()
 
 
+def reserve_turn(server: Any, key: str, interval_ms: int) -> int:
+    """Take the next turn on a shared clock: milliseconds to wait before sending (0 = now).
+
+    Turns are `interval_ms` apart whoever takes them; Redis' own clock is used, so machines
+    with skewed clocks still agree."""
+    return int(server.eval(_RESERVE, 1, key, interval_ms, DOMAIN_CLOCK_TTL_MS))
+
+
 class SharedPolitenessMiddleware:
     """Per-domain politeness across workers: one request clock per domain in Redis.
 
@@ -356,7 +364,7 @@ class SharedPolitenessMiddleware:
             return None
         netloc = urlsplit(request.url).netloc
         key = f"{self.prefix}:domain:{netloc}"
-        wait_ms = int(self.server.eval(_RESERVE, 1, key, interval_ms, DOMAIN_CLOCK_TTL_MS))
+        wait_ms = reserve_turn(self.server, key, interval_ms)
         if wait_ms > 0:
             self.crawler.stats.inc_value("gxcrawl/shared_delay_waits")
             await _sleep(wait_ms / 1000)
