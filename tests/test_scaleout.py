@@ -242,15 +242,21 @@ def test_the_addon_switches_only_with_a_redis_url(monkeypatch: pytest.MonkeyPatc
     from gxcrawl.scaleout import ScaleOut
 
     monkeypatch.delenv("GXCRAWL_REDIS_URL", raising=False)
-    plain = Settings({"DOWNLOADER_MIDDLEWARES": {"x.Y": 1}})
+    plain = Settings({"DOWNLOADER_MIDDLEWARES": {"gxcrawl.middlewares.RedirectLoopMiddleware": 1}})
     ScaleOut().update_settings(plain)
     assert plain.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"  # unchanged
-    assert dict(plain.getdict("DOWNLOADER_MIDDLEWARES")) == {"x.Y": 1}
+    assert dict(plain.getdict("DOWNLOADER_MIDDLEWARES")) == {
+        "gxcrawl.middlewares.RedirectLoopMiddleware": 1
+    }
 
-    scaled = Settings({"DOWNLOADER_MIDDLEWARES": {"x.Y": 1}})
+    scaled = Settings({"DOWNLOADER_MIDDLEWARES": {"gxcrawl.middlewares.RedirectLoopMiddleware": 1}})
     scaled.set("GXCRAWL_REDIS_URL", REDIS_URL, priority="cmdline")
     ScaleOut().update_settings(scaled)
     assert scaled.get("SCHEDULER") == "gxcrawl.scaleout.RunScheduler"
     assert scaled.get("REDIS_URL") == REDIS_URL
     names = {getattr(k, "__name__", k) for k in scaled.getdict("DOWNLOADER_MIDDLEWARES")}
-    assert {"x.Y", "SharedRobotsTxtMiddleware", "SharedPolitenessMiddleware"} <= names
+    assert {
+        "gxcrawl.middlewares.RedirectLoopMiddleware",
+        "SharedRobotsTxtMiddleware",
+        "SharedPolitenessMiddleware",
+    } <= names
