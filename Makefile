@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORTAL ?= demo
 PORT   ?= 8391
 
-.PHONY: install demo test lint format migrate serve-fixtures bench clean help
+.PHONY: install demo test lint format migrate serve-fixtures bench bench-workers clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -26,8 +26,8 @@ test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL 
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check gxcrawl tests migrations fixtures
-	$(BIN)/ruff format --check gxcrawl tests migrations fixtures
+	$(BIN)/ruff check gxcrawl tests migrations fixtures benchmarks setup.py
+	$(BIN)/ruff format --check gxcrawl tests migrations fixtures benchmarks setup.py
 	$(BIN)/mypy
 
 format: install  ## apply ruff's fixes and formatting
@@ -42,6 +42,9 @@ serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT
 
 bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
 	$(BIN)/python -m gxcrawl.bench
+
+bench-workers: install  ## scale-out bench: N workers sharing Redis + PostgreSQL vs one (needs both)
+	$(BIN)/python benchmarks/workers.py
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info
