@@ -62,31 +62,41 @@ POLITENESS_ORDER = 950
 # Per-domain clocks expire once a site has been quiet this long (plus the delay itself).
 DOMAIN_CLOCK_TTL_MS = 60_000
 
-# Atomically join the run: a missing or finished run gets a new epoch (clean keys).
+# Atomically join the run. A missing or finished run gets a new epoch (clean keys); so does a
+# 'running' one that nothing can resume: no live worker and an empty frontier (its last workers
+# were killed after the work ran out). KEYS: state. ARGV: now, key base.
 _JOIN = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'running' then
+local function fresh()
   local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
   redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[1])
   redis.call('HDEL', KEYS[1], 'finished')
   return {epoch, 1}
 end
-return {tonumber(redis.call('HGET', KEYS[1], 'epoch')), 0}
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return fresh() end
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local base = ARGV[2] .. ':' .. epoch
+if redis.call('ZCARD', base .. ':requests') > 0 then return {tonumber(epoch), 0} end
+for _, other in ipairs(redis.call('SMEMBERS', base .. ':workers')) do
+  if redis.call('EXISTS', base .. ':worker:' .. other) == 1 then return {tonumber(epoch), 0} end
+end
+redis.call('DEL', base .. ':requests', base .. ':dupefilter', base .. ':workers', base .. ':robots')
+return fresh()
 """
 
-# Leave the run; the last live worker leaving an empty frontier with reason 'finished' closes it
-# and deletes its keys. KEYS: state, workers, requests, dupefilter. ARGV: worker id, key base,
-# epoch, finished?, now.
+# Leave the run; the last worker leaving an empty frontier with reason 'finished' closes it and
+# deletes its keys. Workers still busy keep it open (they may add requests); idle or dead ones
+# do not. KEYS: state, workers, requests, dupefilter. ARGV: worker id, epoch key base, epoch,
+# finished?, now.
 _LEAVE = """
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', ARGV[2] .. ':worker:' .. ARGV[1])
 if ARGV[4] ~= '1' then return 0 end
 for _, other in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', ARGV[2] .. ':worker:' .. other) == 1 then return 0 end
-  redis.call('SREM', KEYS[2], other)
+  if redis.call('GET', ARGV[2] .. ':worker:' .. other) == '1' then return 0 end
 end
 if redis.call('ZCARD', KEYS[3]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[3] then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end  -- closed already
 redis.call('HSET', KEYS[1], 'status', 'finished', 'finished', ARGV[5])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], ARGV[2] .. ':robots')
 return 1
@@ -167,6 +177,12 @@ class RunKeys:
         return f"{self.epoch_base}:robots_lock:{netloc}"
 
 
+def join_run(server: Any, base: str) -> tuple[RunKeys, bool]:
+    """Join the run under `base`: its current epoch, or a new one (True) if nothing to resume."""
+    epoch, fresh = server.eval(_JOIN, 1, f"{base}:state", _now(), base)
+    return RunKeys(base, int(epoch)), bool(int(fresh))
+
+
 def run_key(spider: Any, settings: Any) -> str:
     """GXCRAWL_RUN_KEY, else a digest of what the spider crawls: same arguments, same run."""
     explicit = settings.get("GXCRAWL_RUN_KEY")
@@ -204,8 +220,7 @@ class RunScheduler(RedisScheduler):
     def open(self, spider: Any) -> Any:
         name = run_key(spider, self.crawler.settings)
         base = f"{self.prefix}:{name}"
-        epoch, fresh = self.server.eval(_JOIN, 1, f"{base}:state", _now())
-        self.keys = RunKeys(base, int(epoch))
+        self.keys, fresh = join_run(self.server, base)
         self.crawler.gxcrawl_run_keys = self.keys  # read by the shared robots.txt middleware
         self.queue_key = self.keys.requests
         self.dupefilter_key = self.keys.dupefilter
@@ -222,7 +237,7 @@ class RunScheduler(RedisScheduler):
         stats.set_value("gxcrawl/worker", self.worker_id)
         log.info(
             "%s run %s (epoch %s) as worker %s; frontier %s",
-            "started" if int(fresh) else "joined",
+            "started" if fresh else "joined",
             name,
             self.keys.epoch,
             self.worker_id,
@@ -264,8 +279,10 @@ class RunScheduler(RedisScheduler):
     def _tick(self) -> None:
         busy = _engine_busy(self.crawler.engine)
         self._beat(busy=busy)
-        if not busy and len(self.queue) > 0:
-            _wake(self.crawler.engine)  # another worker fed the frontier: take work now
+        if not busy:
+            # Take what another worker pushed, or run the idle check, now rather than at
+            # Scrapy's next 5 s engine heartbeat.
+            _wake(self.crawler.engine)
         self._link_run_row()
 
     def _link_run_row(self) -> None:

@@ -36,8 +36,10 @@ DEMO = FIXTURES / "portals" / "demo"
 EXPECTED = json.loads((DEMO / "expected.json").read_text("utf-8"))
 REPORT_PATHS = {r["path"] for r in EXPECTED["reports"]}
 WORKER_TIMEOUT = 120  # seconds; a worker that has not exited by then has failed the test
-# Short idle close and heartbeat expiry keep each test to seconds (defaults: 30 s and 15 s).
-POOL = ["-s", "GXCRAWL_IDLE_CLOSE_SECONDS=1", "-s", "GXCRAWL_WORKER_TTL_SECONDS=3"]
+# Short idle close and heartbeat expiry keep each test to seconds (defaults: 30 s and 15 s). The
+# idle close is also the grace period for workers started together: one that joins after the
+# others closed the run starts a new one, so it must exceed the start-up skew of two processes.
+POOL = ["-s", "GXCRAWL_IDLE_CLOSE_SECONDS=3", "-s", "GXCRAWL_WORKER_TTL_SECONDS=3"]
 # Slow enough that a worker can be stopped mid-crawl: one request at a time, 0.4 s apart.
 SLOW = ["-s", "DOWNLOAD_DELAY=0.4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
 
@@ -151,7 +153,7 @@ def run_rows(db_url: str) -> list[tuple[str, str | None]]:
     ]
 
 
-def test_two_workers_fetch_every_page_once_into_one_database(pool: Pool) -> None:
+def test_two_workers_fetch_every_page_once_then_a_new_run_starts_clean(pool: Pool) -> None:
     first, second = pool.start(), pool.start()
     logs = [pool.wait(first), pool.wait(second)]
 
@@ -170,17 +172,12 @@ def test_two_workers_fetch_every_page_once_into_one_database(pool: Pool) -> None
     assert sum("joined run" in log for log in logs) == 1
     assert sum("finished: its keys are deleted" in log for log in logs) == 1
 
-
-def test_a_new_run_starts_clean(pool: Pool) -> None:
-    pool.wait(pool.start())
-    lists = {f"GET {p}" for p in EXPECTED["list_pages"]}
-    assert lists <= set(fetched(pool.server))
+    # Same arguments again: the run finished, so a new epoch starts clean (seeds not filtered).
     pool.server.clear_log()
     log = pool.wait(pool.start())
-    # Same arguments, but the first run finished: a new epoch, whose seeds are not filtered.
     assert "started run" in log and "(epoch 2)" in log
-    assert lists <= set(fetched(pool.server))
-    assert [key.rsplit("#", 1)[1] for _, key in run_rows(pool.db_url) if key] == ["1", "2"]
+    assert {f"GET {p}" for p in EXPECTED["list_pages"]} <= set(fetched(pool.server))
+    assert [key.rsplit("#", 1)[1] for _, key in run_rows(pool.db_url) if key] == ["1", "1", "2"]
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(pool: Pool) -> None:
@@ -260,3 +257,25 @@ def test_the_addon_switches_only_with_a_redis_url(monkeypatch: pytest.MonkeyPatc
         "SharedRobotsTxtMiddleware",
         "SharedPolitenessMiddleware",
     } <= names
+
+
+def test_joining_resumes_only_a_run_with_work_or_workers_left(redis_prefix: str) -> None:
+    import redis
+
+    from gxcrawl.scaleout import join_run
+
+    server = redis.Redis.from_url(REDIS_URL)
+    base = f"{redis_prefix}:run"
+    keys, fresh = join_run(server, base)
+    assert (keys.epoch, fresh) == (1, True)
+    server.zadd(keys.requests, {b"a request": 0})  # left in the frontier by a stopped worker
+    assert join_run(server, base) == (keys, False)  # resumed
+    server.delete(keys.requests)
+    server.sadd(keys.workers, "w1")
+    server.set(keys.worker("w1"), "1", ex=60)  # a live worker may still add requests
+    assert join_run(server, base) == (keys, False)
+    server.delete(keys.worker("w1"))  # it died after the work ran out: nothing to resume
+    server.sadd(keys.dupefilter, "fingerprint")
+    again, fresh = join_run(server, base)
+    assert (again.epoch, fresh) == (2, True)
+    assert not server.exists(keys.dupefilter, keys.workers)  # the dead epoch's keys are gone
