@@ -62,22 +62,33 @@ POLITENESS_ORDER = 950
 # Per-domain clocks expire once a site has been quiet this long (plus the delay itself).
 DOMAIN_CLOCK_TTL_MS = 60_000
 
-# Atomically join the run. A missing or finished run gets a new epoch (clean keys); so does a
-# 'running' one that nothing can resume: no live worker and an empty frontier (its last workers
-# were killed after the work ran out). KEYS: state. ARGV: now, key base.
+# Atomically join the run and register as a busy worker of it. A missing or finished run gets a
+# new epoch (clean keys); so does a 'running' one that nothing can resume: no live worker and an
+# empty frontier (its last workers were killed after the work ran out).
+# KEYS: state. ARGV: now, key base, worker id, heartbeat TTL.
 _JOIN = """
+local function join(epoch)
+  local base = ARGV[2] .. ':' .. epoch
+  redis.call('SET', base .. ':worker:' .. ARGV[3], '1', 'EX', ARGV[4])
+  redis.call('SADD', base .. ':workers', ARGV[3])
+end
 local function fresh()
   local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
   redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[1])
   redis.call('HDEL', KEYS[1], 'finished')
+  join(epoch)
   return {epoch, 1}
 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return fresh() end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local base = ARGV[2] .. ':' .. epoch
-if redis.call('ZCARD', base .. ':requests') > 0 then return {tonumber(epoch), 0} end
+local alive = redis.call('ZCARD', base .. ':requests') > 0
 for _, other in ipairs(redis.call('SMEMBERS', base .. ':workers')) do
-  if redis.call('EXISTS', base .. ':worker:' .. other) == 1 then return {tonumber(epoch), 0} end
+  alive = alive or redis.call('EXISTS', base .. ':worker:' .. other) == 1
+end
+if alive then
+  join(epoch)
+  return {tonumber(epoch), 0}
 end
 redis.call('DEL', base .. ':requests', base .. ':dupefilter', base .. ':workers', base .. ':robots')
 return fresh()
@@ -177,9 +188,10 @@ class RunKeys:
         return f"{self.epoch_base}:robots_lock:{netloc}"
 
 
-def join_run(server: Any, base: str) -> tuple[RunKeys, bool]:
-    """Join the run under `base`: its current epoch, or a new one (True) if nothing to resume."""
-    epoch, fresh = server.eval(_JOIN, 1, f"{base}:state", _now(), base)
+def join_run(server: Any, base: str, worker_id: str, ttl: int) -> tuple[RunKeys, bool]:
+    """Join the run under `base` as a busy worker: its current epoch, or a new one (True) if
+    there is nothing to resume."""
+    epoch, fresh = server.eval(_JOIN, 1, f"{base}:state", _now(), base, worker_id, ttl)
     return RunKeys(base, int(epoch)), bool(int(fresh))
 
 
@@ -220,7 +232,7 @@ class RunScheduler(RedisScheduler):
     def open(self, spider: Any) -> Any:
         name = run_key(spider, self.crawler.settings)
         base = f"{self.prefix}:{name}"
-        self.keys, fresh = join_run(self.server, base)
+        self.keys, fresh = join_run(self.server, base, self.worker_id, self.worker_ttl)
         self.crawler.gxcrawl_run_keys = self.keys  # read by the shared robots.txt middleware
         self.queue_key = self.keys.requests
         self.dupefilter_key = self.keys.dupefilter
@@ -229,8 +241,6 @@ class RunScheduler(RedisScheduler):
             key=self.keys.dupefilter,
             debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"),
         )
-        self._beat(busy=True)
-        self.server.sadd(self.keys.workers, self.worker_id)
         stats = self.crawler.stats
         stats.set_value("gxcrawl/run_key", f"{name}#{self.keys.epoch}")  # links worker rows
         stats.set_value("gxcrawl/run_epoch", self.keys.epoch)

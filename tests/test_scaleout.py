@@ -265,17 +265,16 @@ def test_joining_resumes_only_a_run_with_work_or_workers_left(redis_prefix: str)
     from gxcrawl.scaleout import join_run
 
     server = redis.Redis.from_url(REDIS_URL)
-    base = f"{redis_prefix}:run"
-    keys, fresh = join_run(server, base)
+    base, ttl = f"{redis_prefix}:run", 60
+    keys, fresh = join_run(server, base, "w1", ttl)
     assert (keys.epoch, fresh) == (1, True)
-    server.zadd(keys.requests, {b"a request": 0})  # left in the frontier by a stopped worker
-    assert join_run(server, base) == (keys, False)  # resumed
-    server.delete(keys.requests)
-    server.sadd(keys.workers, "w1")
-    server.set(keys.worker("w1"), "1", ex=60)  # a live worker may still add requests
-    assert join_run(server, base) == (keys, False)
-    server.delete(keys.worker("w1"))  # it died after the work ran out: nothing to resume
+    assert join_run(server, base, "w2", ttl) == (keys, False)  # w1 is registered: join it
+    server.delete(keys.worker("w1"), keys.worker("w2"))  # both stopped...
+    server.zadd(keys.requests, {b"a request": 0})  # ...leaving work in the frontier
+    assert join_run(server, base, "w3", ttl) == (keys, False)  # resumed
+    server.delete(keys.requests, keys.worker("w3"))  # w3 died after the work ran out
     server.sadd(keys.dupefilter, "fingerprint")
-    again, fresh = join_run(server, base)
-    assert (again.epoch, fresh) == (2, True)
-    assert not server.exists(keys.dupefilter, keys.workers)  # the dead epoch's keys are gone
+    again, fresh = join_run(server, base, "w4", ttl)
+    assert (again.epoch, fresh) == (2, True)  # nothing to resume: a clean run
+    assert not server.exists(keys.dupefilter)
+    assert server.smembers(again.workers) == {b"w4"}
