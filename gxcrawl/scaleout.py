@@ -39,6 +39,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue as RedisPriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
@@ -90,7 +91,8 @@ if alive then
   join(epoch)
   return {tonumber(epoch), 0}
 end
-redis.call('DEL', base .. ':requests', base .. ':dupefilter', base .. ':workers', base .. ':robots')
+redis.call('DEL', base .. ':requests', base .. ':requests:domain_seq', base .. ':dupefilter',
+  base .. ':workers', base .. ':robots')
 return fresh()
 """
 
@@ -109,7 +111,7 @@ if redis.call('ZCARD', KEYS[3]) > 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[3] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end  -- closed already
 redis.call('HSET', KEYS[1], 'status', 'finished', 'finished', ARGV[5])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], ARGV[2] .. ':robots')
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[3] .. ':domain_seq', KEYS[4], ARGV[2] .. ':robots')
 return 1
 """
 
@@ -140,6 +142,7 @@ class ScaleOut:
         settings.set("SCHEDULER", "gxcrawl.scaleout.RunScheduler", priority="addon")
         settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="addon")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")  # keys outlive a worker
+        settings.set("SCHEDULER_QUEUE_CLASS", "gxcrawl.scaleout.DomainFairQueue", priority="addon")
         # 0 = never block in pop(): a blocking pop would stall the event loop.
         settings.set("SCHEDULER_IDLE_BEFORE_CLOSE", 0, priority="addon")
         # Component dicts are edited in place: the project's own DOWNLOADER_MIDDLEWARES outrank
@@ -204,6 +207,36 @@ def run_key(spider: Any, settings: Any) -> str:
     what = sorted((pid, list(getattr(p, "start_urls", []))) for pid, p in portals.items())
     digest = hashlib.sha1(json.dumps([spider.name, what]).encode("utf-8")).hexdigest()
     return f"{spider.name}-{digest[:12]}"
+
+
+# Within one priority, the n-th request to each domain sorts before every domain's (n+1)-th, so
+# a worker pulls requests for many portals instead of a backlog for one (which would sit in its
+# downloader waiting for the per-domain delay). Priorities stay far apart: score = -priority *
+# PRIORITY_STRIDE + n, exact in a double while n < PRIORITY_STRIDE.
+PRIORITY_STRIDE = 1_000_000_000
+# KEYS: queue, per-domain counters. ARGV: netloc, -priority, stride, request.
+_PUSH = """
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) * tonumber(ARGV[3]) + n, ARGV[4])
+"""
+
+
+class DomainFairQueue(RedisPriorityQueue):
+    """scrapy-redis' priority queue, interleaving domains within a priority (round robin)."""
+
+    def push(self, request: Request) -> None:
+        data = self._encode_request(request)
+        netloc = urlsplit(request.url).netloc
+        self.server.eval(
+            _PUSH, 2, self.key, self.sequence_key, netloc, -request.priority, PRIORITY_STRIDE, data
+        )
+
+    @property
+    def sequence_key(self) -> str:
+        return f"{self.key}:domain_seq"
+
+    def clear(self) -> None:
+        self.server.delete(self.key, self.sequence_key)
 
 
 class RunScheduler(RedisScheduler):

@@ -278,3 +278,24 @@ def test_joining_resumes_only_a_run_with_work_or_workers_left(redis_prefix: str)
     assert (again.epoch, fresh) == (2, True)  # nothing to resume: a clean run
     assert not server.exists(keys.dupefilter)
     assert server.smembers(again.workers) == {b"w4"}
+
+
+def test_the_frontier_interleaves_domains(redis_prefix: str) -> None:
+    """A worker pulls the next request of every domain before a second one of any domain."""
+    import redis
+    from scrapy import Request, Spider
+
+    from gxcrawl.scaleout import DomainFairQueue
+
+    queue = DomainFairQueue(
+        redis.Redis.from_url(REDIS_URL), Spider(name="t"), f"{redis_prefix}:requests"
+    )
+    for url in ["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://b/2"]:
+        queue.push(Request(url))
+    queue.push(Request("http://c/urgent", priority=5))
+    popped = [queue.pop().url for _ in range(len(queue))]
+    assert popped == [
+        "http://c/urgent", "http://a/1", "http://b/1", "http://a/2", "http://b/2", "http://a/3",
+    ]  # fmt: skip
+    queue.clear()
+    assert len(queue) == 0
