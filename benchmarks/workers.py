@@ -46,9 +46,8 @@ FAST = [
 ]  # fmt: skip
 CLIENT_THREADS = 16  # as many requests in flight as one worker's CONCURRENT_REQUESTS
 SERVER_START_TIMEOUT = 20.0
-# The spider's idle check runs on Scrapy's 5 s engine heartbeat: the last worker out waits up to
-# this long after the frontier empties. Subtracted from nothing: it is in every pool's wall time.
-IDLE_NOTE = "wall times include up to ~5 s of idle-close wait per pool"
+# Every pool's wall time includes the idle close (1 s above, plus up to 1 s until the check).
+IDLE_NOTE = "wall times include ~2 s of idle-close wait per pool"
 
 
 @dataclass
