@@ -257,6 +257,7 @@ class RunScheduler(RedisScheduler):
             "GXCRAWL_WORKER_TTL_SECONDS", DEFAULT_WORKER_TTL_SECONDS
         )
         instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        instance.per_site = max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1))
         crawler.signals.connect(instance._on_idle, signal=signals.spider_idle)
         return instance
 
@@ -313,6 +314,37 @@ class RunScheduler(RedisScheduler):
         else:
             log.info("left run %s epoch %s (%s)", keys.base, keys.epoch, reason)
         return super().close(reason)
+
+    # scrapy-redis' own versions pass `spider=` to the stats (deprecated in Scrapy 2.19: a
+    # warning per crawl); otherwise the same.
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        if self._site_busy_here():
+            return None  # leave the site's next request to another worker
+        request: Request | None = self.queue.pop(self.idle_before_close)
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def _site_busy_here(self) -> bool:
+        """This worker already has CONCURRENT_REQUESTS_PER_DOMAIN requests for the site at the
+        head of the frontier. Taking more would only queue them here behind the site's clock,
+        while other workers sit idle (and a kill -9 would lose them all)."""
+        engine = self.crawler.engine
+        head = self.server.zrange(self.queue.key, 0, 0)
+        if engine is None or not head:
+            return False
+        downloader = engine.downloader
+        key = downloader.get_slot_key(self.queue._decode_request(head[0]))
+        here = sum(1 for r in downloader.active if downloader.get_slot_key(r) == key)
+        return here >= self.per_site
 
     # --- heartbeat and idle close -----------------------------------------------------------
 
