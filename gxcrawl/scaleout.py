@@ -288,6 +288,8 @@ class RunScheduler(RedisScheduler):
             self.keys.requests,
         )
         self._idle_since: float | None = None
+        self._beat_value = "1"  # join_run registered this worker as busy
+        self._active_since_beat = True
         self._heartbeat = task.LoopingCall(self._tick)
         self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
         return super().open(spider)
@@ -321,6 +323,7 @@ class RunScheduler(RedisScheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
+        self._mark_busy()  # it is producing requests
         self.stats.inc_value("scheduler/enqueued/redis")
         self.queue.push(request)
         return True
@@ -330,6 +333,7 @@ class RunScheduler(RedisScheduler):
             return None  # leave the site's next request to another worker
         request: Request | None = self.queue.pop(self.idle_before_close)
         if request is not None:
+            self._mark_busy()  # at once: the beat may be a second away
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
@@ -349,10 +353,21 @@ class RunScheduler(RedisScheduler):
     # --- heartbeat and idle close -----------------------------------------------------------
 
     def _beat(self, *, busy: bool) -> None:
-        self.server.set(self.keys.worker(self.worker_id), "1" if busy else "0", ex=self.worker_ttl)
+        value = "1" if busy else "0"
+        self.server.set(self.keys.worker(self.worker_id), value, ex=self.worker_ttl)
+        self._beat_value = value
+
+    def _mark_busy(self) -> None:
+        """Busy now, in Redis too: other workers must not see a stale '0' and close the run."""
+        self._active_since_beat = True
+        if self._beat_value != "1":
+            self._beat(busy=True)
 
     def _tick(self) -> None:
-        busy = _engine_busy(self.crawler.engine)
+        # Busy if anything happened since the last beat, not only at this instant: a worker
+        # that pulls and finishes work between two beats is not idle.
+        busy = _engine_busy(self.crawler.engine) or self._active_since_beat
+        self._active_since_beat = False
         self._beat(busy=busy)
         if not busy:
             # Take what another worker pushed, or run the idle check, now rather than at
