@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,14 +74,17 @@ def redis_prefix() -> Iterator[str]:
 class Pool:
     """Worker subprocesses: `scrapy crawl annual_reports` on one fixture portal, one database."""
 
-    def __init__(self, server: FixtureServer, db_url: str, prefix: str) -> None:
-        self.server, self.db_url, self.prefix = server, db_url, prefix
+    def __init__(
+        self, server: FixtureServer, db_url: str, prefix: str, portal: Path = DEMO
+    ) -> None:
+        self.server, self.db_url, self.prefix, self.portal = server, db_url, prefix, portal
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *extra: str) -> subprocess.Popen[str]:
         cmd = [
             sys.executable, "-m", "scrapy", "crawl", "annual_reports",
-            "-a", f"registry={DEMO / 'portal.toml'}", "-a", f"base_url={self.server.base_url}",
+            "-a", f"registry={self.portal / 'portal.toml'}",
+            "-a", f"base_url={self.server.base_url}",
             *FAST_CRAWL, *POOL, "-s", f"GXCRAWL_REDIS_PREFIX={self.prefix}", *extra,
         ]  # fmt: skip
         env = {**os.environ, "GXCRAWL_DATABASE_URL": self.db_url, "GXCRAWL_REDIS_URL": REDIS_URL}
@@ -300,3 +304,45 @@ def test_the_frontier_interleaves_domains(redis_prefix: str) -> None:
     ]  # fmt: skip
     queue.clear()
     assert len(queue) == 0
+
+
+def _generate_portal(folder: Path, pages: int) -> None:
+    """The bench's generated portal (gxcrawl/benchportal.py, or benchmarks/ after issue 10)."""
+    try:
+        from gxcrawl.benchportal import generate
+    except ImportError:  # pragma: no cover - after the move
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("benchportal", BENCHPORTAL)
+        assert spec is not None and spec.loader is not None, f"no {BENCHPORTAL}"
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        generate = module.generate
+    generate(folder, pages=pages, report_share=0.9)
+
+
+BENCHPORTAL = ROOT / "benchmarks" / "benchportal.py"
+# Generated portal: one chain of list pages, so the frontier keeps running dry and refilling —
+# the pattern in which a worker that misread another's state once closed the run too early.
+CHAIN_PAGES = 600
+BUSY_POOL = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "GXCRAWL_IDLE_CLOSE_SECONDS=1"]
+
+
+def test_a_frontier_that_runs_dry_and_refills_is_not_closed_early(
+    pg_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    portal = tmp_path / "portal"
+    _generate_portal(portal, CHAIN_PAGES)
+    with serve(portal) as server:
+        workers = Pool(server, pg_url, redis_prefix, portal)
+        try:
+            logs = [workers.wait(p) for p in (workers.start(*BUSY_POOL), workers.start(*BUSY_POOL))]
+        finally:
+            workers.stop_all()
+        counts = fetched(server)
+    assert {k: n for k, n in counts.items() if n > 1} == {}
+    assert sum("finished: its keys are deleted" in log for log in logs) == 1
+    expected = json.loads((portal / "expected.json").read_text("utf-8"))
+    stored = q(pg_url, "SELECT COUNT(*) FROM report_documents")[0][0]
+    assert stored == len(expected["reports"])
+    assert_no_duplicate_rows(pg_url)
