@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import importlib.util
 import json
 import os
 import socket
@@ -35,6 +36,12 @@ try:  # benchmarks/benchportal.py after the issue-10 move; gxcrawl/benchportal.p
 except ImportError:
     from gxcrawl.benchportal import generate
 
+# gxcrawl.testing.fixtureserver after the issue-10 move; gxcrawl.fixtureserver before it.
+FIXTURE_SERVER = (
+    "gxcrawl.testing.fixtureserver"
+    if importlib.util.find_spec("gxcrawl.testing") is not None
+    else "gxcrawl.fixtureserver"
+)
 REDIS_URL = os.environ.get("GXCRAWL_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("GXCRAWL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # No politeness delay: the bench measures what a worker can process, not how slowly it may ask.
@@ -69,7 +76,7 @@ def fixture_server(portal: Path) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gxcrawl.fixtureserver", str(portal), "--port", str(port)],
+        [sys.executable, "-m", FIXTURE_SERVER, str(portal), "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
