@@ -8,7 +8,7 @@ PORT   ?= 8391
 DB     ?= $(or $(GXCRAWL_DATABASE_URL),data/gxcrawl.db)
 EXPLORE_PORT ?= 8001
 
-.PHONY: install demo test lint format migrate serve-fixtures bench explore fuzz clean help
+.PHONY: install demo test lint format migrate serve-fixtures bench bench-workers explore fuzz clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -28,8 +28,8 @@ test: install lint  ## lint, then run the whole test suite (offline; PostgreSQL 
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff (lint + format check), mypy and vulture (dead code)
-	$(BIN)/ruff check gxcrawl benchmarks tests migrations fixtures
-	$(BIN)/ruff format --check gxcrawl benchmarks tests migrations fixtures
+	$(BIN)/ruff check gxcrawl benchmarks tests migrations fixtures setup.py
+	$(BIN)/ruff format --check gxcrawl benchmarks tests migrations fixtures setup.py
 	$(BIN)/mypy
 	$(BIN)/vulture gxcrawl --min-confidence 80
 
@@ -51,6 +51,9 @@ explore: install  ## serve the store (DB=path, default data/gxcrawl.db) in Datas
 
 fuzz: install  ## fuzz extraction: 100,000 generated/mutated pages; crashes, hangs, worst time
 	$(BIN)/python benchmarks/fuzz.py --count $(or $(FUZZ_COUNT),100000)
+
+bench-workers: install  ## scale-out bench: N workers sharing Redis + PostgreSQL vs one (needs both)
+	$(BIN)/python benchmarks/workers.py
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

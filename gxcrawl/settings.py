@@ -60,6 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "gxcrawl.pipelines.StorePipeline": 300,
 }
+ADDONS = {"gxcrawl.scaleout.ScaleOut": 0}  # shared Redis frontier when GXCRAWL_REDIS_URL is set
 EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
     "gxcrawl.extensions.StatsFileExtension": 510,

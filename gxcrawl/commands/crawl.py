@@ -5,6 +5,7 @@ one clear line instead of a traceback from inside the reactor."""
 from __future__ import annotations
 
 import argparse
+import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
@@ -13,9 +14,24 @@ from gxcrawl.commands import open_database
 from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, select_portals
 
+log = logging.getLogger(__name__)
+
 
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            self._preflight(args, opts)
+        except UsageError as exc:
+            # Also into the log file: under Scrapyd that is the job log, where stderr never
+            # arrives, so a job that cannot start says why there. (On a console the usage error
+            # itself is the one line.)
+            assert self.settings is not None
+            if self.settings.get("LOG_FILE"):
+                log.error("crawl not started: %s", exc)
+            raise
+        super().run(args, opts)
+
+    def _preflight(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "annual_reports":
             assert self.settings is not None
             config = CrawlConfig.from_settings(self.settings)
@@ -32,4 +48,3 @@ class Command(ScrapyCrawl):
                 raise UsageError(str(exc), print_help=False) from None
             if config.store_enabled:
                 open_database(self.settings, must_exist=False).close()
-        super().run(args, opts)

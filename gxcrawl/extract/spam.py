@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -21,7 +21,8 @@ from gxcrawl.extract.content import element_lines, norm_space
 from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
-TERMS_FILE = Path(__file__).with_name("spam_terms.txt")
+# Read through importlib.resources: inside a zipped egg (Scrapyd) there is no file path.
+TERMS_FILE = resources.files("gxcrawl.extract").joinpath("spam_terms.txt")
 
 # Inline styles that make an element invisible: display/visibility, zero font size, off-screen
 # positioning or indent (hundreds of px). Every branch starts with a literal and has bounded

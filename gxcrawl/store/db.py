@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +25,11 @@ from gxcrawl.config import DEFAULT_DATABASE_URL
 # Seconds a SQLite writer waits for another's lock (a reparse while a crawl writes) before failing.
 SQLITE_BUSY_TIMEOUT = 30
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"  # a checkout (editable install, tests)
+PACKAGED_MIGRATIONS = "_migrations"  # inside the gxcrawl package of a wheel or egg (setup.py)
+# Any number for pg_advisory_xact_lock, fixed so every gxcrawl process takes the same lock:
+# workers starting together on a new database migrate it one after the other.
+MIGRATION_LOCK_ID = 0x67786372  # "gxcr"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -49,11 +58,46 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def migrations_dir() -> Path:
+    """The Alembic scripts: shipped in the package, else the checkout's `migrations/`."""
+    packaged = resources.files("gxcrawl").joinpath(PACKAGED_MIGRATIONS)
+    if packaged.joinpath("env.py").is_file():
+        if isinstance(packaged, Path):
+            return packaged
+        return _extracted(packaged)  # a zipped egg (Scrapyd): Alembic needs real files
+    if (MIGRATIONS_DIR / "env.py").is_file():
+        return MIGRATIONS_DIR
+    raise RuntimeError(
+        f"Alembic migrations not found: neither gxcrawl/{PACKAGED_MIGRATIONS} in the installed "
+        f"package nor {MIGRATIONS_DIR} (install with `pip install .`, not by copying files)"
+    )
+
+
+_EXTRACTED: dict[str, Path] = {}  # one copy per process
+
+
+def _extracted(tree: Traversable) -> Path:
+    key = str(tree)
+    if key not in _EXTRACTED:
+        target = Path(tempfile.mkdtemp(prefix="gxcrawl-migrations-"))
+        atexit.register(shutil.rmtree, target, True)
+        _copy_tree(tree, target)
+        _EXTRACTED[key] = target
+    return _EXTRACTED[key]
+
+
+def _copy_tree(tree: Traversable, target: Path) -> None:
+    for entry in tree.iterdir():
+        if entry.is_dir():
+            (target / entry.name).mkdir()
+            _copy_tree(entry, target / entry.name)
+        elif not entry.name.endswith(".pyc"):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(url: str) -> Config:
-    if not MIGRATIONS_DIR.is_dir():
-        raise RuntimeError(f"Alembic migrations not found at {MIGRATIONS_DIR}")
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -63,6 +107,8 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # held until this transaction ends
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.models import (
@@ -67,13 +69,17 @@ def _pid_alive(pid: int) -> bool:
 
 
 def upsert_portals(session: Session, portals: Iterable[dict[str, Any]]) -> None:
-    """Keep the registry entries a crawl used (for offline reparse, extract and export)."""
-    for entry in portals:
-        row = session.get(PortalRow, entry["id"]) or PortalRow(id=entry["id"])
-        for key, value in entry.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-        session.add(row)
+    """Keep the registry entries a crawl used (for offline reparse, extract and export).
+
+    One INSERT … ON CONFLICT per entry, in id order: workers starting together on one database
+    neither collide on the primary key nor deadlock."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for entry in sorted(portals, key=lambda e: str(e["id"])):
+        values = {**entry, "updated_at": utcnow()}
+        ins = insert(PortalRow).values(**values)
+        changed = {key: ins.excluded[key] for key in values if key != "id"}
+        session.execute(ins.on_conflict_do_update(index_elements=["id"], set_=changed))
     session.flush()
 
 
