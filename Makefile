@@ -43,8 +43,9 @@ migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gx
 serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT) in the foreground
 	$(BIN)/python -m gxcrawl.testing.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
 
-bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
+bench: install  ## benchmarks: bare vs full vs recrawl on a generated portal, then two workers vs one
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.workers
 
 explore: install  ## serve the store (DB=path, default data/gxcrawl.db) in Datasette on 127.0.0.1:$(EXPLORE_PORT)
 	$(BIN)/python -m gxcrawl.explore --db $(DB) --port $(EXPLORE_PORT)
@@ -53,7 +54,7 @@ fuzz: install  ## fuzz extraction: 100,000 generated/mutated pages; crashes, han
 	$(BIN)/python benchmarks/fuzz.py --count $(or $(FUZZ_COUNT),100000)
 
 bench-workers: install  ## scale-out bench: N workers sharing Redis + PostgreSQL vs one (needs both)
-	$(BIN)/python benchmarks/workers.py
+	$(BIN)/python -m benchmarks.workers
 
 clean:  ## remove the virtualenv, caches and the demo database
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import importlib.util
 import json
 import os
 import socket
@@ -31,17 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-try:  # benchmarks/benchportal.py after the issue-10 move; gxcrawl/benchportal.py before it
-    from benchportal import generate  # type: ignore[import-not-found]
-except ImportError:
-    from gxcrawl.benchportal import generate
+from benchmarks.benchportal import generate  # noqa: E402  (after the sys.path line)
 
-# gxcrawl.testing.fixtureserver after the issue-10 move; gxcrawl.fixtureserver before it.
-FIXTURE_SERVER = (
-    "gxcrawl.testing.fixtureserver"
-    if importlib.util.find_spec("gxcrawl.testing") is not None
-    else "gxcrawl.fixtureserver"
-)
+FIXTURE_SERVER = "gxcrawl.testing.fixtureserver"
 REDIS_URL = os.environ.get("GXCRAWL_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("GXCRAWL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # No politeness delay: the bench measures what a worker can process, not how slowly it may ask.

@@ -33,8 +33,12 @@ GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along 
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
-# Rebuilds USER_AGENT when GXCRAWL_CONTACT_URL comes from `-s` (read after this module).
-ADDONS = {"gxcrawl.config.ContactUserAgent": 0}
+ADDONS = {
+    # Rebuilds USER_AGENT when GXCRAWL_CONTACT_URL comes from `-s` (read after this module).
+    "gxcrawl.config.ContactUserAgent": 0,
+    # A shared Redis frontier when GXCRAWL_REDIS_URL is set (inert otherwise).
+    "gxcrawl.scaleout.ScaleOut": 0,
+}
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -60,7 +64,6 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "gxcrawl.pipelines.StorePipeline": 300,
 }
-ADDONS = {"gxcrawl.scaleout.ScaleOut": 0}  # shared Redis frontier when GXCRAWL_REDIS_URL is set
 EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
     "gxcrawl.extensions.StatsFileExtension": 510,

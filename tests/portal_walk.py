@@ -21,13 +21,8 @@ TIMEOUT = 10  # seconds per local request
 
 
 def fixtureserver() -> Any:
-    """The fixture server module, wherever the refactor put it."""
-    for name in ("gxcrawl.testing.fixtureserver", "gxcrawl.fixtureserver"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    raise ImportError("no fixture server module")
+    """The fixture server module (gxcrawl/testing/fixtureserver.py)."""
+    return importlib.import_module("gxcrawl.testing.fixtureserver")
 
 
 def start_urls(portal_dir: Path, base_url: str) -> list[str]:

@@ -15,13 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FAST_CRAWL, FIXTURES, ROOT
-
-try:  # the fixture server is moving to gxcrawl.testing (issue 10)
-    from gxcrawl.testing.fixtureserver import serve  # type: ignore[import-not-found]
-except ImportError:
-    from gxcrawl.fixtureserver import serve
 
 DEMO = FIXTURES / "portals" / "demo"
 # What a build needs from the checkout (the rest — tests, fixtures — is not shipped).

@@ -24,13 +24,9 @@ from sqlalchemy import text
 
 from gxcrawl.scaleout import reserve_turn
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import FixtureServer, serve
 
 from .conftest import FAST_CRAWL, FIXTURES, ROOT
-
-try:  # the fixture server is moving to gxcrawl.testing (issue 10)
-    from gxcrawl.testing.fixtureserver import FixtureServer, serve  # type: ignore[import-not-found]
-except ImportError:
-    from gxcrawl.fixtureserver import FixtureServer, serve
 
 REDIS_URL = os.environ.get("GXCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DEMO = FIXTURES / "portals" / "demo"
@@ -307,21 +303,12 @@ def test_the_frontier_interleaves_domains(redis_prefix: str) -> None:
 
 
 def _generate_portal(folder: Path, pages: int) -> None:
-    """The bench's generated portal (gxcrawl/benchportal.py, or benchmarks/ after issue 10)."""
-    try:
-        from gxcrawl.benchportal import generate
-    except ImportError:  # pragma: no cover - after the move
-        import importlib.util
+    """The bench's generated portal (benchmarks/benchportal.py)."""
+    from benchmarks.benchportal import generate
 
-        spec = importlib.util.spec_from_file_location("benchportal", BENCHPORTAL)
-        assert spec is not None and spec.loader is not None, f"no {BENCHPORTAL}"
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        generate = module.generate
     generate(folder, pages=pages, report_share=0.9)
 
 
-BENCHPORTAL = ROOT / "benchmarks" / "benchportal.py"
 # Generated portal: one chain of list pages, so the frontier keeps running dry and refilling —
 # the pattern in which a worker that misread another's state once closed the run too early.
 CHAIN_PAGES = 600

@@ -19,14 +19,10 @@ import pytest
 from sqlalchemy import text
 
 from gxcrawl.store.db import make_engine
+from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES
 from .test_install import copy_project
-
-try:  # the fixture server is moving to gxcrawl.testing (issue 10)
-    from gxcrawl.testing.fixtureserver import serve  # type: ignore[import-not-found]
-except ImportError:
-    from gxcrawl.fixtureserver import serve
 
 DEMO = FIXTURES / "portals" / "demo"
 BIN = Path(sys.executable).parent
