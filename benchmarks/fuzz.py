@@ -135,7 +135,15 @@ def gen_links(rng: random.Random) -> str:
     return _page("<div>" * depth + links + "</div>" * depth)
 
 
+def gen_title(rng: random.Random) -> str:
+    n = rng.choice((2000, 20_000))
+    unit = rng.choice((".", "…", "【图解】", "|", "2023年", "政府信息公开"))
+    title = "2023年政府信息公开工作年度报告" + unit * (n // len(unit)) + rng.choice(("", "x"))
+    return f"<html><head><title>{title}</title></head><body><p>正文</p></body></html>"
+
+
 GENERATORS: dict[str, Callable[[random.Random], str]] = {
+    "title": gen_title,
     "spam_run": gen_spam_run,
     "style": gen_style,
     "hidden": gen_hidden,
@@ -410,6 +418,8 @@ SCALING: dict[str, Callable[[int], str]] = {
     "nested divs": lambda n: _page("<div>" * n + "<p>正文</p>" + "</div>" * n),
     "unclosed inline": lambda n: _page("<b>" * n + "<p>正文</p>"),
     "long line": lambda n: _page("<p>" + "字" * n + "</p>"),
+    "title of dots": lambda n: f"<title>年度报告{'.' * n}x</title>",
+    "text under deep divs": lambda n: "<div>层文字较多的内容" * 200 + "<p>正文内容</p>" * (n // 8),
     "links in deep divs": lambda n: _page("<div>" * 200 + "<a href='http://x.com/'>葡京</a>" * n),
 }
 

@@ -204,6 +204,19 @@ def test_nested_tables_beyond_the_limit_keep_their_text() -> None:
     assert norm_space(root.text_content()) == "格后"
 
 
+@pytest.mark.parametrize("levels", [240, 400])
+def test_report_inside_too_deep_tables_keeps_its_text(levels: int) -> None:
+    """The flattening must not leave a table row without its cells: the table parser ignores
+    text directly in a row, and the report came out empty."""
+    inner = "<table><tr><td>项目</td><td>1</td></tr></table>" * 20
+    nest = "<table><tr><td>" * levels + inner + "</td></tr></table>" * levels
+    result, _ = process_html(page(nest + "<p>之后的正文</p>"), url=URL)
+    assert "markup_too_deep" in result.flags
+    assert "empty_text" not in result.flags
+    assert "项目1" in result.text.replace(" | ", "")
+    assert result.text.endswith("之后的正文")
+
+
 def test_flatten_ignores_tags_inside_comments_and_scripts() -> None:
     raw = "<!-- <div><div> --><script>if (a<b) { '<div>' }</script><div><b>x</b></div>"
     assert sanitize.flatten_markup(raw, 1) == (

@@ -64,6 +64,7 @@ _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "plaintext
 # An open one of these is closed by a next one of the same name (HTML's implied end tags).
 _SIBLING_CLOSED = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th"})
 _TABLE_TAGS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"})
+_TABLE_LEVELS = 3  # tbody > tr > td: the levels a table needs below itself
 
 
 def clean_markup(text: str) -> str:
@@ -212,10 +213,13 @@ class _Nesting:
     def __init__(self) -> None:
         self.stack: list[tuple[str, bool]] = []
         self.open: dict[str, int] = {}
+        self.tables: list[bool] = []  # open <table>s, innermost last: kept or not
 
     def push(self, name: str, kept: bool) -> None:
         self.stack.append((name, kept))
         self.open[name] = self.open.get(name, 0) + 1
+        if name == "table":
+            self.tables.append(kept)
 
     def close(self, name: str) -> bool | None:
         """Pop up to and including the innermost open `name`: whether that element was kept,
@@ -225,6 +229,8 @@ class _Nesting:
         while self.stack:
             top, kept = self.stack.pop()
             self.open[top] -= 1
+            if top == "table":
+                self.tables.pop()
             if top == name:
                 return kept
         return None  # pragma: no cover - `open` said it was there
@@ -281,9 +287,22 @@ def _track(
         return True
     if name in _SIBLING_CLOSED and nesting.stack and nesting.stack[-1][0] == name:
         nesting.close(name)  # <li><li>: siblings (only when adjacent; a nested table is not)
-    kept = (keep_tables and name in _TABLE_TAGS) or len(nesting.stack) < max_depth
+    kept = _kept(nesting, name, max_depth, keep_tables)
     nesting.push(name, kept)
     return kept
+
+
+def _kept(nesting: _Nesting, name: str, max_depth: int, keep_tables: bool) -> bool:
+    """Whether a new `name` element stays. Tables go whole or not at all: a kept table keeps
+    its rows and cells past the limit, a table too deep to fit them loses all its table tags
+    (the table parser would ignore text left directly in a row)."""
+    if name not in _TABLE_TAGS:
+        return len(nesting.stack) < max_depth
+    if keep_tables:
+        return True
+    if name == "table":
+        return len(nesting.stack) < max_depth - _TABLE_LEVELS
+    return nesting.tables[-1] if nesting.tables else len(nesting.stack) < max_depth
 
 
 def drop_trees(elements: list[HtmlElement]) -> None:
