@@ -210,7 +210,7 @@ def test_report_inside_too_deep_tables_keeps_its_text(levels: int) -> None:
     text directly in a row, and the report came out empty."""
     inner = "<table><tr><td>项目</td><td>1</td></tr></table>" * 20
     nest = "<table><tr><td>" * levels + inner + "</td></tr></table>" * levels
-    result, _ = process_html(page(nest + "<p>之后的正文</p>"), url=URL)
+    result = extract_document(RawDocument(page(nest + "<p>之后的正文</p>"), URL)).result
     assert "markup_too_deep" in result.flags
     assert "empty_text" not in result.flags
     assert "项目1" in result.text.replace(" | ", "")
