@@ -9,6 +9,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from gxcrawl import health
 from gxcrawl.commands import open_database
 from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, select_portals
@@ -33,3 +34,5 @@ class Command(ScrapyCrawl):
             if config.store_enabled:
                 open_database(self.settings, must_exist=False).close()
         super().run(args, opts)
+        # the health verdict (monitors), a stats file not written, …: the worst one wins
+        self.exitcode = max(self.exitcode, health.process_exit_code())

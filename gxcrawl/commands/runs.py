@@ -10,6 +10,7 @@ from scrapy.commands import ScrapyCommand
 
 from gxcrawl.commands import open_database
 from gxcrawl.store import repository as repo
+from gxcrawl.store.health import run_reasons
 from gxcrawl.vocab import Outcome, outcome_stat
 
 
@@ -53,6 +54,8 @@ class Command(ScrapyCommand):
                 f"{n(Outcome.BLOCKED):>4} {n(Outcome.ERROR):>4}  "
                 f"{run.portals or '-'}"
             )
+            for reason in run_reasons(run.stats):  # why an unhealthy run is unhealthy
+                print(f"      unhealthy: {reason}")
 
 
 def _count(stats: dict[str, Any], outcome: Outcome) -> int:

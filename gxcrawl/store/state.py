@@ -68,6 +68,7 @@ class UrlState:
     last_modified: str | None
     content_sha256: str | None
     next_check_at: dt.datetime | None
+    link_title: str | None = None  # the list entry's title when last seen (a retitle is due)
 
 
 def sha256(data: bytes) -> str:
@@ -84,6 +85,7 @@ def load_url_states(session: Session) -> dict[str, UrlState]:
             Document.last_modified,
             Document.content_sha256,
             Document.next_check_at,
+            Document.link_title,
         )
     )
     return {r.url: UrlState(*r[1:]) for r in rows}
