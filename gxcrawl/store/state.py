@@ -183,7 +183,7 @@ def _document_for(session: Session, rec: FetchRecord) -> Document:
     doc = _get_or_create_document(session, rec.url, rec.kind, rec.portal_id)
     if rec.kind != doc.kind and doc.kind in (DocumentKind.OTHER, DocumentKind.LIST):
         doc.kind = rec.kind  # a URL first seen as a plain page turned out to be a report
-    if rec.link_title and not doc.link_title:
+    if rec.link_title:  # the newest list entry: a retitle is due once, then known
         doc.link_title = rec.link_title
     if rec.parent_url and doc.parent_id is None:
         parent = _get_or_create_document(
