@@ -3,6 +3,8 @@ portals, summary, runs."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import UsageError
@@ -18,3 +20,28 @@ def open_database(settings: Any, *, must_exist: bool = True) -> Database:
         return Database(url, must_exist=must_exist)
     except StoreUnavailable as exc:
         raise UsageError(str(exc), print_help=False) from None
+
+
+def writable_dir(path: str | Path, what: str) -> Path:
+    """A directory the command will write into, created when missing; a one-line usage error
+    naming `what` (the option) when it cannot be created or written."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{what}: cannot create {folder}: {exc.strerror}", print_help=False
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{what}: {folder} is not writable", print_help=False)
+    return folder
+
+
+def writable_file(path: str | Path, what: str) -> Path:
+    """A file the command will write: its directory exists (created) and is writable, and the
+    path is not a directory."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{what}: {target} is a directory", print_help=False)
+    writable_dir(target.parent, what)
+    return target
