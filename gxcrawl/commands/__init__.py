@@ -3,9 +3,12 @@ portals, summary, runs."""
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy.exceptions import UsageError
 
@@ -29,9 +32,9 @@ def writable_dir(path: str | Path, what: str) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(
-            f"{what}: cannot create {folder}: {exc.strerror}", print_help=False
-        ) from None
+        blocker = next((p for p in (folder, *folder.parents) if p.is_file()), None)
+        cause = f"{blocker} is a file" if blocker is not None else exc.strerror
+        raise UsageError(f"{what}: cannot create {folder}: {cause}", print_help=False) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what}: {folder} is not writable", print_help=False)
     return folder
@@ -45,3 +48,22 @@ def writable_file(path: str | Path, what: str) -> Path:
         raise UsageError(f"{what}: {target} is a directory", print_help=False)
     writable_dir(target.parent, what)
     return target
+
+
+_Run = TypeVar("_Run", bound=Callable[..., None])
+
+
+def quiet_broken_pipe(run: _Run) -> _Run:
+    """For a command's `run`: output piped into `head` (or any reader that stops early) ends
+    quietly, not with a BrokenPipeError traceback; the rest of the output goes nowhere."""
+
+    @functools.wraps(run)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            run(*args, **kwargs)
+            sys.stdout.flush()  # a pipe closed after the last print breaks here, not at exit
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is silent
+
+    return wrapper  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.store import repository as repo
 from gxcrawl.store.health import run_reasons
 from gxcrawl.vocab import Outcome, outcome_stat
@@ -29,6 +29,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         db = open_database(self.settings)
