@@ -69,6 +69,8 @@ EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
     # a finished run clears JOBDIR's seen/queued requests: the next run does real work
     "gxcrawl.jobdir.JobDirReset": 505,
+    # Ctrl-C: queued requests are postponed (back into JOBDIR), only those in flight finish
+    "gxcrawl.shutdown.StopSchedulingOnShutdown": 506,
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
     # after Spidermon: its engine_stopped handler (the health verdict) runs first
     "gxcrawl.extensions.StatsFileExtension": 520,

@@ -44,6 +44,7 @@ from gxcrawl.platforms.base import (
 from gxcrawl.platforms.detect import strategy_for
 from gxcrawl.registry import Portal, select_portals
 from gxcrawl.revalidation import entry_changed
+from gxcrawl.shutdown import Postponed
 from gxcrawl.store.crawlstore import CrawlStore
 from gxcrawl.store.health import NOT_DUE_KEY, REPORTS_SEEN_PREFIX
 from gxcrawl.store.models import utcnow
@@ -274,6 +275,8 @@ class AnnualReportsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         assert failure.value is not None  # an errback's Failure always carries its exception
+        if isinstance(failure.value, Postponed):  # Ctrl-C: not fetched, not an error
+            return
         verdict = classify_failure(failure.value)
         if verdict.action == FailureAction.NOT_DUE:
             self.crawler.stats.inc_value("gxcrawl/not_due")
