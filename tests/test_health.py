@@ -247,6 +247,11 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
     statuses = [(r.id, r.status) for r in rows]
     assert statuses == [(1, "finished"), (2, "finished"), (3, "unhealthy"), (4, "unhealthy")]
     assert len(store_health.run_reasons(json.loads(rows[2].stats))) == 2
+    runs = run_scrapy(["runs"], db_url)  # the reasons, under their run
+    assert runs.returncode == 0, runs.stderr[-2000:]
+    assert f"      unhealthy: start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ gone" in (
+        runs.stdout
+    )
     assert down.returncode == health.EXIT_UNHEALTHY
     assert f"start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ error (connection_refused" in (
         down.stderr
