@@ -24,6 +24,11 @@ DEFAULT_PROGRESS_INTERVAL = 30.0  # seconds: often enough for a cron log, rare e
 DEFAULT_STATS_FILE = ""  # "" = do not write the final stats
 DEFAULT_MAX_COLUMN_DEPTH = 4  # province → city → county → department trees are 3-4 deep
 DEFAULT_MAX_LIST_PAGES = 1000  # far above any real column (~100 pages), bounds a pagination trap
+# Health checks (gxcrawl/health.py): a run over these is marked unhealthy and exits 1.
+DEFAULT_HEALTH_MAX_BLOCKED_SHARE = 0.2  # a WAF that blocks 1 page in 5 is blocking the crawl
+DEFAULT_HEALTH_MAX_ERROR_SHARE = 0.2  # same for timeouts, DNS, 5xx …
+DEFAULT_HEALTH_MAX_PARSE_ERRORS = 0  # any extractor crash is a bug worth a look
+DEFAULT_HEALTH_MIN_FETCHES = 5  # below this a share is noise (one failure of two is not 50%)
 
 # The name → default table behind `CrawlConfig.from_settings`.
 DEFAULTS: Mapping[str, Any] = {
@@ -37,6 +42,10 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_STATS_FILE": DEFAULT_STATS_FILE,
     "GXCRAWL_MAX_COLUMN_DEPTH": DEFAULT_MAX_COLUMN_DEPTH,
     "GXCRAWL_MAX_LIST_PAGES": DEFAULT_MAX_LIST_PAGES,
+    "GXCRAWL_HEALTH_MAX_BLOCKED_SHARE": DEFAULT_HEALTH_MAX_BLOCKED_SHARE,
+    "GXCRAWL_HEALTH_MAX_ERROR_SHARE": DEFAULT_HEALTH_MAX_ERROR_SHARE,
+    "GXCRAWL_HEALTH_MAX_PARSE_ERRORS": DEFAULT_HEALTH_MAX_PARSE_ERRORS,
+    "GXCRAWL_HEALTH_MIN_FETCHES": DEFAULT_HEALTH_MIN_FETCHES,
 }
 
 
@@ -57,6 +66,10 @@ class CrawlConfig:
     stats_file: str = DEFAULT_STATS_FILE
     max_column_depth: int = DEFAULT_MAX_COLUMN_DEPTH
     max_list_pages: int = DEFAULT_MAX_LIST_PAGES
+    health_max_blocked_share: float = DEFAULT_HEALTH_MAX_BLOCKED_SHARE
+    health_max_error_share: float = DEFAULT_HEALTH_MAX_ERROR_SHARE
+    health_max_parse_errors: int = DEFAULT_HEALTH_MAX_PARSE_ERRORS
+    health_min_fetches: int = DEFAULT_HEALTH_MIN_FETCHES
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -77,6 +90,10 @@ class CrawlConfig:
             stats_file=str(get("GXCRAWL_STATS_FILE")),
             max_column_depth=int(get("GXCRAWL_MAX_COLUMN_DEPTH")),
             max_list_pages=int(get("GXCRAWL_MAX_LIST_PAGES")),
+            health_max_blocked_share=float(get("GXCRAWL_HEALTH_MAX_BLOCKED_SHARE")),
+            health_max_error_share=float(get("GXCRAWL_HEALTH_MAX_ERROR_SHARE")),
+            health_max_parse_errors=int(get("GXCRAWL_HEALTH_MAX_PARSE_ERRORS")),
+            health_min_fetches=int(get("GXCRAWL_HEALTH_MIN_FETCHES")),
         )
 
     @property

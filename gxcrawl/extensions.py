@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from twisted.internet import task
 
+from gxcrawl import health
 from gxcrawl.config import crawl_config
 from gxcrawl.store.crawlstore import CrawlStore, jsonable_stats, require_store
 from gxcrawl.store.db import redacted
@@ -81,7 +80,12 @@ class CrawlRunExtension:
 
 
 class StatsFileExtension:
-    """Write the final crawl stats as JSON to GXCRAWL_STATS_FILE (for cron checks and the bench)."""
+    """Write the final crawl stats as JSON to GXCRAWL_STATS_FILE (for cron checks and the bench).
+
+    Written when the engine stops, after the health monitors (loaded before this extension), so
+    the file carries `gxcrawl/health/status` and its reasons; atomically, and a failed write is
+    an error (exit code 4) that never leaves the previous run's stats looking current.
+    """
 
     def __init__(self, crawler: Any, path: str) -> None:
         self.crawler = crawler
@@ -91,12 +95,15 @@ class StatsFileExtension:
     def from_crawler(cls, crawler: Any) -> StatsFileExtension:
         # No NotConfigured when unset: Scrapy would log a warning on every ordinary crawl.
         ext = cls(crawler, crawl_config(crawler).stats_file)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def engine_stopped(self) -> None:
         if not self.path:
             return
         stats = jsonable_stats(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
-        Path(self.path).write_text(json.dumps(stats, ensure_ascii=False, indent=1), "utf-8")
+        try:
+            health.write_stats_file(self.path, stats)
+        except health.StatsFileError as exc:
+            log.error("%s", exc)
+            health.note_exit_code(health.EXIT_STATS_FILE)

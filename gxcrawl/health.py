@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from gxcrawl import config
 from gxcrawl.store import health as store_health
 from gxcrawl.store.db import Database, StoreUnavailable
 
@@ -72,27 +73,22 @@ JUDGED_CLOSE_REASONS = ("finished", "closespider")
 
 @dataclass(frozen=True)
 class Thresholds:
-    max_blocked_share: float = 0.2  # a WAF that blocks 1 page in 5 is blocking the crawl
-    max_error_share: float = 0.2  # same for timeouts, DNS, 5xx …
-    max_parse_errors: int = 0  # any extractor crash is a bug worth a look
-    min_fetches: int = 5  # below this a share is noise (one failure of two is not 50%)
+    """The limits of the share checks; defaults and reasons in gxcrawl/config.py."""
+
+    max_blocked_share: float = config.DEFAULT_HEALTH_MAX_BLOCKED_SHARE
+    max_error_share: float = config.DEFAULT_HEALTH_MAX_ERROR_SHARE
+    max_parse_errors: int = config.DEFAULT_HEALTH_MAX_PARSE_ERRORS
+    min_fetches: int = config.DEFAULT_HEALTH_MIN_FETCHES
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
-        """GXCRAWL_HEALTH_MAX_BLOCKED_SHARE, …_MAX_ERROR_SHARE, …_MAX_PARSE_ERRORS and
-        …_MIN_FETCHES override the defaults."""
-        default = cls()
+        """The GXCRAWL_HEALTH_* settings, read through the one typed CrawlConfig."""
+        conf = config.CrawlConfig.from_settings(settings)
         return cls(
-            max_blocked_share=settings.getfloat(
-                "GXCRAWL_HEALTH_MAX_BLOCKED_SHARE", default.max_blocked_share
-            ),
-            max_error_share=settings.getfloat(
-                "GXCRAWL_HEALTH_MAX_ERROR_SHARE", default.max_error_share
-            ),
-            max_parse_errors=settings.getint(
-                "GXCRAWL_HEALTH_MAX_PARSE_ERRORS", default.max_parse_errors
-            ),
-            min_fetches=settings.getint("GXCRAWL_HEALTH_MIN_FETCHES", default.min_fetches),
+            max_blocked_share=conf.health_max_blocked_share,
+            max_error_share=conf.health_max_error_share,
+            max_parse_errors=conf.health_max_parse_errors,
+            min_fetches=conf.health_min_fetches,
         )
 
 

@@ -1,7 +1,7 @@
 """Downloader middleware for incremental recrawls.
 
-- Report pages and attachments that were checked recently are not requested at all (NotDue)
-  until GXCRAWL_RECHECK_AFTER_DAYS have passed, unless GXCRAWL_FORCE_REFRESH is set.
+- Which report pages and attachments are due is decided by the spider before a request exists
+  (gxcrawl/revalidation.py), so a "not due" skip is never a downloader exception.
 - Every request for a URL with stored validators is conditional (If-None-Match /
   If-Modified-Since). A 304 for a report is handed to the spider as "unchanged"; a 304 for a list
   page is replayed from the stored body so its links can still be followed.
@@ -14,17 +14,13 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from gxcrawl.config import crawl_config
 from gxcrawl.fetch_outcomes import NOT_MODIFIED, NotDue, RedirectLoop
 from gxcrawl.store.crawlstore import CrawlStore, require_store
-from gxcrawl.store.models import utcnow
 from gxcrawl.urls import canonical_url
 from gxcrawl.vocab import DocumentKind, DocumentState
 
 __all__ = ["ConditionalRequestMiddleware", "NotDue", "RedirectLoop", "RedirectLoopMiddleware"]
 
-# Kinds revalidated only when due; list pages are asked every run (conditionally).
-DUE_KINDS = (DocumentKind.REPORT, DocumentKind.ATTACHMENT)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -32,8 +28,6 @@ class ConditionalRequestMiddleware:
     def __init__(self, crawler: Any) -> None:
         require_store(crawler)
         self.crawler = crawler
-        self.force = crawl_config(crawler).force_refresh
-        self.started = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
@@ -49,14 +43,6 @@ class ConditionalRequestMiddleware:
         state = self.store.url_state(canonical_url(request.url, request.method, request.body))
         if state is None or state.content_sha256 is None or state.state != DocumentState.LIVE:
             return None
-        kind = request.meta.get("kind")
-        if (
-            kind in DUE_KINDS
-            and not self.force
-            and state.next_check_at is not None
-            and state.next_check_at > self.started
-        ):
-            raise NotDue(f"not due before {state.next_check_at:%Y-%m-%d %H:%M}")
         if request.method != "GET":
             return None
         if state.etag:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from gxcrawl.extract.types import PortalHints
+from gxcrawl.platforms.detect import UnknownPlatformError, validate_platform
 from gxcrawl.platforms.jsonapi import SELECTOR_KEYS as API_SELECTOR_KEYS
 from gxcrawl.platforms.jsonapi import config_errors as api_config_errors
 
@@ -53,23 +54,9 @@ CONFIDENCES = frozenset({"high", "medium", "low", "fixture"})
 CSS_SELECTOR_KEYS = frozenset({"content", "list", "item", "next"})
 # JSON list APIs (platforms jsonapi, gkmlpt) read `api_*` keys: see gxcrawl/platforms/jsonapi.py
 SELECTOR_KEYS = CSS_SELECTOR_KEYS | API_SELECTOR_KEYS
-# Common spellings of the platform families, normalised to strategy names.
-PLATFORM_ALIASES = {
-    "": "generic",
-    "html": "generic",
-    "trs wcm": "trs",
-    "trswcm": "trs",
-    "wcm": "trs",
-    "hanweb jcms": "hanweb",
-    "jcms": "hanweb",
-    "大汉": "hanweb",
-    "拓尔思": "trs",
-    "开普云": "ucap",
-}
 
 _ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _REGION_RE = re.compile(r"^(?:\d{6})?$")
-_PLATFORM_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KNOWN_FIELDS = frozenset(
     {
         "id",
@@ -103,7 +90,7 @@ class Portal:
     province: str = ""
     region_code: str = ""
     homepage: str = ""
-    platform: str = "generic"
+    platform: str = "auto"  # a hint: detection from each list page decides
     confidence: str = "medium"
     enabled: bool = True
     notes: str = ""
@@ -192,7 +179,7 @@ def _parse_entry(entry: Any, index: int, base_url: str | None) -> Portal:
         province=_str(entry, "province", where),
         region_code=region_code,
         homepage=homepage,
-        platform=platform or "generic",
+        platform=platform,
         confidence=confidence,
         enabled=enabled,
         notes=notes,
@@ -222,11 +209,11 @@ def _confidence(entry: Mapping[str, Any], where: str) -> str:
 
 
 def _platform(entry: Mapping[str, Any], where: str) -> str:
-    platform = _str(entry, "platform", where).lower()
-    platform = PLATFORM_ALIASES.get(platform, platform)
-    if not _PLATFORM_RE.match(platform):
-        raise _fail(where, "platform", f"must be a lowercase name (got {platform!r})")
-    return platform
+    """The normalised platform hint (one alias table: gxcrawl/platforms/detect.py); unset = auto."""
+    try:
+        return validate_platform(_str(entry, "platform", where))
+    except UnknownPlatformError as exc:
+        raise _fail(where, "platform", str(exc)) from None
 
 
 def _start_urls(entry: Mapping[str, Any], base_url: str | None, where: str) -> tuple[str, ...]:
@@ -342,9 +329,16 @@ def adhoc_portal(url: str, platform: str | None = None) -> Portal:
         start_urls=(url,),
         allowed_domains=(parts.hostname,),
         homepage=f"{parts.scheme}://{parts.netloc}/",
-        platform=platform or "generic",
+        platform=_adhoc_platform(platform),
         confidence="low",
     )
+
+
+def _adhoc_platform(platform: str | None) -> str:
+    try:
+        return validate_platform(platform)
+    except UnknownPlatformError as exc:
+        raise RegistryError(f"-a platform: {exc}") from None
 
 
 def select_portals(

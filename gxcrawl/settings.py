@@ -30,6 +30,11 @@ GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
 # Link policy bounds, instead of Scrapy's DEPTH_LIMIT (which would count each 下一页 hop):
 GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
 GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along one column
+# Health checks: over these shares a run is `unhealthy` and the crawl exits 1 (README).
+GXCRAWL_HEALTH_MAX_BLOCKED_SHARE = config.DEFAULT_HEALTH_MAX_BLOCKED_SHARE
+GXCRAWL_HEALTH_MAX_ERROR_SHARE = config.DEFAULT_HEALTH_MAX_ERROR_SHARE
+GXCRAWL_HEALTH_MAX_PARSE_ERRORS = config.DEFAULT_HEALTH_MAX_PARSE_ERRORS
+GXCRAWL_HEALTH_MIN_FETCHES = config.DEFAULT_HEALTH_MIN_FETCHES
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
@@ -66,8 +71,18 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
-    "gxcrawl.extensions.StatsFileExtension": 510,
+    # a finished run clears JOBDIR's seen/queued requests: the next run does real work
+    "gxcrawl.jobdir.JobDirReset": 505,
+    # Ctrl-C: queued requests are postponed (back into JOBDIR), only those in flight finish
+    "gxcrawl.shutdown.StopSchedulingOnShutdown": 506,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 510,
+    # after Spidermon: its engine_stopped handler (the health verdict) runs first
+    "gxcrawl.extensions.StatsFileExtension": 520,
 }
+# Health checks when the engine stops: after CrawlRunExtension stored the run (spider_closed),
+# so a failed check can turn it `unhealthy` (gxcrawl/monitors.py, gxcrawl/health.py).
+SPIDERMON_ENABLED = True
+SPIDERMON_ENGINE_STOP_MONITORS = ["gxcrawl.monitors.HealthMonitorSuite"]
 
 # --- housekeeping ----------------------------------------------------------------------------
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens a code-execution endpoint by default

@@ -91,3 +91,4 @@ class RunStatus(StrEnum):
     FINISHED = "finished"
     INTERRUPTED = "interrupted"  # Ctrl-C / SIGTERM, or the process vanished (kill -9)
     FAILED = "failed"
+    UNHEALTHY = "unhealthy"  # finished, but a health check failed (reasons in its stats)

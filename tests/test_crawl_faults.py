@@ -5,10 +5,12 @@ wrong charset header, a dead link). Failures are recorded with their reason, nev
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from gxcrawl import health
 from gxcrawl.testing.fixtureserver import serve
 
 from .conftest import FIXTURES, crawl_fixture, run_scrapy
@@ -25,7 +27,11 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "faults", server.base_url, db,
             "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1", "-s", "REDIRECT_MAX_TIMES=3",
         )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # a portal of failures is an unhealthy run: exit 1, the reason in one line
+    assert proc.returncode == health.EXIT_UNHEALTHY, proc.stderr[-3000:]
+    assert re.search(
+        r"^gxcrawl: unhealthy: error_share: \d+ of \d+ fetches error", proc.stderr, re.M
+    )
     fetches: dict[str, list[tuple[str, str | None]]] = {}
     for url, outcome, reason in q(db, "SELECT url, outcome, reason FROM fetches ORDER BY id"):
         fetches.setdefault(url.rsplit("/", 1)[-1], []).append((outcome, reason))
@@ -88,7 +94,8 @@ def test_failed_pages_keep_their_raw_bodies(faults: dict[str, Any]) -> None:
 
 def test_crawl_finishes_and_counts_failures(faults: dict[str, Any]) -> None:
     (status, stats) = q(faults["db"], "SELECT status, stats FROM crawl_runs")[0]
-    assert status == "finished"
+    assert status == "unhealthy"  # it ran to the end; its error share failed the check
+    assert "gxcrawl/health/reasons" in stats
     assert "gxcrawl/outcome/error" in stats and "gxcrawl/outcome/blocked" in stats
 
 

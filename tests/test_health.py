@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from gxcrawl.store.health import StartFetch
 from gxcrawl.store.models import Body, CrawlRun, Document, Fetch, ParsedReport, Snapshot
 from gxcrawl.urls import canonical_url
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, run_scrapy
 from .portal_walk import fixtureserver
 
 START = "http://www.demo.example/xxgk/ndbg/"
@@ -207,38 +205,16 @@ def test_mark_unhealthy_keeps_reasons_in_stats(any_db_url: str) -> None:
 
 # --- Spidermon in a real crawl -----------------------------------------------------------------
 
-EXTENSIONS = {
-    "spidermon.contrib.scrapy.extensions.Spidermon": 400,
-    "gxcrawl.extensions.CrawlRunExtension": 500,
-    "gxcrawl.extensions.StatsFileExtension": 510,
-}
-# How the crawl command is to use the verdict: Scrapy's own code, or the health code if worse.
-WRAPPER = """
-import sys
-from scrapy.cmdline import execute
-from gxcrawl import health
-try:
-    execute(sys.argv)
-except SystemExit as exc:
-    code = exc.code or 0
-sys.exit(max(code, health.process_exit_code()))
-"""
-
 
 def _crawl(base_url: str, db_url: str) -> subprocess.CompletedProcess[str]:
+    """The shipped settings: Spidermon's health suite and the crawl command's exit code."""
     registry = FIXTURES / "portals" / "trs" / "portal.toml"
     args = [
         "crawl", "annual_reports", "-a", f"registry={registry}", "-a", f"base_url={base_url}",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "GXCRAWL_PROGRESS_INTERVAL=0",
-        "-s", f"EXTENSIONS={json.dumps(EXTENSIONS)}", "-s", "SPIDERMON_ENABLED=True",
-        "-s", "SPIDERMON_ENGINE_STOP_MONITORS=gxcrawl.monitors.HealthMonitorSuite",
     ]  # fmt: skip
-    env = {**os.environ, "GXCRAWL_DATABASE_URL": db_url}
-    return subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+    return run_scrapy(args, db_url)
 
 
 def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) -> None:
@@ -259,8 +235,10 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
     assert lines == [
         "gxcrawl: unhealthy: start_url [fixture-trs]: "
         f"{server.base_url}/xxgk/ndbg/ gone (http_404)",
+        # 11 report links: the 8 reports, a blocked one and 2 never requested (robots, offsite);
+        # run 2 knows its count too (the spider counts links, due or not)
         "gxcrawl: unhealthy: zero_reports [fixture-trs]: 0 reports found; "
-        "the last healthy run #1 found 8",
+        "the last healthy run #2 found 11",
     ]
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -269,6 +247,11 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
     statuses = [(r.id, r.status) for r in rows]
     assert statuses == [(1, "finished"), (2, "finished"), (3, "unhealthy"), (4, "unhealthy")]
     assert len(store_health.run_reasons(json.loads(rows[2].stats))) == 2
+    runs = run_scrapy(["runs"], db_url)  # the reasons, under their run
+    assert runs.returncode == 0, runs.stderr[-2000:]
+    assert f"      unhealthy: start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ gone" in (
+        runs.stdout
+    )
     assert down.returncode == health.EXIT_UNHEALTHY
     assert f"start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ error (connection_refused" in (
         down.stderr

@@ -164,7 +164,23 @@ def test_platform_aliases_and_defaults() -> None:
     assert portal.platform == "trs"
     assert portal.confidence == "medium"
     (portal,) = parse_registry({"portal": [_entry(platform=None)]})
-    assert portal.platform == "generic"
+    assert portal.platform == "auto"  # no hint: each list page's markup decides
+
+
+@pytest.mark.parametrize("name", ["trz", "wordpress", "Hanweb!"])
+def test_unknown_platform_is_rejected_with_the_known_names(name: str) -> None:
+    with pytest.raises(RegistryError) as caught:
+        parse_registry({"portal": [_entry(platform=name)]})
+    message = str(caught.value)
+    assert "field 'platform'" in message and f"unknown platform {name!r}" in message
+    assert "known platforms: aspnet, auto, generic, gkmlpt, hanweb" in message
+
+
+def test_registry_platforms_all_have_a_strategy() -> None:
+    """Every shipped entry's platform is a known name (ucap, vsb, aspnet, jpaas included)."""
+    from gxcrawl.platforms.detect import known_platforms
+
+    assert {p.platform for p in load_registry()} <= set(known_platforms())
 
 
 def test_get_portal_unknown() -> None:

@@ -4,13 +4,12 @@ grid (on time, late, undated, missing) as coverage.csv and a coverage.png heatma
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe, writable_dir
 from gxcrawl.coverage import coverage_grid, summary, write_csv, write_heatmap
 from gxcrawl.store.workbench import coverage_reports
 
@@ -54,13 +53,13 @@ class Command(ScrapyCommand):
         parser.add_argument("--province", help="only portals of this province (registry name)")
         parser.add_argument("--years", help="the year span of the grid (default: the data's)")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if args:
             raise UsageError(f"unexpected arguments {args}")
         years = parse_years(opts.years)
-        out = Path(opts.out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = writable_dir(opts.out, "--out")
         db = open_database(self.settings)
         with db.sessions() as session:
             reports = coverage_reports(session, portal=opts.portal, province=opts.province)

@@ -10,7 +10,8 @@ import logging
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl import health
+from gxcrawl.commands import open_database, writable_dir, writable_file
 from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, select_portals
 
@@ -18,6 +19,19 @@ log = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawl):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Paths the crawl writes are checked before Scrapy opens them (a log file in a missing
+        folder would otherwise end in a traceback from the logging setup)."""
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if self.settings.get("LOG_FILE"):
+            writable_file(self.settings["LOG_FILE"], "--logfile")
+        if self.settings.get("JOBDIR"):
+            writable_dir(self.settings["JOBDIR"], "JOBDIR")
+        stats_file = CrawlConfig.from_settings(self.settings).stats_file
+        if stats_file:
+            writable_file(stats_file, "GXCRAWL_STATS_FILE")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
             self._preflight(args, opts)
@@ -30,6 +44,8 @@ class Command(ScrapyCrawl):
                 log.error("crawl not started: %s", exc)
             raise
         super().run(args, opts)
+        # the health verdict (monitors), a stats file not written, …: the worst one wins
+        self.exitcode = max(self.exitcode, health.process_exit_code())
 
     def _preflight(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "annual_reports":

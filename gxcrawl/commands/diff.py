@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.extract.versions import cell_changes, field_changes, text_diff
 from gxcrawl.store.versions import ParsedVersion, parsed_version, parsed_version_numbers
 from gxcrawl.urls import canonical_url
@@ -38,6 +38,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--from", dest="old", type=int, help="older version number")
         parser.add_argument("--to", dest="new", type=int, help="newer version number")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:

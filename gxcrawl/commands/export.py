@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from tqdm import tqdm
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe, writable_dir
 from gxcrawl.export import FORMATS, write_dictionary, write_fact_keys, write_view
 from gxcrawl.store import repository as repo
 from gxcrawl.workbench_export import append_dictionary, export_warc, export_workbench
@@ -49,12 +48,12 @@ class Command(ScrapyCommand):
         parser.add_argument("--year", type=int, help="only reports of this year")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if args:
             raise UsageError(f"unexpected arguments {args}")
-        out = Path(opts.out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = writable_dir(opts.out, "--out")
         db = open_database(self.settings)
         if opts.fmt == "warc":
             with db.sessions() as session:

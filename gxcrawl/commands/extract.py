@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.extract.process import RawDocument, extract_document
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.ingest import SnapshotInput, raw_document, stored_hints
@@ -52,6 +52,7 @@ class Command(ScrapyCommand):
         )
         parser.add_argument("--registry", help="registry file for --portal (default: packaged)")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("give at least one file, URL or snapshot:ID")

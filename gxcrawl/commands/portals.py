@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from gxcrawl.commands import quiet_broken_pipe
 from gxcrawl.config import CrawlConfig
 from gxcrawl.registry import RegistryError, load_registry
 
@@ -31,6 +32,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--all", action="store_true", help="include disabled entries")
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         path = opts.registry or CrawlConfig.from_settings(self.settings).registry or None

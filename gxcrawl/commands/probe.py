@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from gxcrawl.commands import quiet_broken_pipe
 from gxcrawl.platforms.detect import UnknownPlatformError, validate_platform
 from gxcrawl.probe import DEFAULT_MAX_REQUESTS, ProbeResult, ProbeSpider
 from gxcrawl.registry import Portal, RegistryError, load_registry
@@ -71,6 +72,7 @@ class Command(ScrapyCommand):
         super().process_options(args, opts)
         self.settings.setdict(self.FORCED, priority="cmdline")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one URL or portal id", print_help=False)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.store.quality import NEAR_COPY, refresh_quality_scores
 
 
@@ -28,6 +28,7 @@ class Command(ScrapyCommand):
             "and scrapy reparse do the same at their end."
         )
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if args:

@@ -13,7 +13,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from tqdm import tqdm
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.extract.process import PARSER_VERSION
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.ingest import SnapshotInput, extract_and_save, hints_from_row, record_parse_failure
@@ -49,6 +49,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--portal", help="only this portal id")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         since = None

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.store import repository as repo
+from gxcrawl.store.health import run_reasons
 from gxcrawl.vocab import Outcome, outcome_stat
 
 
@@ -28,6 +29,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         db = open_database(self.settings)
@@ -53,6 +55,8 @@ class Command(ScrapyCommand):
                 f"{n(Outcome.BLOCKED):>4} {n(Outcome.ERROR):>4}  "
                 f"{run.portals or '-'}"
             )
+            for reason in run_reasons(run.stats):  # why an unhealthy run is unhealthy
+                print(f"      unhealthy: {reason}")
 
 
 def _count(stats: dict[str, Any], outcome: Outcome) -> int:

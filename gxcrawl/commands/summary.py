@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from gxcrawl.commands import open_database
+from gxcrawl.commands import open_database, quiet_broken_pipe
 from gxcrawl.store import repository as repo
 
 
@@ -27,12 +27,18 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--run", type=int, help="crawl run id (default: the last run)")
 
+    @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         db = open_database(self.settings)
         with db.transaction() as session:
             summary = repo.run_summary(session, opts.run)
         db.close()
+        if summary is None and opts.run is not None:
+            raise UsageError(
+                f"there is no run {opts.run} in this database (`scrapy runs` lists them)",
+                print_help=False,
+            )
         if summary is None:
             raise UsageError("no crawl run in this database yet", print_help=False)
         print(format_summary(summary))

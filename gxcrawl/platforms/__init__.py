@@ -1,8 +1,9 @@
 """One strategy per platform family: how a family's column lists paginate and link documents.
 
-`get_strategy(name)` picks one by the registry's `platform` name; families without a module of
-their own (ucap, vsb, …) and unknown names use the generic strategy. JSON list APIs (`jsonapi`,
-and `gkmlpt` with Guangdong's defaults) are configured entirely by registry selectors.
+The crawl uses `detect.strategy_for(platform)`: detection on every list page (`auto`) plus the
+registry's platform as a hint. `get_strategy(name)` still picks one family's strategy alone
+(tests and comparisons); JSON list APIs (`jsonapi`, and `gkmlpt` with Guangdong's defaults) are
+configured entirely by registry selectors.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ spider sees becomes a PageItem; storage and extraction happen in the pipeline.
 Arguments (`-a name=value`):
   portal=ID[,ID…]   crawl these registry entries (default: every enabled entry)
   start_url=URL     crawl one ad-hoc list URL instead of the registry
-  platform=NAME     platform strategy for start_url (generic, trs, tree, hanweb, …)
+  platform=NAME     a platform hint for start_url (default auto: each list page's markup
+                    decides; a hint adds mechanisms, never removes detected ones)
   registry=PATH     another registry file (fixture portals carry their own portal.toml)
   base_url=URL      base for relative URLs in that registry (a local fixture server)
 """
@@ -38,13 +39,18 @@ from gxcrawl.platforms.base import (
     Listing,
     ListRequest,
     find_attachments,
-    get_strategy,
     is_attachment_url,
 )
+from gxcrawl.platforms.detect import strategy_for
 from gxcrawl.registry import Portal, select_portals
+from gxcrawl.revalidation import entry_changed
+from gxcrawl.shutdown import Postponed
 from gxcrawl.store.crawlstore import CrawlStore
+from gxcrawl.store.health import NOT_DUE_KEY, REPORTS_SEEN_PREFIX
+from gxcrawl.store.models import utcnow
+from gxcrawl.store.state import KnownDocument
 from gxcrawl.urls import canonical_url
-from gxcrawl.vocab import Disposition, DocumentKind
+from gxcrawl.vocab import Disposition, DocumentKind, DocumentState
 
 # Statuses the spider wants to see rather than have Scrapy drop: they are recorded, not parsed.
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
@@ -73,6 +79,9 @@ class AnnualReportsSpider(scrapy.Spider):
         self._base_url = base_url
         self.portals: dict[str, Portal] = {}
         self.lookalikes: dict[str, str] = {}  # url -> title, rejected by the title classifier
+        self._reports_seen: set[tuple[str, str]] = set()  # (portal id, report URL)
+        self._revalidating: set[str] = set()  # canonical URLs in this run's revalidation slice
+        self._started = utcnow()  # reset when the crawl starts; "due" is judged against it
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
@@ -109,22 +118,63 @@ class AnnualReportsSpider(scrapy.Spider):
         ]
 
     async def start(self) -> AsyncIterator[Any]:
+        plan = self._plan_revalidation()  # before any list answers: decides what is not due
         for portal in self.portals.values():
+            # 0 until a report link is seen: "found none" is then a fact the health check reads
+            self.crawler.stats.set_value(f"{REPORTS_SEEN_PREFIX}{portal.id}", 0)
             for url in portal.start_urls:
                 yield self._list_request(ListRequest(url), portal.id)
-        for portal in self.portals.values():
-            for known in self._due_documents(portal.id):
+        for portal_id, known_docs in plan.items():
+            for known in known_docs:
                 link = Link(known.url, known.link_title or "")
                 self.crawler.stats.inc_value("gxcrawl/revalidations_scheduled")
-                yield self._item_request(link, portal.id, parent=known.parent_url)
+                yield self._item_request(link, portal_id, parent=known.parent_url)
 
-    def _due_documents(self, portal_id: str) -> list[Any]:
-        """Known reports due for a check, asked directly so deletions are noticed."""
+    def _plan_revalidation(self) -> dict[str, list[KnownDocument]]:
+        """Per portal, the known reports this run revalidates directly (so deletions are
+        noticed): a budgeted slice, least recently checked first (gxcrawl/revalidation.py)."""
         config = crawl_config(self.crawler)
+        self._started = utcnow()
         if not config.store_enabled:
-            return []
+            return {}
         store = CrawlStore.for_crawler(self.crawler)
-        return store.due_documents(portal_id, force=config.force_refresh)
+        plan: dict[str, list[KnownDocument]] = {}
+        stats = self.crawler.stats
+        for portal in self.portals.values():
+            docs, chosen = store.revalidation_slice(
+                portal.id, window=config.recheck_after, force=config.force_refresh
+            )
+            plan[portal.id] = docs
+            self._revalidating.update(d.url for d in docs)
+            stats.inc_value("gxcrawl/revalidation/revalidated", len(docs))
+            stats.inc_value("gxcrawl/revalidation/overdue", chosen.overdue)
+            stats.inc_value("gxcrawl/revalidation/budget", chosen.budget)
+            stats.inc_value("gxcrawl/revalidation/still_due", chosen.waiting)
+        return plan
+
+    def _not_due(self, link: Link) -> bool:
+        """A known report or file inside its revalidation window, not in this run's slice, whose
+        list entry is unchanged: not requested at all (no request, so no exception counted)."""
+        config = crawl_config(self.crawler)
+        if not config.store_enabled or config.force_refresh:
+            return False
+        url = canonical_url(link.url)
+        if url in self._revalidating:
+            return False
+        state = CrawlStore.for_crawler(self.crawler).url_state(url)
+        if (
+            state is None
+            or state.content_sha256 is None
+            or state.state != DocumentState.LIVE
+            or state.next_check_at is None
+            or state.next_check_at <= self._started
+        ):
+            return False
+        if entry_changed(state.link_title, link.title):
+            self.crawler.stats.inc_value("gxcrawl/revalidation/entry_changed")
+            return False  # a retitled list entry: its report is due at once
+        self.crawler.stats.inc_value(NOT_DUE_KEY)
+        return True
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -163,7 +213,7 @@ class AnnualReportsSpider(scrapy.Spider):
         if item.disposition not in FOLLOWED or text is None:
             return
         portal = self.portals[response.meta["portal"]]
-        strategy = get_strategy(portal.platform)
+        strategy = strategy_for(portal.platform)  # detection on this page + the registry hint
         listing = strategy.parse_listing(text, response.url, portal.selectors)
         yield from self._list_requests(listing, portal.id, response.meta)
         yield from self._report_requests(listing.items, portal.id)
@@ -189,8 +239,11 @@ class AnnualReportsSpider(scrapy.Spider):
         """Requests for the list's items whose titles say "annual report"; look-alikes counted."""
         for link in items:
             verdict = classify_title(link.title)
+            if verdict.is_report:
+                self._count_report_seen(link.url, portal_id)
             if verdict.is_report or (not is_attachment_url(link.url) and is_candidate(link.title)):
-                yield self._item_request(link, portal_id)
+                if not self._not_due(link):
+                    yield self._item_request(link, portal_id)
             elif verdict.reason != "unrelated" and link.url not in self.lookalikes:
                 self.lookalikes[link.url] = link.title
                 self.crawler.stats.inc_value("gxcrawl/lookalikes_rejected")
@@ -198,13 +251,22 @@ class AnnualReportsSpider(scrapy.Spider):
                     "rejected look-alike %r (%s): %s", link.title, verdict.reason, link.url
                 )
 
+    def _count_report_seen(self, url: str, portal_id: str) -> None:
+        """Count each report link once per portal, due or not: the zero-reports health check
+        compares it with the portal's last healthy run."""
+        key = (portal_id, url)
+        if key not in self._reports_seen:
+            self._reports_seen.add(key)
+            self.crawler.stats.inc_value(f"{REPORTS_SEEN_PREFIX}{portal_id}")
+
     def parse_report(self, response: Response) -> Iterator[Any]:
         item, text = self._page_item(response)
         yield item
         if item.disposition != Disposition.CONTENT or text is None:
             return
         for link in find_attachments(text, response.url):
-            yield self._item_request(link, item.portal_id or "", parent=item.url)
+            if not self._not_due(link):
+                yield self._item_request(link, item.portal_id or "", parent=item.url)
 
     def parse_file(self, response: Response) -> Iterator[Any]:
         item, _ = self._page_item(response, decode=False)
@@ -213,6 +275,8 @@ class AnnualReportsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         assert failure.value is not None  # an errback's Failure always carries its exception
+        if isinstance(failure.value, Postponed):  # Ctrl-C: not fetched, not an error
+            return
         verdict = classify_failure(failure.value)
         if verdict.action == FailureAction.NOT_DUE:
             self.crawler.stats.inc_value("gxcrawl/not_due")

@@ -8,8 +8,10 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from gxcrawl import revalidation
 from gxcrawl.config import crawl_config
 from gxcrawl.store import repository as repo
+from gxcrawl.store import revalidation as store_revalidation
 from gxcrawl.store.db import Database
 from gxcrawl.vocab import RunStatus
 
@@ -62,6 +64,25 @@ class CrawlStore:
             return repo.due_documents(
                 s, portal_id, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), force=force
             )
+
+    def revalidation_slice(
+        self, portal_id: str, *, window: dt.timedelta, force: bool
+    ) -> tuple[list[repo.KnownDocument], revalidation.Slice]:
+        """The known reports this run revalidates (gxcrawl/revalidation.py) and the slice."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.db.transaction() as s:
+            known = store_revalidation.known_documents(s, portal_id)
+            previous = (
+                store_revalidation.previous_run_start(s, portal_id, self.run_id)
+                if self.run_id is not None
+                else None
+            )
+        elapsed = now - previous if previous is not None else None
+        chosen = revalidation.choose(
+            [c for _, c in known], now=now, elapsed=elapsed, window=window, force=force
+        )
+        by_url = {doc.url: doc for doc, _ in known}
+        return [by_url[c.url] for c in chosen.chosen], chosen
 
     def latest_content_body(self, url: str) -> bytes | None:
         with self.db.transaction() as s:

@@ -37,7 +37,35 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GXCRAWL_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+# Backends the store is built and tested for; `postgres://` (Heroku-style) means postgresql.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_BACKEND_ALIASES = {"postgres": "postgresql"}
+
+
+def normalise_url(url: str) -> str:
+    """The URL with a dialect alias spelled as SQLAlchemy knows it (`postgres://…` →
+    `postgresql://…`); StoreUnavailable naming the supported dialects for any other backend."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreUnavailable(f"not a database URL: {url!r} ({exc})") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreUnavailable(
+            f"unsupported database {backend!r} in {redacted(url)}: gxcrawl stores into "
+            "sqlite:///PATH or postgresql://USER@HOST/DB"
+        )
+    name = f"{backend}+{driver}" if driver else backend
+    return (
+        url
+        if name == parsed.drivername
+        else parsed.set(drivername=name).render_as_string(hide_password=False)
+    )
+
+
 def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -135,11 +163,9 @@ class Database:
     """
 
     def __init__(self, url: str, *, migrate: bool = True, must_exist: bool = False) -> None:
+        url = normalise_url(url)
         self.url = url
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreUnavailable(f"not a database URL: {url!r} ({exc})") from None
+        parsed = make_url(url)
         if must_exist and parsed.get_backend_name() == "sqlite":
             path = parsed.database or ""
             if path and path != ":memory:" and not Path(path).exists():
@@ -154,6 +180,11 @@ class Database:
         except (DBAPIError, NoSuchModuleError) as exc:
             reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
             raise StoreUnavailable(f"cannot open the database {redacted(url)}: {reason}") from None
+        except OSError as exc:  # the SQLite file's folder cannot be created or written
+            where = Path(exc.filename or parsed.database or "")
+            blocker = next((p for p in (where, *where.parents) if p.is_file()), None)
+            cause = f"{blocker} is a file" if blocker else f"{exc.strerror}: {where}"
+            raise StoreUnavailable(f"cannot open the database {redacted(url)}: {cause}") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

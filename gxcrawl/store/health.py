@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gxcrawl.store.models import CrawlRun, Document, Fetch, ParsedReport
 from gxcrawl.urls import canonical_url
+from gxcrawl.vocab import RunStatus
 
 __all__ = [
     "REASONS_KEY",
@@ -35,8 +36,8 @@ REASONS_KEY = "gxcrawl/health/reasons"
 # Per-portal stat the spider may keep (report links found, due or not); preferred when present.
 REPORTS_SEEN_PREFIX = "gxcrawl/reports_seen/"
 NOT_DUE_KEY = "gxcrawl/not_due"  # known reports skipped this run: fetch counts are partial
-HEALTHY_STATUS = "finished"
-UNHEALTHY_STATUS = "unhealthy"
+HEALTHY_STATUS = RunStatus.FINISHED.value
+UNHEALTHY_STATUS = RunStatus.UNHEALTHY.value
 # Outcomes that mean a report page was there in that run (a 304 still proves it).
 _PRESENT = ("new", "changed", "unchanged")
 _HISTORY_SCAN = 200  # runs looked back through for a portal's last healthy run
@@ -109,13 +110,27 @@ def last_healthy_run(
     return None
 
 
+def _resumed_runs(session: Session, run_id: int) -> list[int]:
+    """The interrupted runs right before `run_id`: a JOBDIR resume continues them, and its
+    duplicate filter skips the start URLs they already fetched."""
+    ids = []
+    earlier = select(CrawlRun.id, CrawlRun.status).where(CrawlRun.id < run_id)
+    for rid, status in session.execute(earlier.order_by(CrawlRun.id.desc()).limit(_HISTORY_SCAN)):
+        if status != RunStatus.INTERRUPTED:
+            break
+        ids.append(rid)
+    return ids
+
+
 def start_fetches(session: Session, run_id: int, urls: Iterable[str]) -> list[StartFetch]:
-    """How each start URL answered in this run (its last fetch row), or None when not fetched."""
+    """How each start URL answered in this run (its last fetch row; for a resumed job, in the
+    interrupted runs it continues), or None when not fetched."""
+    runs = [run_id, *_resumed_runs(session, run_id)]
     out = []
     for url in urls:
         row = session.scalars(
             select(Fetch)
-            .where(Fetch.run_id == run_id, Fetch.url == canonical_url(url))
+            .where(Fetch.run_id.in_(runs), Fetch.url == canonical_url(url))
             .order_by(Fetch.id.desc())
             .limit(1)
         ).first()

@@ -68,6 +68,7 @@ class UrlState:
     last_modified: str | None
     content_sha256: str | None
     next_check_at: dt.datetime | None
+    link_title: str | None = None  # the list entry's title when last seen (a retitle is due)
 
 
 def sha256(data: bytes) -> str:
@@ -84,6 +85,7 @@ def load_url_states(session: Session) -> dict[str, UrlState]:
             Document.last_modified,
             Document.content_sha256,
             Document.next_check_at,
+            Document.link_title,
         )
     )
     return {r.url: UrlState(*r[1:]) for r in rows}
@@ -181,7 +183,7 @@ def _document_for(session: Session, rec: FetchRecord) -> Document:
     doc = _get_or_create_document(session, rec.url, rec.kind, rec.portal_id)
     if rec.kind != doc.kind and doc.kind in (DocumentKind.OTHER, DocumentKind.LIST):
         doc.kind = rec.kind  # a URL first seen as a plain page turned out to be a report
-    if rec.link_title and not doc.link_title:
+    if rec.link_title:  # the newest list entry: a retitle is due once, then known
         doc.link_title = rec.link_title
     if rec.parent_url and doc.parent_id is None:
         parent = _get_or_create_document(
