@@ -23,7 +23,12 @@ DEFAULT_FORCE_REFRESH = False
 DEFAULT_PROGRESS_INTERVAL = 30.0  # seconds: often enough for a cron log, rare enough to read
 DEFAULT_STATS_FILE = ""  # "" = do not write the final stats
 DEFAULT_MAX_COLUMN_DEPTH = 4  # province → city → county → department trees are 3-4 deep
-DEFAULT_MAX_LIST_PAGES = 1000  # far above any real column (~100 pages), bounds a pagination trap
+# Distinct list pages requested per column (a start URL or sub-column and its pagination): far
+# above any real column (~100 pages), yet it ends a calendar-style trap whose 尾页 link moves.
+DEFAULT_MAX_LIST_PAGES = 1000
+# Distinct list pages per portal, all columns together: a province's tree of a few hundred
+# columns of tens of pages each stays below it; a trap spread over many columns does not.
+DEFAULT_MAX_PORTAL_LIST_PAGES = 20000
 
 # The name → default table behind `CrawlConfig.from_settings`.
 DEFAULTS: Mapping[str, Any] = {
@@ -37,6 +42,7 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_STATS_FILE": DEFAULT_STATS_FILE,
     "GXCRAWL_MAX_COLUMN_DEPTH": DEFAULT_MAX_COLUMN_DEPTH,
     "GXCRAWL_MAX_LIST_PAGES": DEFAULT_MAX_LIST_PAGES,
+    "GXCRAWL_MAX_PORTAL_LIST_PAGES": DEFAULT_MAX_PORTAL_LIST_PAGES,
 }
 
 
@@ -57,6 +63,7 @@ class CrawlConfig:
     stats_file: str = DEFAULT_STATS_FILE
     max_column_depth: int = DEFAULT_MAX_COLUMN_DEPTH
     max_list_pages: int = DEFAULT_MAX_LIST_PAGES
+    max_portal_list_pages: int = DEFAULT_MAX_PORTAL_LIST_PAGES
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -77,6 +84,7 @@ class CrawlConfig:
             stats_file=str(get("GXCRAWL_STATS_FILE")),
             max_column_depth=int(get("GXCRAWL_MAX_COLUMN_DEPTH")),
             max_list_pages=int(get("GXCRAWL_MAX_LIST_PAGES")),
+            max_portal_list_pages=int(get("GXCRAWL_MAX_PORTAL_LIST_PAGES")),
         )
 
     @property

@@ -29,7 +29,8 @@ GXCRAWL_PROGRESS_INTERVAL = config.DEFAULT_PROGRESS_INTERVAL
 GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
 # Link policy bounds, instead of Scrapy's DEPTH_LIMIT (which would count each 下一页 hop):
 GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
-GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along one column
+GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # distinct list pages per column
+GXCRAWL_MAX_PORTAL_LIST_PAGES = config.DEFAULT_MAX_PORTAL_LIST_PAGES  # … per portal
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
@@ -53,7 +54,11 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt rule, raising an exception the spider records (robots_disallowed).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "gxcrawl.middlewares.RobotsDisallowedMiddleware": 100,
     "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
+    "gxcrawl.middlewares.RedirectLimitMiddleware": 645,  # a chain too long: recorded, not dropped
     # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.
     "gxcrawl.middlewares.ConditionalRequestMiddleware": 800,
 }

@@ -14,7 +14,7 @@ Arguments (`-a name=value`):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import scrapy
@@ -30,7 +30,9 @@ from gxcrawl.fetch_outcomes import (
     FailureAction,
     classify_failure,
     classify_response,
+    length_mismatch,
     redirected_away,
+    spider_error_reason,
 )
 from gxcrawl.items import PageItem
 from gxcrawl.platforms.base import (
@@ -50,6 +52,8 @@ from gxcrawl.vocab import Disposition, DocumentKind
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
 # Dispositions of a list page whose links are followed (a 304 replays the stored copy).
 FOLLOWED = (Disposition.CONTENT, Disposition.NOT_MODIFIED)
+# A callback's work on one response: the response's PageItem, then the requests it leads to.
+Parsed = tuple[PageItem, list[Any]]
 
 
 class AnnualReportsSpider(scrapy.Spider):
@@ -73,6 +77,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self._base_url = base_url
         self.portals: dict[str, Portal] = {}
         self.lookalikes: dict[str, str] = {}  # url -> title, rejected by the title classifier
+        self.list_bounds = ListPageBounds()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
@@ -111,7 +116,8 @@ class AnnualReportsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         for portal in self.portals.values():
             for url in portal.start_urls:
-                yield self._list_request(ListRequest(url), portal.id)
+                if self._admit_list_page(portal.id, url, ListRequest(url)):
+                    yield self._list_request(ListRequest(url), portal.id)
         for portal in self.portals.values():
             for known in self._due_documents(portal.id):
                 link = Link(known.url, known.link_title or "")
@@ -129,11 +135,16 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- requests ------------------------------------------------------------------------------
 
     def _list_request(
-        self, req: ListRequest, portal_id: str, *, columns: int = 0, pages: int = 0
+        self, req: ListRequest, portal_id: str, *, columns: int = 0, column: str | None = None
     ) -> scrapy.Request:
-        # Two bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop:
-        # how deep into sub-columns, and how many pages along one column's pagination.
-        meta = {"kind": DocumentKind.LIST, "portal": portal_id, "columns": columns, "pages": pages}
+        # Bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop: how deep
+        # into sub-columns, and how many distinct list pages per column and per portal.
+        meta = {
+            "kind": DocumentKind.LIST,
+            "portal": portal_id,
+            "columns": columns,
+            "column": column or req.url,  # the column's first page names the column
+        }
         if req.method.upper() == "POST":
             return scrapy.FormRequest(
                 req.url,
@@ -158,30 +169,34 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- callbacks -----------------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._parse_list)
+
+    def _parse_list(self, response: Response) -> Parsed:
         item, text = self._page_item(response)
-        yield item
         if item.disposition not in FOLLOWED or text is None:
-            return
+            return item, []
         portal = self.portals[response.meta["portal"]]
         strategy = get_strategy(portal.platform)
         listing = strategy.parse_listing(text, response.url, portal.selectors)
-        yield from self._list_requests(listing, portal.id, response.meta)
-        yield from self._report_requests(listing.items, portal.id)
+        follow = [
+            *self._list_requests(listing, portal.id, response.meta),
+            *self._report_requests(listing.items, portal.id),
+        ]
+        return item, follow
 
     def _list_requests(
         self, listing: Listing, portal_id: str, meta: dict[str, Any]
     ) -> Iterator[scrapy.Request]:
         """The next pages and the sub-columns of a list page, within the link-policy bounds."""
         config = crawl_config(self.crawler)
-        columns, pages = meta.get("columns", 0), meta.get("pages", 0)
-        if pages < config.max_list_pages:
-            for req in listing.pages:
-                yield self._list_request(req, portal_id, columns=columns, pages=pages + 1)
-        else:
-            self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
+        columns, column = meta.get("columns", 0), meta.get("column") or ""
+        for req in listing.pages:
+            if self._admit_list_page(portal_id, column, req):
+                yield self._list_request(req, portal_id, columns=columns, column=column)
         if columns < config.max_column_depth:
             for req in listing.columns:
-                yield self._list_request(req, portal_id, columns=columns + 1)
+                if self._admit_list_page(portal_id, req.url, req):
+                    yield self._list_request(req, portal_id, columns=columns + 1)
         elif listing.columns:
             self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
 
@@ -198,22 +213,71 @@ class AnnualReportsSpider(scrapy.Spider):
                     "rejected look-alike %r (%s): %s", link.title, verdict.reason, link.url
                 )
 
+    def _admit_list_page(self, portal_id: str, column: str, req: ListRequest) -> bool:
+        """Whether a list page may be requested: within both page bounds (a trap is logged once)."""
+        config = crawl_config(self.crawler)
+        over = self.list_bounds.admit(
+            portal_id, column, _list_key(req), config.max_list_pages, config.max_portal_list_pages
+        )
+        if over is None:
+            return True
+        self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
+        if self.list_bounds.first_trap(portal_id, column, over):
+            self.crawler.stats.inc_value("gxcrawl/list_traps")
+            self.crawler.stats.inc_value(f"gxcrawl/list_traps/{over}")
+            self.logger.warning(
+                "list trap: %s of portal %s reached its bound of %s distinct list pages "
+                "(%s); further pages not followed",
+                column if over == "column" else "the portal",
+                portal_id,
+                config.max_list_pages if over == "column" else config.max_portal_list_pages,
+                over,
+            )
+        return False
+
     def parse_report(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._parse_report)
+
+    def _parse_report(self, response: Response) -> Parsed:
         item, text = self._page_item(response)
-        yield item
         if item.disposition != Disposition.CONTENT or text is None:
-            return
-        for link in find_attachments(text, response.url):
-            yield self._item_request(link, item.portal_id or "", parent=item.url)
+            return item, []
+        links = find_attachments(text, response.url)
+        return item, [self._item_request(x, item.portal_id or "", parent=item.url) for x in links]
 
     def parse_file(self, response: Response) -> Iterator[Any]:
-        item, _ = self._page_item(response, decode=False)
+        return self._guarded(response, lambda r: (self._page_item(r, decode=False)[0], []))
+
+    def _guarded(self, response: Response, parse: Callable[[Response], Parsed]) -> Iterator[Any]:
+        """Run a callback so that whatever it raises, the response still yields one PageItem.
+
+        The item is yielded only once the parse is done, so an exception can still put its
+        reason on the one item (the raw body kept: `scrapy reparse` retries offline)."""
+        try:
+            item, follow = parse(response)
+        except Exception as exc:
+            self.crawler.stats.inc_value("gxcrawl/spider_errors")
+            self.logger.exception("spider error on %s; raw response kept", response.url)
+            yield self._spider_error_item(response, exc)
+            return
         yield item
+        yield from follow
+
+    def _spider_error_item(self, response: Response, exc: Exception) -> PageItem:
+        """The raw response as a PageItem whose reason names what the spider's parsing raised."""
+        item = _raw_item(response)
+        verdict = classify_response(response.status, item.kind)
+        item.disposition, item.reason = verdict.disposition, spider_error_reason(exc)
+        if response.status == NOT_MODIFIED or response.meta.get("gxcrawl_not_modified"):
+            item.body = None  # the store has it
+        return item
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         assert failure.value is not None  # an errback's Failure always carries its exception
         verdict = classify_failure(failure.value)
+        if request.meta.get("kind") is None:  # not one of the spider's requests (robots.txt)
+            return
         if verdict.action == FailureAction.NOT_DUE:
             self.crawler.stats.inc_value("gxcrawl/not_due")
             return
@@ -254,6 +318,12 @@ class AnnualReportsSpider(scrapy.Spider):
             else None,
         )
         item.disposition, item.reason = verdict.disposition, verdict.reason
+        cut = length_mismatch(item.headers, item.body) if not replayed else None
+        if cut is not None and verdict.disposition == Disposition.CONTENT:
+            # Half a page that looks whole: kept raw as evidence, never parsed as a report.
+            item.disposition, item.reason, text = Disposition.ERROR, cut, None
+            self.crawler.stats.inc_value("gxcrawl/errors/length_mismatch")
+            self.logger.warning("body cut short at %s: %s", response.url, cut)
         if verdict.disposition == Disposition.NOT_MODIFIED or replayed:
             item.body = None  # the store has it
         if verdict.disposition in (Disposition.BLOCKED, Disposition.SOFT_404):
@@ -284,6 +354,54 @@ def _raw_item(response: Response) -> PageItem:
         parent_url=meta.get("parent"),
         conditional=bool(meta.get("gxcrawl_conditional")),
     )
+
+
+def _list_key(req: ListRequest) -> str:
+    """A list request's identity for counting: a POST page is its URL plus its form."""
+    url = canonical_url(req.url)
+    return url if req.method.upper() != "POST" else f"POST {url} {sorted(req.formdata or ())}"
+
+
+class ListPageBounds:
+    """Distinct list pages requested per (portal, column) and per portal.
+
+    Counts pages, not hops: a calendar trap whose 尾页 link moves forward on every page branches
+    into ever new pages at a shallow depth, which a hop count never bounds.
+    """
+
+    def __init__(self) -> None:
+        self._by_column: dict[tuple[str, str], set[str]] = {}
+        self._by_portal: dict[str, set[str]] = {}
+        self._traps: set[tuple[str, str, str]] = set()
+
+    def admit(
+        self, portal: str, column: str, url: str, per_column: int, per_portal: int
+    ) -> str | None:
+        """None when `url` may be requested (counted), else which bound it hit."""
+        in_column = self._by_column.setdefault((portal, column), set())
+        in_portal = self._by_portal.setdefault(portal, set())
+        if url in in_column:
+            return None  # already counted (Scrapy's duplicate filter drops the repeat)
+        if len(in_column) >= per_column:
+            return "column"
+        if url not in in_portal and len(in_portal) >= per_portal:
+            return "portal"
+        in_column.add(url)
+        in_portal.add(url)
+        return None
+
+    def count(self, portal: str, column: str | None = None) -> int:
+        if column is None:
+            return len(self._by_portal.get(portal, ()))
+        return len(self._by_column.get((portal, column), ()))
+
+    def first_trap(self, portal: str, column: str, bound: str) -> bool:
+        """True the first time a column (or a portal) hits its bound: log it once."""
+        key = (portal, column if bound == "column" else "", bound)
+        if key in self._traps:
+            return False
+        self._traps.add(key)
+        return True
 
 
 def _headers(response: Response) -> dict[str, str]:
