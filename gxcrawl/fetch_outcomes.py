@@ -221,39 +221,18 @@ def redirected_away(url: str, final: str, was_redirected: bool) -> bool:
     )
 
 
-# A page cut short by a Content-Length smaller than the body looks complete to the HTTP client:
-# only the format's own end marker tells. Ends are looked for in the last few KiB, where they sit.
-HTML_HEAD_BYTES = 4096  # <html>/<body> open within the first 4 KiB of any real page
-HTML_TAIL_BYTES = 4096  # </body></html> sit within the last 4 KiB (after scripts, footers)
-PDF_TAIL_BYTES = 2048  # the PDF spec puts %%EOF in the last 1 KiB; some writers pad
-ZIP_TAIL_BYTES = 65_557  # the end-of-central-directory record: 22 bytes + a 64 KiB comment
+# Set by gxcrawl.download on a response whose server sent more bytes than its Content-Length:
+# the HTTP client stops at the declared length, so the page looks whole but is cut short.
+EXTRA_BYTES_HEADER = "X-Gxcrawl-Extra-Bytes"
 
 
-def _html_cut(body: bytes) -> bool:
-    head, tail = body[:HTML_HEAD_BYTES].lower(), body[-HTML_TAIL_BYTES:].lower()
-    opened = b"<html" in head or b"<body" in head
-    return opened and b"</html" not in tail and b"</body" not in tail
-
-
-def body_cut_short(body: bytes) -> str | None:
-    """Why a complete-looking body is not whole (its format's end marker is missing), or None.
-
-    HTML that opens <html>/<body> but never closes either, a PDF without %%EOF, a DOCX/ZIP
-    without its end-of-central-directory record. Fragments and other formats are not judged.
-    """
-    if body.startswith(b"%PDF-"):
-        return None if b"%%EOF" in body[-PDF_TAIL_BYTES:] else "PDF without %%EOF"
-    if body.startswith(b"PK\x03\x04"):
-        return None if b"PK\x05\x06" in body[-ZIP_TAIL_BYTES:] else "ZIP without its directory"
-    return "HTML without </body> or </html>" if _html_cut(body) else None
-
-
-def length_mismatch(headers: dict[str, str], body: bytes | None) -> str | None:
-    """The `length_mismatch` reason of a response whose declared length cut its body, or None."""
-    declared = next((v for k, v in headers.items() if k.lower() == "content-length"), None)
-    if declared is None or not body:
+def length_mismatch(headers: dict[str, str]) -> str | None:
+    """The `length_mismatch` reason of a response cut short by its Content-Length, or None."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    extra = lowered.get(EXTRA_BYTES_HEADER.lower())
+    if not extra:
         return None
-    why = body_cut_short(body)
-    if why is None:
-        return None
-    return f"{FailureReason.LENGTH_MISMATCH}: {why} (Content-Length {declared.strip()})"
+    declared = lowered.get("content-length", "?").strip()
+    return (
+        f"{FailureReason.LENGTH_MISMATCH}: {extra.strip()} bytes beyond Content-Length {declared}"
+    )

@@ -163,4 +163,4 @@ class RobotsDisallowedMiddleware(RobotsTxtMiddleware):
         except RobotsDisallowed:
             raise
         except IgnoreRequest as exc:
-            raise RobotsDisallowed(f"robots_disallowed: {request.url}") from exc
+            raise RobotsDisallowed(f"forbidden by robots.txt: {request.url}") from exc

@@ -62,6 +62,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.
     "gxcrawl.middlewares.ConditionalRequestMiddleware": 800,
 }
+# Scrapy's HTTP/1.1 handler, marking a body longer than its Content-Length (length_mismatch).
+DOWNLOAD_HANDLERS = {
+    "http": "gxcrawl.download.LengthCheckingDownloadHandler",
+    "https": "gxcrawl.download.LengthCheckingDownloadHandler",
+}
 ITEM_PIPELINES = {
     "gxcrawl.pipelines.StorePipeline": 300,
 }

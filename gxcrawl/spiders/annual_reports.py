@@ -287,8 +287,10 @@ class AnnualReportsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value(f"gxcrawl/errors/{verdict.stat_key}")
         self.logger.warning("fetch failed: %s (%s)", request.url, verdict.reason)
+        asked = (request.meta.get("redirect_urls") or [request.url])[0]  # not where it led
         yield PageItem(
-            url=canonical_url(request.url, request.method, request.body),
+            url=canonical_url(asked, request.method, request.body),
+            requested_url=asked,
             kind=request.meta.get("kind", DocumentKind.REPORT),
             portal_id=request.meta.get("portal"),
             method=request.method,
@@ -318,7 +320,7 @@ class AnnualReportsSpider(scrapy.Spider):
             else None,
         )
         item.disposition, item.reason = verdict.disposition, verdict.reason
-        cut = length_mismatch(item.headers, item.body) if not replayed else None
+        cut = length_mismatch(item.headers) if not replayed else None
         if cut is not None and verdict.disposition == Disposition.CONTENT:
             # Half a page that looks whole: kept raw as evidence, never parsed as a report.
             item.disposition, item.reason, text = Disposition.ERROR, cut, None
