@@ -29,6 +29,9 @@ DEFAULT_MAX_LIST_PAGES = 1000
 # Distinct list pages per portal, all columns together: a province's tree of a few hundred
 # columns of tens of pages each stays below it; a trap spread over many columns does not.
 DEFAULT_MAX_PORTAL_LIST_PAGES = 20000
+# Seconds a SIGINT/SIGTERM stop waits for requests in flight before the run is recorded
+# `interrupted` and the crawl stops anyway: a slow page must not hold a stop for DOWNLOAD_TIMEOUT.
+DEFAULT_SHUTDOWN_GRACE = 5.0
 
 # The name → default table behind `CrawlConfig.from_settings`.
 DEFAULTS: Mapping[str, Any] = {
@@ -43,6 +46,7 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_MAX_COLUMN_DEPTH": DEFAULT_MAX_COLUMN_DEPTH,
     "GXCRAWL_MAX_LIST_PAGES": DEFAULT_MAX_LIST_PAGES,
     "GXCRAWL_MAX_PORTAL_LIST_PAGES": DEFAULT_MAX_PORTAL_LIST_PAGES,
+    "GXCRAWL_SHUTDOWN_GRACE": DEFAULT_SHUTDOWN_GRACE,
 }
 
 
@@ -64,6 +68,7 @@ class CrawlConfig:
     max_column_depth: int = DEFAULT_MAX_COLUMN_DEPTH
     max_list_pages: int = DEFAULT_MAX_LIST_PAGES
     max_portal_list_pages: int = DEFAULT_MAX_PORTAL_LIST_PAGES
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -85,6 +90,7 @@ class CrawlConfig:
             max_column_depth=int(get("GXCRAWL_MAX_COLUMN_DEPTH")),
             max_list_pages=int(get("GXCRAWL_MAX_LIST_PAGES")),
             max_portal_list_pages=int(get("GXCRAWL_MAX_PORTAL_LIST_PAGES")),
+            shutdown_grace=float(get("GXCRAWL_SHUTDOWN_GRACE")),
         )
 
     @property

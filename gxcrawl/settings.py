@@ -31,6 +31,7 @@ GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
 GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
 GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # distinct list pages per column
 GXCRAWL_MAX_PORTAL_LIST_PAGES = config.DEFAULT_MAX_PORTAL_LIST_PAGES  # … per portal
+GXCRAWL_SHUTDOWN_GRACE = config.DEFAULT_SHUTDOWN_GRACE  # seconds a signalled stop waits
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
@@ -73,6 +74,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "gxcrawl.extensions.CrawlRunExtension": 500,
     "gxcrawl.extensions.StatsFileExtension": 510,
+    "gxcrawl.extensions.ShutdownWatchdog": 520,
 }
 
 # --- housekeeping ----------------------------------------------------------------------------

@@ -12,14 +12,19 @@ requests: they are counted in stats (`offsite/filtered`), not in `fetches`.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gxcrawl.testing.fixtureserver import serve
 
-from .conftest import FIXTURES, crawl_fixture
+from .conftest import FAST_CRAWL, FIXTURES, ROOT, crawl_fixture
 from .test_incremental import q
 
 PORTAL = FIXTURES / "portals" / "hostile"
@@ -102,3 +107,48 @@ def test_a_page_the_spider_cannot_parse_is_kept_raw(hostile: dict[str, Any]) -> 
     )
     assert size == len((PORTAL / "nb" / "h07_raise.html").read_bytes())
     assert "spider error on" in hostile["log"]
+
+
+STALL = "/nb/h12_stall.html"  # its body comes a minute after its headers
+GRACE = 2  # GXCRAWL_SHUTDOWN_GRACE for the signal test
+STOP_WITHIN = 20  # seconds from SIGTERM to exit: the grace, the run record and start-up slack
+WAIT_FOR_STALL = 60  # seconds for the crawl to reach the stalled page
+
+
+def start_crawl(portal: str, base_url: str, db_url: str, *extra: str) -> subprocess.Popen[str]:
+    """`scrapy crawl` of a fixture portal, running in the background."""
+    registry = FIXTURES / "portals" / portal / "portal.toml"
+    args = ["crawl", "annual_reports", "-a", f"registry={registry}", "-a", f"base_url={base_url}"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrapy", *args, *FAST_CRAWL, *extra],
+        cwd=ROOT,
+        env={**os.environ, "GXCRAWL_DATABASE_URL": db_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_crawl_within_seconds(tmp_path: Path, signum: int) -> None:
+    db = f"sqlite:///{tmp_path / 'signal.db'}"
+    with serve(PORTAL) as server:
+        proc = start_crawl(
+            "hostile", server.base_url, db,
+            "-s", "DOWNLOAD_TIMEOUT=120", "-s", f"GXCRAWL_SHUTDOWN_GRACE={GRACE}",
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + WAIT_FOR_STALL
+            while not any(r.path == STALL for r in server.requests):
+                assert time.monotonic() < deadline and proc.poll() is None, "never reached"
+                time.sleep(0.1)
+            sent = time.monotonic()
+            proc.send_signal(signum)
+            proc.communicate(timeout=STOP_WITHIN + 10)
+            took = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert took < STOP_WITHIN
+    ((status, reason),) = q(db, "SELECT status, close_reason FROM crawl_runs")
+    assert status == "interrupted", reason
