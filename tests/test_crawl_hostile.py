@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import pytest
 
 from gxcrawl.testing.fixtureserver import serve
 
-from .conftest import FAST_CRAWL, FIXTURES, ROOT, crawl_fixture
+from .conftest import FAST_CRAWL, FIXTURES, ROOT, crawl_fixture, temporary_pg_schema
 from .test_incremental import q
 
 PORTAL = FIXTURES / "portals" / "hostile"
@@ -36,9 +37,18 @@ def _expected() -> dict[str, Any]:
     return dict(json.loads((PORTAL / "expected_fetches.json").read_text("utf-8")))
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    db = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hostile(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    if request.param == "sqlite":
+        yield _crawl(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}")
+        return
+    with temporary_pg_schema() as url:
+        yield _crawl(url)
+
+
+def _crawl(db: str) -> dict[str, Any]:
     started = time.monotonic()
     with serve(PORTAL) as server:
         proc = crawl_fixture(
@@ -84,7 +94,8 @@ def test_the_calendar_trap_stays_within_the_bound(hostile: dict[str, Any]) -> No
     fetched = q(hostile["db"], f"SELECT COUNT(*) FROM fetches WHERE url LIKE '%{trap}%'")
     assert fetched == [(MAX_LIST_PAGES,)]
     ((stats,),) = q(hostile["db"], "SELECT stats FROM crawl_runs")
-    assert json.loads(stats)["gxcrawl/list_traps/column"] == 1
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    assert stats["gxcrawl/list_traps/column"] == 1
     assert "list trap" in hostile["log"]
 
 
