@@ -23,7 +23,15 @@ DEFAULT_FORCE_REFRESH = False
 DEFAULT_PROGRESS_INTERVAL = 30.0  # seconds: often enough for a cron log, rare enough to read
 DEFAULT_STATS_FILE = ""  # "" = do not write the final stats
 DEFAULT_MAX_COLUMN_DEPTH = 4  # province → city → county → department trees are 3-4 deep
-DEFAULT_MAX_LIST_PAGES = 1000  # far above any real column (~100 pages), bounds a pagination trap
+# Distinct list pages requested per column (a start URL or sub-column and its pagination): far
+# above any real column (~100 pages), yet it ends a calendar-style trap whose 尾页 link moves.
+DEFAULT_MAX_LIST_PAGES = 1000
+# Distinct list pages per portal, all columns together: a province's tree of a few hundred
+# columns of tens of pages each stays below it; a trap spread over many columns does not.
+DEFAULT_MAX_PORTAL_LIST_PAGES = 20000
+# Seconds a SIGINT/SIGTERM stop waits for requests in flight before the run is recorded
+# `interrupted` and the crawl stops anyway: a slow page must not hold a stop for DOWNLOAD_TIMEOUT.
+DEFAULT_SHUTDOWN_GRACE = 5.0
 # Health checks (gxcrawl/health.py): a run over these is marked unhealthy and exits 1.
 DEFAULT_HEALTH_MAX_BLOCKED_SHARE = 0.2  # a WAF that blocks 1 page in 5 is blocking the crawl
 DEFAULT_HEALTH_MAX_ERROR_SHARE = 0.2  # same for timeouts, DNS, 5xx …
@@ -46,6 +54,8 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_HEALTH_MAX_ERROR_SHARE": DEFAULT_HEALTH_MAX_ERROR_SHARE,
     "GXCRAWL_HEALTH_MAX_PARSE_ERRORS": DEFAULT_HEALTH_MAX_PARSE_ERRORS,
     "GXCRAWL_HEALTH_MIN_FETCHES": DEFAULT_HEALTH_MIN_FETCHES,
+    "GXCRAWL_MAX_PORTAL_LIST_PAGES": DEFAULT_MAX_PORTAL_LIST_PAGES,
+    "GXCRAWL_SHUTDOWN_GRACE": DEFAULT_SHUTDOWN_GRACE,
 }
 
 
@@ -70,6 +80,8 @@ class CrawlConfig:
     health_max_error_share: float = DEFAULT_HEALTH_MAX_ERROR_SHARE
     health_max_parse_errors: int = DEFAULT_HEALTH_MAX_PARSE_ERRORS
     health_min_fetches: int = DEFAULT_HEALTH_MIN_FETCHES
+    max_portal_list_pages: int = DEFAULT_MAX_PORTAL_LIST_PAGES
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -94,6 +106,8 @@ class CrawlConfig:
             health_max_error_share=float(get("GXCRAWL_HEALTH_MAX_ERROR_SHARE")),
             health_max_parse_errors=int(get("GXCRAWL_HEALTH_MAX_PARSE_ERRORS")),
             health_min_fetches=int(get("GXCRAWL_HEALTH_MIN_FETCHES")),
+            max_portal_list_pages=int(get("GXCRAWL_MAX_PORTAL_LIST_PAGES")),
+            shutdown_grace=float(get("GXCRAWL_SHUTDOWN_GRACE")),
         )
 
     @property

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+from functools import partial
 from typing import Any
 
 from scrapy import signals
@@ -107,3 +111,78 @@ class StatsFileExtension:
         except health.StatsFileError as exc:
             log.error("%s", exc)
             health.note_exit_code(health.EXIT_STATS_FILE)
+
+
+# A reactor blocked (a parse stuck in C code) cannot run the watchdog: a thread ends the process
+# after this many graces; the run, left `running`, is marked `interrupted` by the next crawl.
+HARD_EXIT_GRACES = 3
+SIGNAL_EXIT_BASE = 128  # the shell's exit status of a process ended by a signal: 128 + signum
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _reactor() -> Any:
+    """The running reactor, imported late: importing it early would install the wrong one."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class ShutdownWatchdog:
+    """Honour SIGINT/SIGTERM within seconds, whatever is in flight.
+
+    Scrapy's first signal closes the spider gracefully, which waits for every request in flight
+    (up to DOWNLOAD_TIMEOUT each). GXCRAWL_SHUTDOWN_GRACE seconds after the signal, the run is
+    recorded `interrupted` and the reactor stopped; items are written one transaction each, so
+    nothing is half-stored, and the next run completes the work.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.grace = crawl_config(crawler).shutdown_grace
+        self.store_enabled = crawl_config(crawler).store_enabled
+        self._armed = False
+        self._closed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ShutdownWatchdog:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        # After Scrapy has installed its own handlers (at reactor start-up): chain onto them.
+        _reactor().callLater(0, self._chain_handlers)
+
+    def _chain_handlers(self) -> None:
+        for signum in STOP_SIGNALS:
+            previous = signal.getsignal(signum)
+            signal.signal(signum, partial(self._on_signal, previous))
+
+    def _on_signal(self, previous: Any, signum: int, frame: Any) -> None:
+        if not self._armed and self.grace > 0:
+            self._armed = True
+            _reactor().callFromThread(self._arm, signum)
+        if callable(previous):
+            previous(signum, frame)
+
+    def _arm(self, signum: int) -> None:
+        _reactor().callLater(self.grace, self._force_stop, signum)
+        hard = threading.Timer(self.grace * HARD_EXIT_GRACES, os._exit, [SIGNAL_EXIT_BASE + signum])
+        hard.daemon = True
+        hard.start()
+
+    def _force_stop(self, signum: int) -> None:
+        if self._closed:
+            return
+        name = signal.Signals(signum).name
+        log.warning("%s: requests still in flight after %ss; stopping now", name, self.grace)
+        if self.store_enabled:
+            store = CrawlStore.for_crawler(self.crawler)
+            stats = jsonable_stats(self.crawler.stats.get_stats())
+            store.finish_run(RunStatus.INTERRUPTED, f"shutdown ({name}, forced)", stats)
+            log.info("crawl run %s %s (shutdown)", store.run_id, RunStatus.INTERRUPTED)
+        _reactor().stop()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self._closed = True  # closed in time: the run record is already written

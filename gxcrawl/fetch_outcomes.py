@@ -20,6 +20,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet import defer
 from twisted.internet import error as txerror
 from twisted.web._newclient import ResponseFailed
@@ -41,6 +42,18 @@ class RedirectLoop(IgnoreRequest):
     """A redirect back to a URL already visited in the same chain."""
 
 
+class RedirectLimit(IgnoreRequest):
+    """A chain of redirects to ever new URLs longer than REDIRECT_MAX_TIMES."""
+
+
+class RobotsDisallowed(IgnoreRequest):
+    """robots.txt forbids the URL: never fetched, but the request is recorded."""
+
+
+# Exceptions that end a request without a download but still leave a `fetches` row.
+RECORDED_IGNORES: tuple[type[IgnoreRequest], ...] = (RedirectLoop, RedirectLimit, RobotsDisallowed)
+
+
 class FailureReason(StrEnum):
     """The stable first word of a failed fetch's reason (and its `gxcrawl/errors/…` stat)."""
 
@@ -51,6 +64,10 @@ class FailureReason(StrEnum):
     TOO_LARGE = "too_large"
     CONNECTION_REFUSED = "connection_refused"
     CONNECTION_LOST = "connection_lost"
+    REDIRECT_LIMIT = "redirect_limit"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    LENGTH_MISMATCH = "length_mismatch"  # the body ended before the page did (Content-Length)
+    SPIDER_ERROR = "spider_error"  # the spider's own parsing raised; the raw page is kept
 
 
 # Exception classes → reason. Scrapy wraps Twisted's errors in its own (keeping the original as
@@ -63,6 +80,10 @@ _REASON_BY_CLASS: tuple[tuple[tuple[type[BaseException], ...], FailureReason], .
     ((CannotResolveHostError, txerror.DNSLookupError), FailureReason.DNS),
     ((ResponseDataLossError, _DataLoss), FailureReason.TRUNCATED),
     ((RedirectLoop,), FailureReason.REDIRECT_LOOP),
+    ((RedirectLimit,), FailureReason.REDIRECT_LIMIT),
+    ((RobotsDisallowed,), FailureReason.ROBOTS_DISALLOWED),
+    # a compressed body that inflates past DOWNLOAD_MAXSIZE (a gzip bomb)
+    ((_DecompressionMaxSizeExceeded,), FailureReason.TOO_LARGE),
     # DOWNLOAD_MAXSIZE cancels the download (Scrapy raises DownloadCancelledError)
     ((DownloadCancelledError, defer.CancelledError), FailureReason.TOO_LARGE),
     (
@@ -108,24 +129,48 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__
 
 
-def failure_reason(exc: BaseException) -> FailureReason | None:
+def _classified_cause(exc: BaseException) -> tuple[FailureReason, BaseException] | None:
     for cause in _causes(exc):
         for classes, reason in _REASON_BY_CLASS:
             if isinstance(cause, classes):
-                return reason
+                return reason, cause
     return None
+
+
+def failure_reason(exc: BaseException) -> FailureReason | None:
+    found = _classified_cause(exc)
+    return found[0] if found else None
+
+
+# What an exception that says nothing means, by its reason (Scrapy cancels an oversize download
+# with an empty DownloadCancelledError).
+_SILENT_DETAIL = {FailureReason.TOO_LARGE: "download cancelled (over DOWNLOAD_MAXSIZE)"}
 
 
 def classify_failure(exc: BaseException) -> FailureVerdict:
     """What a request's errback should do with `exc`, and the reason to record."""
     if isinstance(exc, NotDue):
         return FailureVerdict(FailureAction.NOT_DUE)
-    if isinstance(exc, IgnoreRequest) and not isinstance(exc, RedirectLoop):
+    found = _classified_cause(exc)
+    if (
+        isinstance(exc, IgnoreRequest)
+        and not isinstance(exc, RECORDED_IGNORES)
+        and (found is None or found[0] != FailureReason.TOO_LARGE)
+    ):
         return FailureVerdict(FailureAction.IGNORED, str(exc))
-    described = f"{type(exc).__name__}: {exc}"
-    reason = failure_reason(exc)
-    text = f"{reason}: {described}" if reason else described
-    return FailureVerdict(FailureAction.RECORD, text[:MAX_REASON_CHARS])
+    message = str(exc) or (_SILENT_DETAIL.get(found[0], "") if found else "")
+    described = f"{type(exc).__name__}: {message}"
+    if found is None:
+        return FailureVerdict(FailureAction.RECORD, described[:MAX_REASON_CHARS])
+    reason, cause = found
+    if isinstance(cause, _DecompressionMaxSizeExceeded):
+        described = f"decompressed: {described}"
+    return FailureVerdict(FailureAction.RECORD, f"{reason}: {described}"[:MAX_REASON_CHARS])
+
+
+def spider_error_reason(exc: BaseException) -> str:
+    """The reason recorded when the spider's own callback raised on a response."""
+    return f"{FailureReason.SPIDER_ERROR}: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
 
 
 @dataclass(frozen=True)
@@ -173,4 +218,21 @@ def redirected_away(url: str, final: str, was_redirected: bool) -> bool:
         a.netloc != b.netloc
         or b.path in ("", "/")
         or not b.path.startswith(a.path.rsplit("/", 1)[0])
+    )
+
+
+# Set by gxcrawl.download on a response whose server sent more bytes than its Content-Length:
+# the HTTP client stops at the declared length, so the page looks whole but is cut short.
+EXTRA_BYTES_HEADER = "X-Gxcrawl-Extra-Bytes"
+
+
+def length_mismatch(headers: dict[str, str]) -> str | None:
+    """The `length_mismatch` reason of a response cut short by its Content-Length, or None."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    extra = lowered.get(EXTRA_BYTES_HEADER.lower())
+    if not extra:
+        return None
+    declared = lowered.get("content-length", "?").strip()
+    return (
+        f"{FailureReason.LENGTH_MISMATCH}: {extra.strip()} bytes beyond Content-Length {declared}"
     )

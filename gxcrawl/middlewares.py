@@ -12,14 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from gxcrawl.fetch_outcomes import NOT_MODIFIED, NotDue, RedirectLoop
+from gxcrawl.fetch_outcomes import (
+    NOT_MODIFIED,
+    NotDue,
+    RedirectLimit,
+    RedirectLoop,
+    RobotsDisallowed,
+)
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.urls import canonical_url
 from gxcrawl.vocab import DocumentKind, DocumentState
 
-__all__ = ["ConditionalRequestMiddleware", "NotDue", "RedirectLoop", "RedirectLoopMiddleware"]
+__all__ = [
+    "ConditionalRequestMiddleware",
+    "NotDue",
+    "RedirectLimitMiddleware",
+    "RedirectLoop",
+    "RedirectLoopMiddleware",
+    "RobotsDisallowedMiddleware",
+]
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -89,3 +104,49 @@ class RedirectLoopMiddleware:
         if target in chain:
             raise RedirectLoop(f"redirect loop: {response.status} {request.url} -> {target}")
         return response
+
+
+class RedirectLimitMiddleware:
+    """Turn a redirect past REDIRECT_MAX_TIMES into a recorded failure (`redirect_limit`).
+
+    Scrapy's RedirectMiddleware drops such a request with a bare IgnoreRequest and a log line, so
+    an endless chain of redirects to ever new URLs would leave no `fetches` row. Sits above it
+    (a higher number sees the response first) and raises a classifiable exception instead.
+    """
+
+    def __init__(self, max_times: int) -> None:
+        self.max_times = max_times
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RedirectLimitMiddleware:
+        return cls(crawler.settings.getint("REDIRECT_MAX_TIMES"))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in REDIRECT_STATUSES or not response.headers.get(b"Location"):
+            return response
+        if request.meta.get("dont_redirect"):
+            return response
+        hops = int(request.meta.get("redirect_times", 0))
+        if hops >= self.max_times:
+            raise RedirectLimit(
+                f"redirect limit: {hops + 1} redirects (REDIRECT_MAX_TIMES={self.max_times}) "
+                f"from {(request.meta.get('redirect_urls') or [request.url])[0]}"
+            )
+        return response
+
+
+class RobotsDisallowedMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, raising a classifiable exception for a disallowed URL.
+
+    The rule itself is Scrapy's; only the exception changes, so the spider records the request
+    (`robots_disallowed`) instead of dropping it silently. Replaces RobotsTxtMiddleware in
+    settings.py.
+    """
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except RobotsDisallowed:
+            raise
+        except IgnoreRequest as exc:
+            raise RobotsDisallowed(f"forbidden by robots.txt: {request.url}") from exc

@@ -29,7 +29,9 @@ GXCRAWL_PROGRESS_INTERVAL = config.DEFAULT_PROGRESS_INTERVAL
 GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
 # Link policy bounds, instead of Scrapy's DEPTH_LIMIT (which would count each 下一页 hop):
 GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
-GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along one column
+GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # distinct list pages per column
+GXCRAWL_MAX_PORTAL_LIST_PAGES = config.DEFAULT_MAX_PORTAL_LIST_PAGES  # … per portal
+GXCRAWL_SHUTDOWN_GRACE = config.DEFAULT_SHUTDOWN_GRACE  # seconds a signalled stop waits
 # Health checks: over these shares a run is `unhealthy` and the crawl exits 1 (README).
 GXCRAWL_HEALTH_MAX_BLOCKED_SHARE = config.DEFAULT_HEALTH_MAX_BLOCKED_SHARE
 GXCRAWL_HEALTH_MAX_ERROR_SHARE = config.DEFAULT_HEALTH_MAX_ERROR_SHARE
@@ -62,9 +64,18 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt rule, raising an exception the spider records (robots_disallowed).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "gxcrawl.middlewares.RobotsDisallowedMiddleware": 100,
     "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
+    "gxcrawl.middlewares.RedirectLimitMiddleware": 645,  # a chain too long: recorded, not dropped
     # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.
     "gxcrawl.middlewares.ConditionalRequestMiddleware": 800,
+}
+# Scrapy's HTTP/1.1 handler, marking a body longer than its Content-Length (length_mismatch).
+DOWNLOAD_HANDLERS = {
+    "http": "gxcrawl.download.LengthCheckingDownloadHandler",
+    "https": "gxcrawl.download.LengthCheckingDownloadHandler",
 }
 ITEM_PIPELINES = {
     "gxcrawl.pipelines.StorePipeline": 300,
@@ -78,6 +89,8 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
     # after Spidermon: its engine_stopped handler (the health verdict) runs first
     "gxcrawl.extensions.StatsFileExtension": 520,
+    # a signalled stop waits GXCRAWL_SHUTDOWN_GRACE for requests in flight, then stops anyway
+    "gxcrawl.extensions.ShutdownWatchdog": 530,
 }
 # Health checks when the engine stops: after CrawlRunExtension stored the run (spider_closed),
 # so a failed check can turn it `unhealthy` (gxcrawl/monitors.py, gxcrawl/health.py).

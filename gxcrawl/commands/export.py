@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -14,6 +20,46 @@ from gxcrawl.commands import open_database, quiet_broken_pipe, writable_dir
 from gxcrawl.export import FORMATS, write_dictionary, write_fact_keys, write_view
 from gxcrawl.store import repository as repo
 from gxcrawl.workbench_export import append_dictionary, export_warc, export_workbench
+
+STAGING_PREFIX = ".export-"  # files are written here first, inside DIR, then moved into place
+REFUSED_EXIT = 2  # existing files and no --force: the operator must decide
+SHOWN_CONFLICTS = 5  # names listed in the refusal line; the rest are counted
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A fresh private folder inside `out` (mode 0700, so nothing can be planted in it),
+    removed afterwards whatever happens."""
+    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def conflicts(stage: Path, out: Path) -> list[str]:
+    """Names the export would replace in `out`: existing files, and symlinks (even dangling)."""
+    return sorted(
+        p.name for p in stage.iterdir() if (out / p.name).is_symlink() or (out / p.name).exists()
+    )
+
+
+def publish(stage: Path, out: Path) -> None:
+    """Move the staged files into `out`. os.replace swaps a symlink itself, never its target,
+    so nothing is ever written outside `out`."""
+    for staged in sorted(stage.iterdir()):
+        target = out / staged.name
+        if target.is_dir() and not target.is_symlink():
+            raise IsADirectoryError(f"{target} is a directory")
+        os.replace(staged, target)
+
+
+def refusal(out: Path, names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN_CONFLICTS]) + (" …" if len(names) > SHOWN_CONFLICTS else "")
+    return (
+        f"export: {out} already has {len(names)} of the files to write ({shown}); "
+        "nothing written: pass --force to overwrite"
+    )
 
 
 class Command(ScrapyCommand):
@@ -47,6 +93,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--portal", help="only this portal id")
         parser.add_argument("--year", type=int, help="only reports of this year")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--force", action="store_true", help="overwrite files an earlier export left in DIR"
+        )
 
     @quiet_broken_pipe
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -55,12 +104,27 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments {args}")
         out = writable_dir(opts.out, "--out")
         db = open_database(self.settings)
+        try:
+            with staging(out) as stage:
+                lines = self._export(db, stage, opts)
+                existing = conflicts(stage, out)
+                if existing and not opts.force:
+                    print(refusal(out, existing), file=sys.stderr)
+                    self.exitcode = REFUSED_EXIT
+                    return
+                publish(stage, out)
+        finally:
+            db.close()
+        for line in lines:  # the paths as published
+            print(line.replace(str(stage), str(out)))
+
+    def _export(self, db: Any, out: Path, opts: argparse.Namespace) -> list[str]:
+        """Write every file into `out` (the staging folder); the lines to print."""
         if opts.fmt == "warc":
             with db.sessions() as session:
                 path, count = export_warc(session, out, portal=opts.portal)
-            db.close()
-            print(f"{path}: {count} records")
-            return
+            return [f"{path}: {count} records"]
+        lines: list[str] = []
         written: dict[str, list[str]] = {}
         with db.sessions() as session:
             for view in repo.EXPORTABLE_VIEWS:
@@ -74,10 +138,9 @@ class Command(ScrapyCommand):
                         rows, columns, view, opts.fmt, out, on_row=lambda: bar.update()
                     )
                 written[view] = columns
-                print(f"{path}: {total} rows")
+                lines.append(f"{path}: {total} rows")
             extra = export_workbench(session, out, opts.fmt, portal=opts.portal, year=opts.year)
-            for path, total in extra.values():
-                print(f"{path}: {total} rows")
-        print(append_dictionary(write_dictionary(out, written)))
-        print(write_fact_keys(out))
-        db.close()
+            lines.extend(f"{path}: {total} rows" for path, total in extra.values())
+        lines.append(str(append_dictionary(write_dictionary(out, written))))
+        lines.append(str(write_fact_keys(out)))
+        return lines

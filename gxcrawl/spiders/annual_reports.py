@@ -15,7 +15,7 @@ Arguments (`-a name=value`):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import scrapy
@@ -31,7 +31,9 @@ from gxcrawl.fetch_outcomes import (
     FailureAction,
     classify_failure,
     classify_response,
+    length_mismatch,
     redirected_away,
+    spider_error_reason,
 )
 from gxcrawl.items import PageItem
 from gxcrawl.platforms.base import (
@@ -45,6 +47,7 @@ from gxcrawl.platforms.detect import strategy_for
 from gxcrawl.registry import Portal, select_portals
 from gxcrawl.revalidation import entry_changed
 from gxcrawl.shutdown import Postponed
+from gxcrawl.spiders.bounds import ListPageBounds, list_key
 from gxcrawl.store.crawlstore import CrawlStore
 from gxcrawl.store.health import NOT_DUE_KEY, REPORTS_SEEN_PREFIX
 from gxcrawl.store.models import utcnow
@@ -56,6 +59,8 @@ from gxcrawl.vocab import Disposition, DocumentKind, DocumentState
 RECORDED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503]
 # Dispositions of a list page whose links are followed (a 304 replays the stored copy).
 FOLLOWED = (Disposition.CONTENT, Disposition.NOT_MODIFIED)
+# A callback's work on one response: the response's PageItem, then the requests it leads to.
+Parsed = tuple[PageItem, list[Any]]
 
 
 class AnnualReportsSpider(scrapy.Spider):
@@ -82,6 +87,7 @@ class AnnualReportsSpider(scrapy.Spider):
         self._reports_seen: set[tuple[str, str]] = set()  # (portal id, report URL)
         self._revalidating: set[str] = set()  # canonical URLs in this run's revalidation slice
         self._started = utcnow()  # reset when the crawl starts; "due" is judged against it
+        self.list_bounds = ListPageBounds()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
@@ -123,7 +129,8 @@ class AnnualReportsSpider(scrapy.Spider):
             # 0 until a report link is seen: "found none" is then a fact the health check reads
             self.crawler.stats.set_value(f"{REPORTS_SEEN_PREFIX}{portal.id}", 0)
             for url in portal.start_urls:
-                yield self._list_request(ListRequest(url), portal.id)
+                if self._admit_list_page(portal.id, url, ListRequest(url)):
+                    yield self._list_request(ListRequest(url), portal.id)
         for portal_id, known_docs in plan.items():
             for known in known_docs:
                 link = Link(known.url, known.link_title or "")
@@ -179,11 +186,16 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- requests ------------------------------------------------------------------------------
 
     def _list_request(
-        self, req: ListRequest, portal_id: str, *, columns: int = 0, pages: int = 0
+        self, req: ListRequest, portal_id: str, *, columns: int = 0, column: str | None = None
     ) -> scrapy.Request:
-        # Two bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop:
-        # how deep into sub-columns, and how many pages along one column's pagination.
-        meta = {"kind": DocumentKind.LIST, "portal": portal_id, "columns": columns, "pages": pages}
+        # Bounds instead of Scrapy's DEPTH_LIMIT, which would count every 下一页 hop: how deep
+        # into sub-columns, and how many distinct list pages per column and per portal.
+        meta = {
+            "kind": DocumentKind.LIST,
+            "portal": portal_id,
+            "columns": columns,
+            "column": column or req.url,  # the column's first page names the column
+        }
         if req.method.upper() == "POST":
             return scrapy.FormRequest(
                 req.url,
@@ -208,30 +220,34 @@ class AnnualReportsSpider(scrapy.Spider):
     # --- callbacks -----------------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._parse_list)
+
+    def _parse_list(self, response: Response) -> Parsed:
         item, text = self._page_item(response)
-        yield item
         if item.disposition not in FOLLOWED or text is None:
-            return
+            return item, []
         portal = self.portals[response.meta["portal"]]
         strategy = strategy_for(portal.platform)  # detection on this page + the registry hint
         listing = strategy.parse_listing(text, response.url, portal.selectors)
-        yield from self._list_requests(listing, portal.id, response.meta)
-        yield from self._report_requests(listing.items, portal.id)
+        follow = [
+            *self._list_requests(listing, portal.id, response.meta),
+            *self._report_requests(listing.items, portal.id),
+        ]
+        return item, follow
 
     def _list_requests(
         self, listing: Listing, portal_id: str, meta: dict[str, Any]
     ) -> Iterator[scrapy.Request]:
         """The next pages and the sub-columns of a list page, within the link-policy bounds."""
         config = crawl_config(self.crawler)
-        columns, pages = meta.get("columns", 0), meta.get("pages", 0)
-        if pages < config.max_list_pages:
-            for req in listing.pages:
-                yield self._list_request(req, portal_id, columns=columns, pages=pages + 1)
-        else:
-            self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
+        columns, column = meta.get("columns", 0), meta.get("column") or ""
+        for req in listing.pages:
+            if self._admit_list_page(portal_id, column, req):
+                yield self._list_request(req, portal_id, columns=columns, column=column)
         if columns < config.max_column_depth:
             for req in listing.columns:
-                yield self._list_request(req, portal_id, columns=columns + 1)
+                if self._admit_list_page(portal_id, req.url, req):
+                    yield self._list_request(req, portal_id, columns=columns + 1)
         elif listing.columns:
             self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
 
@@ -259,23 +275,71 @@ class AnnualReportsSpider(scrapy.Spider):
             self._reports_seen.add(key)
             self.crawler.stats.inc_value(f"{REPORTS_SEEN_PREFIX}{portal_id}")
 
+    def _admit_list_page(self, portal_id: str, column: str, req: ListRequest) -> bool:
+        """Whether a list page may be requested: within both page bounds (a trap is logged once)."""
+        config = crawl_config(self.crawler)
+        over = self.list_bounds.admit(
+            portal_id, column, list_key(req), config.max_list_pages, config.max_portal_list_pages
+        )
+        if over is None:
+            return True
+        self.crawler.stats.inc_value("gxcrawl/list_pages_over_bound")
+        if self.list_bounds.first_trap(portal_id, column, over):
+            self.crawler.stats.inc_value("gxcrawl/list_traps")
+            self.crawler.stats.inc_value(f"gxcrawl/list_traps/{over}")
+            self.logger.warning(
+                "list trap: %s of portal %s reached its bound of %s distinct list pages "
+                "(%s); further pages not followed",
+                column if over == "column" else "the portal",
+                portal_id,
+                config.max_list_pages if over == "column" else config.max_portal_list_pages,
+                over,
+            )
+        return False
+
     def parse_report(self, response: Response) -> Iterator[Any]:
+        return self._guarded(response, self._parse_report)
+
+    def _parse_report(self, response: Response) -> Parsed:
         item, text = self._page_item(response)
-        yield item
         if item.disposition != Disposition.CONTENT or text is None:
-            return
-        for link in find_attachments(text, response.url):
-            if not self._not_due(link):
-                yield self._item_request(link, item.portal_id or "", parent=item.url)
+            return item, []
+        links = [x for x in find_attachments(text, response.url) if not self._not_due(x)]
+        return item, [self._item_request(x, item.portal_id or "", parent=item.url) for x in links]
 
     def parse_file(self, response: Response) -> Iterator[Any]:
-        item, _ = self._page_item(response, decode=False)
+        return self._guarded(response, lambda r: (self._page_item(r, decode=False)[0], []))
+
+    def _guarded(self, response: Response, parse: Callable[[Response], Parsed]) -> Iterator[Any]:
+        """Run a callback so that whatever it raises, the response still yields one PageItem.
+
+        The item is yielded only once the parse is done, so an exception can still put its
+        reason on the one item (the raw body kept: `scrapy reparse` retries offline)."""
+        try:
+            item, follow = parse(response)
+        except Exception as exc:
+            self.crawler.stats.inc_value("gxcrawl/spider_errors")
+            self.logger.exception("spider error on %s; raw response kept", response.url)
+            yield self._spider_error_item(response, exc)
+            return
         yield item
+        yield from follow
+
+    def _spider_error_item(self, response: Response, exc: Exception) -> PageItem:
+        """The raw response as a PageItem whose reason names what the spider's parsing raised."""
+        item = _raw_item(response)
+        verdict = classify_response(response.status, item.kind)
+        item.disposition, item.reason = verdict.disposition, spider_error_reason(exc)
+        if response.status == NOT_MODIFIED or response.meta.get("gxcrawl_not_modified"):
+            item.body = None  # the store has it
+        return item
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         assert failure.value is not None  # an errback's Failure always carries its exception
         if isinstance(failure.value, Postponed):  # Ctrl-C: not fetched, not an error
+            return
+        if request.meta.get("kind") is None:  # not one of the spider's requests (robots.txt)
             return
         verdict = classify_failure(failure.value)
         if verdict.action == FailureAction.NOT_DUE:
@@ -287,8 +351,10 @@ class AnnualReportsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value(f"gxcrawl/errors/{verdict.stat_key}")
         self.logger.warning("fetch failed: %s (%s)", request.url, verdict.reason)
+        asked = (request.meta.get("redirect_urls") or [request.url])[0]  # not where it led
         yield PageItem(
-            url=canonical_url(request.url, request.method, request.body),
+            url=canonical_url(asked, request.method, request.body),
+            requested_url=asked,
             kind=request.meta.get("kind", DocumentKind.REPORT),
             portal_id=request.meta.get("portal"),
             method=request.method,
@@ -318,6 +384,12 @@ class AnnualReportsSpider(scrapy.Spider):
             else None,
         )
         item.disposition, item.reason = verdict.disposition, verdict.reason
+        cut = length_mismatch(item.headers) if not replayed else None
+        if cut is not None and verdict.disposition == Disposition.CONTENT:
+            # Half a page that looks whole: kept raw as evidence, never parsed as a report.
+            item.disposition, item.reason, text = Disposition.ERROR, cut, None
+            self.crawler.stats.inc_value("gxcrawl/errors/length_mismatch")
+            self.logger.warning("body cut short at %s: %s", response.url, cut)
         if verdict.disposition == Disposition.NOT_MODIFIED or replayed:
             item.body = None  # the store has it
         if verdict.disposition in (Disposition.BLOCKED, Disposition.SOFT_404):

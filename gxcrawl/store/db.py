@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,12 +25,16 @@ from gxcrawl.config import DEFAULT_DATABASE_URL
 
 # Seconds a SQLite writer waits for another's lock (a reparse while a crawl writes) before failing.
 SQLITE_BUSY_TIMEOUT = 30
+# Beside a SQLite file: held while its schema is upgraded, so processes started at once on a new
+# database migrate it one after another (the second finds it at head).
+SQLITE_MIGRATE_LOCK_SUFFIX = ".migrate-lock"
+# PostgreSQL: a transaction-level advisory lock keyed by this name and the schema migrated.
+PG_MIGRATE_LOCK = "gxcrawl-migrate:"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"  # a checkout (editable install, tests)
 PACKAGED_MIGRATIONS = "_migrations"  # inside the gxcrawl package of a wheel or egg (setup.py)
 # Any number for pg_advisory_xact_lock, fixed so every gxcrawl process takes the same lock:
 # workers starting together on a new database migrate it one after the other.
-MIGRATION_LOCK_ID = 0x67786372  # "gxcr"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -131,17 +136,48 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` by running the Alembic migrations."""
+    """Bring the database at `url` to `revision` by running the Alembic migrations.
+
+    Safe when several processes start at once on a new database: each migrates under a lock
+    (a file lock for SQLite, an advisory lock for PostgreSQL), so the later ones find it done.
+    """
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # held until this transaction ends
-                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        with _sqlite_migrate_lock(url), engine.begin() as conn:
+            _pg_migrate_lock(conn)
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _sqlite_migrate_lock(url: str) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database, held while it is migrated."""
+    parsed = make_url(url)
+    path = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    lock_path = Path(path + SQLITE_MIGRATE_LOCK_SUFFIX)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pg_migrate_lock(conn: Connection) -> None:
+    """Wait for other migrations of the same PostgreSQL schema; released at commit."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key || current_schema()))"),
+        {"key": PG_MIGRATE_LOCK},
+    )
 
 
 class StoreUnavailable(RuntimeError):

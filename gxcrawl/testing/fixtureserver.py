@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import html
 import posixpath
@@ -23,6 +24,7 @@ import socket
 import sys
 import threading
 import tomllib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -40,6 +42,10 @@ DEFAULT_LAST_MODIFIED = datetime(2021, 1, 1, tzinfo=UTC)
 OVERLAY_LAST_MODIFIED = datetime(2022, 1, 1, tzinfo=UTC)
 MAX_POST_BODY = 64 * 1024  # a jpage form is a few hundred bytes; more is a broken client
 ETAG_HEX_CHARS = 32  # half a SHA-256: unique enough for one portal, short like real ETags
+MIB = 1024 * 1024
+STREAM_CHUNK = 256 * 1024  # generated bodies leave in pieces, never held whole in memory
+GZIP_WBITS = 31  # zlib's wbits for a gzip container
+CALENDAR_PAGE = "index_{n}.html"  # the generic pager's `index_N` pages, which 尾页 ranges fill
 
 PATH_KEYS = {
     "charset",
@@ -54,6 +60,13 @@ PATH_KEYS = {
     "slow",
     "truncated",
     "query",
+    # hostile modes (see `_Handler._hostile`)
+    "gzip_bomb",
+    "redirect_chain",
+    "oversize",
+    "oversize_unannounced",
+    "short_length",
+    "calendar",
 }
 DEFAULT_KEYS = {"charset", "last_modified"}
 
@@ -78,7 +91,13 @@ CONTENT_TYPES = {
 }
 TEXT_TYPES = {"text/html", "text/plain", "text/xml", "text/css", "application/javascript"}
 # Files that describe the fixture rather than belong to the site.
-META_FILES = {"portal.toml", "expected.json", "expected_v2.json", "README.md"}
+META_FILES = {
+    "portal.toml",
+    "expected.json",
+    "expected_v2.json",
+    "expected_fetches.json",
+    "README.md",
+}
 
 
 class LoggedRequest(NamedTuple):
@@ -212,6 +231,35 @@ def _site_keys(path: str) -> tuple[str, str, list[str]]:
     if norm.endswith("/"):
         return norm, rel + "index.html", [norm, "/" + rel + "index.html"]
     return norm, rel, [norm]
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(mib: int) -> bytes:
+    """`mib` MiB of zeros, gzipped (about 1 KiB per MiB): a small answer that inflates hugely."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, GZIP_WBITS)
+    zeros = bytes(MIB)
+    parts = [packer.compress(zeros) for _ in range(mib)]
+    return b"".join([*parts, packer.flush()])
+
+
+def calendar_page(n: int, step: int) -> bytes:
+    """List page `n` of a calendar-style trap: 下一页 to n+1 and a 尾页 that moves `step` ahead."""
+    last = CALENDAR_PAGE.format(n=n + step)
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>日历 第'
+        f'{n}页</title></head><body><ul class="list"><li>{n}</li></ul>'
+        f'<div class="page"><a href="index.html">首页</a> '
+        f'<a href="{CALENDAR_PAGE.format(n=n + 1)}">下一页</a> <a href="{last}">尾页</a></div>'
+        "</body></html>"
+    ).encode()
+
+
+def _calendar_number(name: str) -> int | None:
+    """The page number of `index.html` (0) or `index_N.html` (N); None for other names."""
+    if name in ("", "index.html"):
+        return 0
+    stem = name.removeprefix("index_").removesuffix(".html")
+    return int(stem) if name.startswith("index_") and stem.isdigit() else None
 
 
 def content_type(layers: _Layers, found: Path, entry: Mapping[str, Any], from_overlay: bool) -> str:
@@ -397,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         if mapped is not None:
             found, from_overlay = layers.find(mapped)
             entry = layers.entry(keys, from_overlay)
-        if self._answered_without_file(entry, path, query):
+        if self._answered_without_file(entry, path, query) or self._calendar(layers, norm):
             return
         if (_hidden(file_rel) and mapped is None) or found is None:
             self.send_error(404)
@@ -416,8 +464,52 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(302, b"", {"Location": path + (f"?{query}" if query else "")})
         elif entry.get("redirect"):
             self._respond(302, b"", {"Location": str(entry["redirect"])})
+        elif entry.get("redirect_chain"):
+            self._redirect_onwards(path, query)
+        elif entry.get("gzip_bomb"):
+            headers = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+            self._respond(200, gzip_bomb(int(entry["gzip_bomb"])), headers)
+        elif entry.get("oversize"):
+            self._stream_zeros(int(float(entry["oversize"]) * MIB))
+        elif entry.get("oversize_unannounced"):
+            self._stream_zeros(int(float(entry["oversize_unannounced"]) * MIB), announce=False)
         else:
             return False
+        return True
+
+    # --- hostile modes ------------------------------------------------------------------------
+    def _redirect_onwards(self, path: str, query: str) -> None:
+        """An endless chain of redirects, each to a URL not seen before (`?hop=N+1`)."""
+        hop = parse_qs(query).get("hop", ["0"])[-1]
+        following = int(hop) + 1 if hop.isdigit() else 1
+        self._respond(302, b"", {"Location": f"{path}?hop={following}"})
+
+    def _stream_zeros(self, size: int, *, announce: bool = True) -> None:
+        """A body of `size` bytes sent in chunks: announced in Content-Length, or ended only by
+        closing the connection (the client learns the size as it reads)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header(
+            "Content-Length" if announce else "Connection", str(size) if announce else "close"
+        )
+        self._log(200, size)
+        self.end_headers()
+        chunk = bytes(STREAM_CHUNK)
+        with contextlib.suppress(OSError):  # the client hangs up once it has seen enough
+            for start in range(0, size, STREAM_CHUNK):
+                if self.server.owner._stopping.is_set():
+                    break
+                self.wfile.write(chunk[: min(STREAM_CHUNK, size - start)])
+        self.close_connection = True
+
+    def _calendar(self, layers: _Layers, norm: str) -> bool:
+        """Answer a page of a `calendar` folder: generated, every page number exists."""
+        folder, _, name = norm.rpartition("/")
+        step = layers.entry([folder + "/"], False).get("calendar")
+        number = _calendar_number(name) if step else None
+        if number is None or step is None:
+            return False
+        self._respond(200, calendar_page(number, int(step)), {"Content-Type": "text/html"})
         return True
 
     def _send_file(
@@ -440,6 +532,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         for name, value in dict(entry.get("headers", {})).items():
             headers[str(name)] = str(value)
+        if entry.get("short_length"):  # the header says half; the whole body follows anyway
+            self._send_short_length(status, body, headers)
+            return
         self._respond(
             status,
             body,
@@ -447,6 +542,18 @@ class _Handler(BaseHTTPRequestHandler):
             slow=float(entry.get("slow", 0.0)),
             truncated=bool(entry.get("truncated", False)),
         )
+
+    def _send_short_length(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        """A Content-Length of half the body, then the whole body and a closed connection."""
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(body) // 2)}.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self._log(status, len(body))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.wfile.write(body)
 
     def _not_modified(self, etag: str, modified: datetime) -> bool:
         inm = self.headers.get("If-None-Match")
@@ -544,6 +651,9 @@ class FixtureServer:
         self._stopping = threading.Event()
         if overlay is not None:
             self.set_overlay(overlay)
+        for entry in self._layers.base.paths.values():  # built now, not within a client's timeout
+            if entry.get("gzip_bomb"):
+                gzip_bomb(int(entry["gzip_bomb"]))
         self._httpd = _Server((host, port), _Handler)
         self._httpd.owner = self
         self.host = host
