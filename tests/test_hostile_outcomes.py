@@ -102,7 +102,7 @@ def test_an_exception_in_the_spiders_parsing_still_yields_the_raw_page(
     def broken(*_args: Any) -> Any:
         raise ValueError("Invalid IPv6 URL")
 
-    monkeypatch.setattr("gxcrawl.spiders.annual_reports.get_strategy", broken)
+    monkeypatch.setattr("gxcrawl.spiders.annual_reports.strategy_for", broken)
     meta = {"kind": "list", "portal": "fixture-generic"}
     resp = response("generic", "/zwgk/zfxxgkndbg/", meta)
     out = list(spider.parse_list(resp))
