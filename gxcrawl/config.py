@@ -24,6 +24,9 @@ DEFAULT_PROGRESS_INTERVAL = 30.0  # seconds: often enough for a cron log, rare e
 DEFAULT_STATS_FILE = ""  # "" = do not write the final stats
 DEFAULT_MAX_COLUMN_DEPTH = 4  # province → city → county → department trees are 3-4 deep
 DEFAULT_MAX_LIST_PAGES = 1000  # far above any real column (~100 pages), bounds a pagination trap
+# Items per transaction: amortises the commit; a kill -9 loses at most this many whole items.
+DEFAULT_BATCH_ITEMS = 25
+DEFAULT_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core but one, 0 = in-process
 
 # The name → default table behind `CrawlConfig.from_settings`.
 DEFAULTS: Mapping[str, Any] = {
@@ -37,6 +40,8 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_STATS_FILE": DEFAULT_STATS_FILE,
     "GXCRAWL_MAX_COLUMN_DEPTH": DEFAULT_MAX_COLUMN_DEPTH,
     "GXCRAWL_MAX_LIST_PAGES": DEFAULT_MAX_LIST_PAGES,
+    "GXCRAWL_BATCH_ITEMS": DEFAULT_BATCH_ITEMS,
+    "GXCRAWL_EXTRACT_WORKERS": DEFAULT_EXTRACT_WORKERS,
 }
 
 
@@ -57,6 +62,8 @@ class CrawlConfig:
     stats_file: str = DEFAULT_STATS_FILE
     max_column_depth: int = DEFAULT_MAX_COLUMN_DEPTH
     max_list_pages: int = DEFAULT_MAX_LIST_PAGES
+    batch_items: int = DEFAULT_BATCH_ITEMS
+    extract_workers: int = DEFAULT_EXTRACT_WORKERS
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -77,6 +84,8 @@ class CrawlConfig:
             stats_file=str(get("GXCRAWL_STATS_FILE")),
             max_column_depth=int(get("GXCRAWL_MAX_COLUMN_DEPTH")),
             max_list_pages=int(get("GXCRAWL_MAX_LIST_PAGES")),
+            batch_items=int(get("GXCRAWL_BATCH_ITEMS")),
+            extract_workers=int(get("GXCRAWL_EXTRACT_WORKERS")),
         )
 
     @property

@@ -45,11 +45,12 @@ class SnapshotInput:
         )  # fmt: skip
 
 
-def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> RawDocument:
+def raw_document(session: Session | None, snap: SnapshotInput, hints: PortalHints) -> RawDocument:
     """The entry point's input for a stored snapshot: its bytes, headers and hints, and for a
-    report page the texts of the files it links (a stub page takes theirs)."""
+    report page the texts of the files it links (a stub page takes theirs). Without a session
+    (extraction ahead of the write, in a worker) no linked files: see `is_stub`."""
     linked: list[LinkedFile] = []
-    if snap.kind == "report":
+    if snap.kind == "report" and session is not None:
         files = repo.attachment_texts_of(session, snap.document_id)
         linked = [LinkedFile(f.text, f.html) for f in files]
     return RawDocument(
@@ -64,11 +65,29 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
     )
 
 
-def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> str:
-    """Returns what the snapshot turned out to be: report | not_a_report | attachment | skipped."""
+def is_stub(out: Extraction) -> bool:
+    """A short report page: the only extraction the texts of its linked files can change, so an
+    extraction made without them (ahead of the write) is final unless this holds."""
+    return out.source_kind == "html" and out.is_report and len(out.result.text) < STUB_CHARS
+
+
+def extract_and_save(
+    session: Session, snap: SnapshotInput, hints: PortalHints, ahead: Extraction | None = None
+) -> str:
+    """Returns what the snapshot turned out to be: report | not_a_report | attachment | skipped.
+
+    `ahead` is the extraction of the same bytes made before the write without linked files (in
+    a worker process); it is used unless the page is a stub, which is re-read with its files."""
     if snap.kind not in ("report", "attachment"):
         return "skipped"
-    out = extract_document(raw_document(session, snap, hints))
+    if ahead is None or is_stub(ahead):
+        ahead = extract_document(raw_document(session, snap, hints))
+    return _save_extraction(session, snap, hints, ahead)
+
+
+def _save_extraction(
+    session: Session, snap: SnapshotInput, hints: PortalHints, out: Extraction
+) -> str:
     if out.source_kind == "attachment":
         _save_file_text(session, snap, out)
         if not snap.standalone:

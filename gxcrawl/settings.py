@@ -30,6 +30,8 @@ GXCRAWL_STATS_FILE = config.DEFAULT_STATS_FILE
 # Link policy bounds, instead of Scrapy's DEPTH_LIMIT (which would count each 下一页 hop):
 GXCRAWL_MAX_COLUMN_DEPTH = config.DEFAULT_MAX_COLUMN_DEPTH  # sub-column levels below a start URL
 GXCRAWL_MAX_LIST_PAGES = config.DEFAULT_MAX_LIST_PAGES  # pagination hops along one column
+GXCRAWL_BATCH_ITEMS = config.DEFAULT_BATCH_ITEMS  # items per transaction (whole items only)
+GXCRAWL_EXTRACT_WORKERS = config.DEFAULT_EXTRACT_WORKERS  # extraction processes (-1 auto, 0 none)
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)
