@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from gxcrawl.extract.process import Extraction, RawDocument, extract_document
@@ -21,8 +24,27 @@ from gxcrawl.extract.process import Extraction, RawDocument, extract_document
 AUTO_WORKERS = -1
 
 
+# Seconds between a worker's checks that the crawl that forked it is still alive.
+PARENT_POLL_SECONDS = 1.0
+
+
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _init_worker(parent_pid: int) -> None:
+    """In each worker: the crawl's signal handlers are not the worker's (Ctrl-C and SIGTERM go
+    to the crawl, which shuts the pool down), and a worker whose crawl died (kill -9) exits
+    instead of waiting forever on a pipe it holds open itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(0)
 
 
 def worker_extract(doc: RawDocument) -> Extraction | None:
@@ -44,7 +66,12 @@ class ExtractionPool:
         # run pure extraction (no sockets, no database handles are used in them).
         context = multiprocessing.get_context("fork")
         self.workers = workers
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
 
     @classmethod
     def available(cls) -> bool:

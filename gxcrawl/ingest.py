@@ -36,6 +36,7 @@ class SnapshotInput:
     link_title: str | None
     standalone: bool  # not linked from a report page (a file straight from a list)
     run_id: int | None = None  # the crawl run that fetched it (None for a reparse)
+    fresh: bool = False  # created in this transaction: no parsed row or verdict to replace yet
 
     @classmethod
     def of(cls, snap: repo.StoredSnapshot) -> SnapshotInput:
@@ -96,7 +97,8 @@ def _save_extraction(
             return "attachment"
     elif not out.is_report:
         # A new version of a known report that is no longer one is a change researchers see.
-        repo.delete_parsed_report(session, snap.snapshot_id)
+        if not snap.fresh:
+            repo.delete_parsed_report(session, snap.snapshot_id)
         reason = f"title {out.result.title!r} is not a report title"
         repo.record_unparsed_version(
             session,
@@ -118,6 +120,7 @@ def _save_extraction(
         findings=fields["findings"],
         source_kind=out.source_kind,
         parser_version=PARSER_VERSION,
+        replace=not snap.fresh,
     )
     return "report"
 

@@ -185,7 +185,7 @@ class StorePipeline:
         return SnapshotInput(
             stored.snapshot_id, stored.document_id, item.url, item.kind, item.portal_id,
             item.body, item.headers, item.link_title, standalone=item.parent_url is None,
-            run_id=self.store.run_id,
+            run_id=self.store.run_id, fresh=True,  # a new version: record_fetch just made it
         )  # fmt: skip
 
     def _extract(
