@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.agencies import agency_id_for, context_region
@@ -40,6 +40,10 @@ LEGACY_APPLICATION_COLUMNS = {
     "legal.other": "org_other",
 }
 APPLICATIONS = "applications"
+
+# The Core tables behind the per-cell rows: inserted with Core executemany, no ORM per row.
+_FACTS = cast(Table, ReportFact.__table__)
+_FINDINGS = cast(Table, ReportFinding.__table__)
 
 
 def current_column_key(table_key: str | None, column_key: str | None) -> str | None:
@@ -118,14 +122,14 @@ def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -
                 "status": fact.get("status") or "ok",
             },
         )
-    if rows:  # one executemany, not an ORM object per cell
-        session.execute(insert(ReportFact), list(rows.values()))
+    if rows:  # one Core executemany: no ORM object, nor ORM bulk bookkeeping, per cell
+        session.connection().execute(_FACTS.insert(), list(rows.values()))
 
 
 def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
     if findings:
-        session.execute(
-            insert(ReportFinding),
+        session.connection().execute(
+            _FINDINGS.insert(),
             [
                 {
                     "parsed_report_id": report_id,
