@@ -43,7 +43,8 @@ migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gx
 serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT) in the foreground
 	$(BIN)/python -m gxcrawl.testing.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
 
-bench: install  ## benchmark: bare Scrapy vs full pipeline vs unchanged recrawl on a generated portal
+bench: install  ## benchmark: bare vs full vs recrawl, RSS 1k→20k pages, extraction vs trafilatura, ms by stage
+	$(BIN)/python -m pip install --quiet -e '.[bench]'  # trafilatura: bench-only, never at run time
 	$(BIN)/python -m benchmarks.bench
 
 explore: install  ## serve the store (DB=path, default data/gxcrawl.db) in Datasette on 127.0.0.1:$(EXPLORE_PORT)
