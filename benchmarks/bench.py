@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,10 +61,21 @@ class Result:
     bytes: int
     reports: int
     rss_max: int = 0  # peak RSS of the crawl process in bytes (Scrapy's memusage/max)
+    cpu: float = 0.0  # CPU seconds of the crawl and its extraction workers (user + system)
 
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return self.cpu / self.pages * 1000 if self.pages else 0.0
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished child (a crawl's workers are its children, and count)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _crawl(
@@ -76,9 +88,9 @@ def _crawl(
         "-s", f"GXCRAWL_STATS_FILE={stats_file}", *FAST, *extra,
     ]  # fmt: skip
     env = scrapy_env(db_url)
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
     if proc.returncode != 0 or not stats_file.exists():
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"bench: the {name} crawl failed (exit {proc.returncode})")
@@ -90,6 +102,7 @@ def _crawl(
         int(stats.get("downloader/response_bytes", 0)),
         int(stats.get("gxcrawl/reports_stored", 0)),
         int(stats.get("memusage/max", 0)),
+        cpu,
     )
 
 
@@ -135,14 +148,16 @@ def _print_offline(portal_dir: Path, work: Path) -> None:
 
 def _print_crawls(bare: Result, full: Result, recrawl: Result, forced: Result) -> None:
     results = [bare, full, recrawl, forced]
-    print(f"\n{'crawl':<11} {'wall s':>8} {'pages':>7} {'pages/s':>9} {'bytes':>12} {'reports':>8}")
+    head = f"{'crawl':<11} {'wall s':>8} {'pages':>7} {'pages/s':>9} {'bytes':>12} {'reports':>8}"
+    print(f"\n{head} {'CPU ms/page':>12}")
     for r in results:
         row = f"{r.name:<11} {r.wall:>8.2f} {r.pages:>7} {r.pages_per_s:>9.1f}"
-        print(f"{row} {r.bytes:>12} {r.reports:>8}")
+        print(f"{row} {r.bytes:>12} {r.reports:>8} {r.cpu_ms_per_page:>12.1f}")
     print("\nratios (measured side by side in this run):")
     print(
         f"  full / bare       wall time {full.wall / bare.wall:.2f}x, "
-        f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x"
+        f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x, "
+        f"CPU per page {full.cpu_ms_per_page / bare.cpu_ms_per_page:.2f}x"
     )
     print(
         f"  recrawl / full    wall time {recrawl.wall / full.wall:.2f}x, "
