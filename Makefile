@@ -43,7 +43,8 @@ migrate: install  ## upgrade the database (GXCRAWL_DATABASE_URL, default data/gx
 serve-fixtures: install  ## serve fixtures/portals/$(PORTAL) on 127.0.0.1:$(PORT) in the foreground
 	$(BIN)/python -m gxcrawl.testing.fixtureserver fixtures/portals/$(PORTAL) --port $(PORT)
 
-bench: install  ## benchmarks: bare vs full vs recrawl on a generated portal, then two workers vs one
+bench: install  ## benchmarks: bare vs full vs recrawl, RSS 1k→20k pages, extraction vs trafilatura, ms by stage; two workers vs one
+	$(BIN)/python -m pip install --quiet -e '.[bench]'  # trafilatura: bench-only, never at run time
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.workers
 

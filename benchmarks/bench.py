@@ -11,12 +11,18 @@ fixture server (same port, so the recrawls see the same URLs):
 The generated portal has 2,400 pages, 90% of its documents reports, so that the crawl itself
 fetches over 2,000 pages (the spider never fetches documents whose titles are not reports).
 Prints pages/s, bytes and wall time for each, and the ratios full/bare and recrawl/full.
+
+Then, in the same run: the full crawl's peak RSS over portals of about 1,000 and 20,000 fetched
+pages (`RSS growth 1k→20k pages`; `--rss-pages 0` skips it), extraction docs/s against
+`trafilatura.extract(…, include_tables=True)` on the same pages, and ms per page by stage
+(benchmarks/offline.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import offline
 from benchmarks.benchportal import generate
 from gxcrawl.testing import scrapy_env
 from gxcrawl.testing.fixtureserver import serve
@@ -36,6 +43,14 @@ FAST = [
     "-s", "LOG_LEVEL=WARNING",
     "-s", "GXCRAWL_PROGRESS_INTERVAL=0",
 ]  # fmt: skip
+# Scrapy samples the peak RSS (memusage/max) this often: every second, not every minute.
+RSS_SAMPLING = ["-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=1"]
+# Share of a generated portal's pages the crawl fetches (lists and reports; 90% report share).
+FETCHED_SHARE = 0.9
+RSS_SMALL_PAGES = 1000
+MB = 1024 * 1024
+# Bench-portal report pages timed offline (stages, extractor comparison).
+OFFLINE_PAGES = 200
 
 
 @dataclass
@@ -45,10 +60,22 @@ class Result:
     pages: int
     bytes: int
     reports: int
+    rss_max: int = 0  # peak RSS of the crawl process in bytes (Scrapy's memusage/max)
+    cpu: float = 0.0  # CPU seconds of the crawl and its extraction workers (user + system)
 
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return self.cpu / self.pages * 1000 if self.pages else 0.0
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished child (a crawl's workers are its children, and count)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _crawl(
@@ -61,9 +88,9 @@ def _crawl(
         "-s", f"GXCRAWL_STATS_FILE={stats_file}", *FAST, *extra,
     ]  # fmt: skip
     env = scrapy_env(db_url)
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
     if proc.returncode != 0 or not stats_file.exists():
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"bench: the {name} crawl failed (exit {proc.returncode})")
@@ -74,6 +101,71 @@ def _crawl(
         int(stats.get("response_received_count", 0)),
         int(stats.get("downloader/response_bytes", 0)),
         int(stats.get("gxcrawl/reports_stored", 0)),
+        int(stats.get("memusage/max", 0)),
+        cpu,
+    )
+
+
+def _rss_crawl(pages: int, work: Path) -> Result:
+    """The full crawl of a generated portal fetching about `pages` pages, its RSS sampled."""
+    portal_dir = work / f"portal-{pages}"
+    generate(portal_dir, pages=round(pages / FETCHED_SHARE), report_share=0.9)
+    with serve(portal_dir) as server:
+        db_url = f"sqlite:///{work / f'rss-{pages}.db'}"
+        return _crawl(
+            f"rss-{pages}", portal_dir / "portal.toml", server.base_url, db_url, work,
+            *RSS_SAMPLING,
+        )  # fmt: skip
+
+
+def _print_rss(small: Result, large: Result) -> None:
+    growth = (large.rss_max - small.rss_max) / MB
+    print(
+        f"\nRSS growth 1k→20k pages: {growth:.0f} MB (peak {small.rss_max / MB:.0f} MB at "
+        f"{small.pages} pages, {large.rss_max / MB:.0f} MB at {large.pages} pages)"
+    )
+
+
+def _print_offline(portal_dir: Path, work: Path) -> None:
+    corpus = offline.corpus_documents()
+    pages = offline.portal_documents(portal_dir, OFFLINE_PAGES)
+    print("\nextraction (offline, best of rounds, same pages for both):")
+    for name, docs in (("evaluation corpus", corpus), ("bench portal", pages)):
+        ours, theirs = offline.compare_extractors(docs)
+        if theirs is None:
+            print(f"  {name:<18} gxcrawl {ours:.1f} docs/s (trafilatura not installed: .[bench])")
+            continue
+        print(
+            f"  {name:<18} gxcrawl {ours:.1f} docs/s, trafilatura.extract {theirs:.1f} docs/s "
+            f"on {len(docs)} pages: {ours / theirs:.2f}x"
+        )
+    times = offline.stage_times(pages, work)
+    print(f"\nms per page by stage ({len(pages)} bench-portal pages):")
+    for stage, ms in times.items():
+        print(f"  {stage:<18} {ms:7.2f}")
+    print(f"  {'total':<18} {sum(times.values()):7.2f}")
+
+
+def _print_crawls(bare: Result, full: Result, recrawl: Result, forced: Result) -> None:
+    results = [bare, full, recrawl, forced]
+    head = f"{'crawl':<11} {'wall s':>8} {'pages':>7} {'pages/s':>9} {'bytes':>12} {'reports':>8}"
+    print(f"\n{head} {'CPU ms/page':>12}")
+    for r in results:
+        row = f"{r.name:<11} {r.wall:>8.2f} {r.pages:>7} {r.pages_per_s:>9.1f}"
+        print(f"{row} {r.bytes:>12} {r.reports:>8} {r.cpu_ms_per_page:>12.1f}")
+    print("\nratios (measured side by side in this run):")
+    print(
+        f"  full / bare       wall time {full.wall / bare.wall:.2f}x, "
+        f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x, "
+        f"CPU per page {full.cpu_ms_per_page / bare.cpu_ms_per_page:.2f}x"
+    )
+    print(
+        f"  recrawl / full    wall time {recrawl.wall / full.wall:.2f}x, "
+        f"bytes {recrawl.bytes / full.bytes:.2%}, pages {recrawl.pages / full.pages:.2%}"
+    )
+    print(
+        f"  revalidate / full wall time {forced.wall / full.wall:.2f}x, "
+        f"bytes {forced.bytes / full.bytes:.2%}"
     )
 
 
@@ -87,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.9,
         help="share of detail pages that are reports (the spider fetches lists and reports only)",
+    )
+    parser.add_argument(
+        "--rss-pages",
+        type=int,
+        default=20000,
+        help="fetched pages of the large RSS crawl (default 20000; 0 skips the RSS crawls)",
     )
     parser.add_argument("--keep", help="keep the generated portal and databases in this folder")
     args = parser.parse_args(argv)
@@ -110,24 +208,13 @@ def main(argv: list[str] | None = None) -> int:
             forced = _crawl(
                 "revalidate", registry, url, db_url, work, "-s", "GXCRAWL_FORCE_REFRESH=True"
             )
-    results = [bare, full, recrawl, forced]
-    print(f"\n{'crawl':<11} {'wall s':>8} {'pages':>7} {'pages/s':>9} {'bytes':>12} {'reports':>8}")
-    for r in results:
-        row = f"{r.name:<11} {r.wall:>8.2f} {r.pages:>7} {r.pages_per_s:>9.1f}"
-        print(f"{row} {r.bytes:>12} {r.reports:>8}")
-    print("\nratios (measured side by side in this run):")
-    print(
-        f"  full / bare       wall time {full.wall / bare.wall:.2f}x, "
-        f"pages/s {full.pages_per_s / bare.pages_per_s:.2f}x"
-    )
-    print(
-        f"  recrawl / full    wall time {recrawl.wall / full.wall:.2f}x, "
-        f"bytes {recrawl.bytes / full.bytes:.2%}, pages {recrawl.pages / full.pages:.2%}"
-    )
-    print(
-        f"  revalidate / full wall time {forced.wall / full.wall:.2f}x, "
-        f"bytes {forced.bytes / full.bytes:.2%}"
-    )
+        _print_crawls(bare, full, recrawl, forced)
+        if args.rss_pages:
+            print(
+                f"\nbench: RSS crawls of ~{RSS_SMALL_PAGES} and ~{args.rss_pages} pages", flush=True
+            )
+            _print_rss(_rss_crawl(RSS_SMALL_PAGES, work), _rss_crawl(args.rss_pages, work))
+        _print_offline(portal_dir, work)
     return 0
 
 

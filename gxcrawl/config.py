@@ -37,6 +37,9 @@ DEFAULT_HEALTH_MAX_BLOCKED_SHARE = 0.2  # a WAF that blocks 1 page in 5 is block
 DEFAULT_HEALTH_MAX_ERROR_SHARE = 0.2  # same for timeouts, DNS, 5xx …
 DEFAULT_HEALTH_MAX_PARSE_ERRORS = 0  # any extractor crash is a bug worth a look
 DEFAULT_HEALTH_MIN_FETCHES = 5  # below this a share is noise (one failure of two is not 50%)
+# Items per transaction: amortises the commit; a kill -9 loses at most this many whole items.
+DEFAULT_BATCH_ITEMS = 25
+DEFAULT_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core but one, 0 = in-process
 
 # The name → default table behind `CrawlConfig.from_settings`.
 DEFAULTS: Mapping[str, Any] = {
@@ -56,6 +59,8 @@ DEFAULTS: Mapping[str, Any] = {
     "GXCRAWL_HEALTH_MIN_FETCHES": DEFAULT_HEALTH_MIN_FETCHES,
     "GXCRAWL_MAX_PORTAL_LIST_PAGES": DEFAULT_MAX_PORTAL_LIST_PAGES,
     "GXCRAWL_SHUTDOWN_GRACE": DEFAULT_SHUTDOWN_GRACE,
+    "GXCRAWL_BATCH_ITEMS": DEFAULT_BATCH_ITEMS,
+    "GXCRAWL_EXTRACT_WORKERS": DEFAULT_EXTRACT_WORKERS,
 }
 
 
@@ -82,6 +87,8 @@ class CrawlConfig:
     health_min_fetches: int = DEFAULT_HEALTH_MIN_FETCHES
     max_portal_list_pages: int = DEFAULT_MAX_PORTAL_LIST_PAGES
     shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
+    batch_items: int = DEFAULT_BATCH_ITEMS
+    extract_workers: int = DEFAULT_EXTRACT_WORKERS
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -108,6 +115,8 @@ class CrawlConfig:
             health_min_fetches=int(get("GXCRAWL_HEALTH_MIN_FETCHES")),
             max_portal_list_pages=int(get("GXCRAWL_MAX_PORTAL_LIST_PAGES")),
             shutdown_grace=float(get("GXCRAWL_SHUTDOWN_GRACE")),
+            batch_items=int(get("GXCRAWL_BATCH_ITEMS")),
+            extract_workers=int(get("GXCRAWL_EXTRACT_WORKERS")),
         )
 
     @property

@@ -37,6 +37,7 @@ class SnapshotInput:
     link_title: str | None
     standalone: bool  # not linked from a report page (a file straight from a list)
     run_id: int | None = None  # the crawl run that fetched it (None for a reparse)
+    fresh: bool = False  # created in this transaction: no parsed row or verdict to replace yet
 
     @classmethod
     def of(cls, snap: repo.StoredSnapshot) -> SnapshotInput:
@@ -46,11 +47,12 @@ class SnapshotInput:
         )  # fmt: skip
 
 
-def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> RawDocument:
+def raw_document(session: Session | None, snap: SnapshotInput, hints: PortalHints) -> RawDocument:
     """The entry point's input for a stored snapshot: its bytes, headers and hints, and for a
-    report page the texts of the files it links (a stub page takes theirs)."""
+    report page the texts of the files it links (a stub page takes theirs). Without a session
+    (extraction ahead of the write, in a worker) no linked files: see `is_stub`."""
     linked: list[LinkedFile] = []
-    if snap.kind == DocumentKind.REPORT:
+    if snap.kind == DocumentKind.REPORT and session is not None:
         files = repo.attachment_texts_of(session, snap.document_id)
         linked = [LinkedFile(f.text, f.html) for f in files]
     return RawDocument(
@@ -65,11 +67,29 @@ def raw_document(session: Session, snap: SnapshotInput, hints: PortalHints) -> R
     )
 
 
-def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) -> ParseOutcome:
-    """Extract a stored snapshot, save what it yields and say what it turned out to be."""
+def is_stub(out: Extraction) -> bool:
+    """A short report page: the only extraction the texts of its linked files can change, so an
+    extraction made without them (ahead of the write) is final unless this holds."""
+    return out.source_kind == "html" and out.is_report and len(out.result.text) < STUB_CHARS
+
+
+def extract_and_save(
+    session: Session, snap: SnapshotInput, hints: PortalHints, ahead: Extraction | None = None
+) -> ParseOutcome:
+    """Extract a stored snapshot, save what it yields and say what it turned out to be.
+
+    `ahead` is the extraction of the same bytes made before the write without linked files (in
+    a worker process); it is used unless the page is a stub, which is re-read with its files."""
     if snap.kind not in (DocumentKind.REPORT, DocumentKind.ATTACHMENT):
         return ParseOutcome.SKIPPED
-    out = extract_document(raw_document(session, snap, hints))
+    if ahead is None or is_stub(ahead):
+        ahead = extract_document(raw_document(session, snap, hints))
+    return _save_extraction(session, snap, hints, ahead)
+
+
+def _save_extraction(
+    session: Session, snap: SnapshotInput, hints: PortalHints, out: Extraction
+) -> ParseOutcome:
     if out.source_kind == "attachment":
         _save_file_text(session, snap, out)
         if not snap.standalone:
@@ -78,7 +98,8 @@ def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) 
             return ParseOutcome.ATTACHMENT
     elif not out.is_report:
         # A new version of a known report that is no longer one is a change researchers see.
-        repo.delete_parsed_report(session, snap.snapshot_id)
+        if not snap.fresh:
+            repo.delete_parsed_report(session, snap.snapshot_id)
         reason = f"title {out.result.title!r} is not a report title"
         repo.record_unparsed_version(
             session,
@@ -100,6 +121,7 @@ def extract_and_save(session: Session, snap: SnapshotInput, hints: PortalHints) 
         findings=fields["findings"],
         source_kind=out.source_kind,
         parser_version=PARSER_VERSION,
+        replace=not snap.fresh,
     )
     return ParseOutcome.REPORT
 

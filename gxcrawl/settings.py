@@ -37,6 +37,8 @@ GXCRAWL_HEALTH_MAX_BLOCKED_SHARE = config.DEFAULT_HEALTH_MAX_BLOCKED_SHARE
 GXCRAWL_HEALTH_MAX_ERROR_SHARE = config.DEFAULT_HEALTH_MAX_ERROR_SHARE
 GXCRAWL_HEALTH_MAX_PARSE_ERRORS = config.DEFAULT_HEALTH_MAX_PARSE_ERRORS
 GXCRAWL_HEALTH_MIN_FETCHES = config.DEFAULT_HEALTH_MIN_FETCHES
+GXCRAWL_BATCH_ITEMS = config.DEFAULT_BATCH_ITEMS  # items per transaction (whole items only)
+GXCRAWL_EXTRACT_WORKERS = config.DEFAULT_EXTRACT_WORKERS  # extraction processes (-1 auto, 0 none)
 
 # --- politeness ------------------------------------------------------------------------------
 USER_AGENT = config.user_agent(GXCRAWL_CONTACT_URL)

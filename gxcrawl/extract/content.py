@@ -9,7 +9,9 @@ sites. Rendering keeps one paragraph (or one table row, cells joined by " | ") p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement, fragment_fromstring
 
 # Tried in order; the first selector with a match holding real text wins.
@@ -29,6 +31,8 @@ PLATFORM_SELECTORS: tuple[str, ...] = (
     "article",
 )
 MIN_CONTENT_CHARS = 40
+# Compiled CSS selectors kept: the platform and title selectors plus one per registry portal.
+_SELECTOR_CACHE = 512
 
 HANWEB_BEGIN = "<!--ZJEG_RSS.content.begin-->"
 HANWEB_END = "<!--ZJEG_RSS.content.end-->"
@@ -70,12 +74,23 @@ def _text_len(el: HtmlElement) -> int:
     return len(norm_space(el.text_content()))
 
 
+@lru_cache(maxsize=_SELECTOR_CACHE)
+def _compiled(css: str) -> CSSSelector:
+    return CSSSelector(css, translator="html")
+
+
+def css_select(root: HtmlElement, css: str) -> list[HtmlElement]:
+    """`root.cssselect(css)` with the selector compiled once (lxml compiles it on every call:
+    CSS → XPath costs more than the search itself on a page)."""
+    return _compiled(css)(root)
+
+
 def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlElement | None:
     """The main-content element named by `selector` (hint) or the platform selectors."""
     selectors = (selector, *PLATFORM_SELECTORS) if selector else PLATFORM_SELECTORS
     for css in selectors:
         try:
-            found = root.cssselect(css)
+            found = css_select(root, css)
         except Exception:  # a bad registry selector must not stop extraction
             continue
         best = max(found, key=_text_len, default=None)

@@ -224,7 +224,7 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     candidates = [
         text
         for css in _TITLE_SELECTORS
-        for el in root.cssselect(css)
+        for el in content.css_select(root, css)
         if 4 <= len(text := content.norm_space(el.text_content())) <= 200
     ]
     # A heading that the <title> repeats is the document's; a lone site logo <h1> is not.
@@ -247,7 +247,7 @@ def _heading_elements(root: HtmlElement) -> list[HtmlElement]:
     return [
         el
         for css in _TITLE_SELECTORS
-        for el in root.cssselect(css)
+        for el in content.css_select(root, css)
         if el.find(".//a") is None and not any(a.tag == "a" for a in el.iterancestors())
     ]
 

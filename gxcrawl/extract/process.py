@@ -101,7 +101,8 @@ def _extract_html(doc: RawDocument) -> Extraction:
         text, used = decode_html(doc.body, doc.header("content-type"))
     result = extract_page(text, doc.url, doc.hints)
     if not _merge_linked_files(result, doc.linked_files):
-        _add_tables(result, result.content_html, result.text)
+        # The content element itself: the table parser reads the tree extract_page built.
+        _add_tables(result, result.content_root, result.text)
     return Extraction(result, "html", encoding=used)
 
 

@@ -75,6 +75,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -129,18 +130,32 @@ def _label(text: str) -> str:
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
+class _NfkcChars(dict[int, str | None]):
+    """`str.translate` table for `_norm`, filled lazily: each char maps to its NFKC form when
+    that is one char (a few NFKC mappings expand; those chars stay), whitespace to nothing.
+    Computed once per distinct char, then the translation runs in C (`_norm` is called on
+    every token of every report)."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        if ch.isspace():
+            mapped: str | None = None
+        else:
+            n = unicodedata.normalize("NFKC", ch)
+            mapped = n if len(n) == 1 else ch
+        self[code] = mapped
+        return mapped
+
+
+_NFKC_CHARS = _NfkcChars()
+
+
 def _norm(text: str) -> str:
     """Matching form: NFKC (full-width → half-width) char by char, whitespace removed.
 
     Char by char so that the result has one char per input char (a few NFKC mappings expand).
     """
-    out = []
-    for ch in text:
-        if ch.isspace():
-            continue
-        n = unicodedata.normalize("NFKC", ch)
-        out.append(n if len(n) == 1 else ch)
-    return "".join(out)
+    return text.translate(_NFKC_CHARS)
 
 
 _NUMBERING = re.compile(r"^(?:[(\[]?[一二三四五六七八九十]+[)\]、.]|[(\[]?\d+[)\]、.])")
@@ -157,6 +172,9 @@ _PLACEHOLDER = re.compile(r"^(?:[-—–/\\]+|无)$")
 # A value cell is never longer than this (“1,234,567万元”); longer lines are prose and skip the
 # normalisation: crawls call this on every line of every report.
 _MAX_VALUE_CHARS = 24
+# Distinct cell texts remembered by `_names_row`: template labels repeat across every report,
+# and the bound keeps a long crawl's memory flat.
+_LABEL_CACHE = 4096
 _MAX_LABEL = 60  # longest template label (2021 其他处理 sub-rows are ~40 chars) with margin
 # A table row printed on one line (PDF text): a long label plus its numbers; longer is prose.
 _MAX_SPACED_ROW = _MAX_LABEL + 200
@@ -373,6 +391,7 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
     return walker.rows
 
 
+@lru_cache(maxsize=_LABEL_CACHE)
 def _names_row(text: str) -> bool:
     """The cell names a template row (规章, （三）不予公开, 1.属于国家秘密, …). A bare 总计 or 其他
     does not count: both are also column headers."""

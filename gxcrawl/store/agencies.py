@@ -12,16 +12,23 @@ from gxcrawl.store.models import Agency, ParsedReport, PortalRow
 REGION_CONFLICT = "region_code_conflict"  # extraction flag: 索引号 and registry disagree
 
 
+def _portal_region(session: Session, portal_id: str) -> str | None:
+    """The portal's division code, read once per transaction (a crawl writes many reports of
+    one portal in each; registry rows do not change inside a transaction)."""
+    cache: dict[str, str | None] = session.info.setdefault("gxcrawl_portal_regions", {})
+    if portal_id not in cache:
+        cache[portal_id] = session.scalar(
+            select(PortalRow.region_code).where(PortalRow.id == portal_id)
+        )
+    return cache[portal_id]
+
+
 def context_region(
     session: Session, portal_id: str | None, extracted: str | None, flags: list[str]
 ) -> str | None:
     """The division a report's relative agency name refers to: the extracted code (索引号
     prefix) when it lies within the portal's region and agrees with it, else the portal's."""
-    portal = (
-        session.scalar(select(PortalRow.region_code).where(PortalRow.id == portal_id))
-        if portal_id
-        else None
-    )
+    portal = _portal_region(session, portal_id) if portal_id else None
     if portal is None:
         return extracted
     if extracted and REGION_CONFLICT not in flags and contains(portal, extracted):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.agencies import agency_id_for, context_region
@@ -42,6 +42,10 @@ LEGACY_APPLICATION_COLUMNS = {
 }
 APPLICATIONS = "applications"
 
+# The Core tables behind the per-cell rows: inserted with Core executemany, no ORM per row.
+_FACTS = cast(Table, ReportFact.__table__)
+_FINDINGS = cast(Table, ReportFinding.__table__)
+
 
 def current_column_key(table_key: str | None, column_key: str | None) -> str | None:
     """The column key of the one scheme (an older parser's `natural_person` → `person`)."""
@@ -63,12 +67,16 @@ def save_parsed_report(
     source_kind: str,
     parser_version: str,
     region_code: str | None = None,
+    replace: bool = True,
 ) -> int:
     """Insert or replace the parsed row of a snapshot, with its facts and findings, linked to
     its agency entity. `region_code` is the portal's division; by default the stored portal
-    row's (or the extracted code's when it lies within the portal's region)."""
-    delete_parsed_report(session, snapshot_id)
-    _forget_unparsed(session, snapshot_id)
+    row's (or the extracted code's when it lies within the portal's region). `replace=False`
+    for a snapshot created in this transaction: there is nothing to replace (two queries
+    fewer per new page)."""
+    if replace:
+        delete_parsed_report(session, snapshot_id)
+        _forget_unparsed(session, snapshot_id)
     flags = list(fields.get("flags") or [])
     context = region_code or context_region(session, portal_id, fields.get("region_code"), flags)
     row = ParsedReport(
@@ -115,14 +123,14 @@ def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -
                 "status": fact.get("status") or "ok",
             },
         )
-    if rows:  # one executemany, not an ORM object per cell
-        session.execute(insert(ReportFact), list(rows.values()))
+    if rows:  # one Core executemany: no ORM object, nor ORM bulk bookkeeping, per cell
+        session.connection().execute(_FACTS.insert(), list(rows.values()))
 
 
 def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
     if findings:
-        session.execute(
-            insert(ReportFinding),
+        session.connection().execute(
+            _FINDINGS.insert(),
             [
                 {
                     "parsed_report_id": report_id,
