@@ -402,6 +402,8 @@ def report(
     for kind, n in Counter(o.error for o in crashes).most_common(10):
         print(f"  {n} × {kind}")
     print(f"hangs (> {hang} s): {len(hangs)}")
+    if hangs:
+        print(f"  by kind: {dict(Counter(o.kind.split('+')[0] for o in hangs))}")
     for o in sorted(hangs, key=lambda o: -o.seconds)[:10]:
         print(f"  #{o.index} {o.kind} {o.size} bytes {o.seconds:.2f} s {o.error or ''}")
     return crashes, hangs
