@@ -173,7 +173,8 @@ class TolerantMetaRefreshMiddleware(MetaRefreshMiddleware):
 
     Scrapy's middleware resolves the page's <base href> and refresh URL; a malformed one
     (`http://[::1/`) raises ValueError there, before the spider sees the response, and the page
-    would be lost. Here the response goes on to the spider unredirected. Replaces
+    would be lost. Here the response goes on to the spider unredirected. An endless chain of
+    refreshes ends as a recorded `redirect_limit`, not a silent drop. Replaces
     MetaRefreshMiddleware in settings.py.
     """
 
@@ -183,5 +184,11 @@ class TolerantMetaRefreshMiddleware(MetaRefreshMiddleware):
         del spider  # Scrapy's deprecated argument, accepted for its signature and never passed on
         try:
             return super().process_response(request, response)
+        except RedirectLimit:
+            raise
+        except IgnoreRequest as exc:  # Scrapy's "max redirections reached": record it
+            raise RedirectLimit(
+                f"redirect limit: meta refresh past REDIRECT_MAX_TIMES at {response.url}"
+            ) from exc
         except ValueError:
             return response
