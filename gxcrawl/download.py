@@ -35,7 +35,8 @@ class _LengthCheckingProtocol(_LenientHTTP11ClientProtocol):
 
 
 class _LengthCheckingFactory(_LenientHTTP11ClientFactory):
-    def buildProtocol(self, _addr: Any) -> _LengthCheckingProtocol:
+    def buildProtocol(self, addr: Any) -> _LengthCheckingProtocol:
+        del addr  # Twisted's signature; the protocol does not need the peer's address
         return _LengthCheckingProtocol(self._quiescentCallback)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -34,6 +35,7 @@ __all__ = [
     "RedirectLoop",
     "RedirectLoopMiddleware",
     "RobotsDisallowedMiddleware",
+    "TolerantMetaRefreshMiddleware",
 ]
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -150,3 +152,29 @@ class RobotsDisallowedMiddleware(RobotsTxtMiddleware):
             raise
         except IgnoreRequest as exc:
             raise RobotsDisallowed(f"forbidden by robots.txt: {request.url}") from exc
+
+
+class TolerantMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's <meta http-equiv="refresh"> redirects, without losing the page to bad markup.
+
+    Scrapy's middleware resolves the page's <base href> and refresh URL; a malformed one
+    (`http://[::1/`) raises ValueError there, before the spider sees the response, and the page
+    would be lost. Here the response goes on to the spider unredirected. An endless chain of
+    refreshes ends as a recorded `redirect_limit`, not a silent drop. Replaces
+    MetaRefreshMiddleware in settings.py.
+    """
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        del spider  # Scrapy's deprecated argument, accepted for its signature and never passed on
+        try:
+            return super().process_response(request, response)
+        except RedirectLimit:
+            raise
+        except IgnoreRequest as exc:  # Scrapy's "max redirections reached": record it
+            raise RedirectLimit(
+                f"redirect limit: meta refresh past REDIRECT_MAX_TIMES at {response.url}"
+            ) from exc
+        except ValueError:
+            return response

@@ -69,6 +69,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's robots.txt rule, raising an exception the spider records (robots_disallowed).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "gxcrawl.middlewares.RobotsDisallowedMiddleware": 100,
+    # Scrapy's meta-refresh redirects; a malformed <base> or refresh URL no longer loses the page.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "gxcrawl.middlewares.TolerantMetaRefreshMiddleware": 580,
     "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
     "gxcrawl.middlewares.RedirectLimitMiddleware": 645,  # a chain too long: recorded, not dropped
     # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.

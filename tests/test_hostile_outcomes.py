@@ -21,7 +21,7 @@ from gxcrawl.fetch_outcomes import (
     spider_error_reason,
 )
 from gxcrawl.items import PageItem
-from gxcrawl.platforms.base import ListRequest
+from gxcrawl.platforms.base import ListRequest, absolute_url
 from gxcrawl.spiders.bounds import ListPageBounds
 from gxcrawl.testing.fixtureserver import calendar_page, gzip_bomb, serve
 
@@ -145,3 +145,20 @@ def test_fixture_server_hostile_modes() -> None:
         status, headers, body = _get(server.port, "/nb/h04_short.html")
         file_size = len((FIXTURES / "portals" / "hostile" / "nb" / "h04_short.html").read_bytes())
         assert int(headers["content-length"]) == file_size // 2 == len(body)
+
+
+@pytest.mark.parametrize(
+    "href", ["http://[::1/a.html", "http://127.0.0.1:999999/a.html", "//[zz/a.html"]
+)
+def test_a_link_no_request_can_be_made_for_is_skipped(href: str) -> None:
+    assert absolute_url(href, "http://portal.example/nb/") is None
+    assert absolute_url("a.html", "http://portal.example/nb/") == "http://portal.example/nb/a.html"
+
+
+def test_malformed_links_leave_the_list_whole() -> None:
+    spider = spider_for("hostile")
+    meta = {"kind": "list", "portal": "fixture-hostile"}
+    out = list(spider.parse_list(response("hostile", "/nb/", meta)))
+    assert "spider_error" not in str(out[0].reason)
+    requested = {getattr(o, "url", "") for o in out[1:]}
+    assert "http://portal.example/nb/h10_ok.html" in requested

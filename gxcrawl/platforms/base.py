@@ -121,13 +121,23 @@ def absolute_url(href: str | None, base: str) -> str | None:
     href = re.sub(r"[\t\r\n]", "", href).strip()
     if not href or href.startswith("#") or href.lower().startswith(_SKIP_SCHEMES):
         return None
-    url = strip_fragment(urljoin(base, href))
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = strip_fragment(urljoin(base, href))
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port no request can use)
+    except ValueError:  # `http://[::1/`, `:999999`: a broken link, not a broken list
+        return None
+    return url if parts.scheme in ("http", "https") else None
 
 
 def document_base(root: lxml.html.HtmlElement, url: str) -> str:
     base = root.xpath("//base/@href")
-    return urljoin(url, str(base[0]).strip()) if base else url
+    if not base:
+        return url
+    try:
+        return urljoin(url, str(base[0]).strip())
+    except ValueError:  # a malformed <base href>: resolve against the page itself
+        return url
 
 
 def _is_chrome(element: etree._Element) -> bool:
@@ -364,7 +374,7 @@ def _viewer_file(url: str) -> str | None:
         return None
     for key, value in parse_qsl(parts.query):
         if key.lower() in ("file", "url", "src") and _EXT_RE.search(unquote(value)):
-            return strip_fragment(urljoin(url, unquote(value)))
+            return absolute_url(unquote(value), url)
     return None
 
 

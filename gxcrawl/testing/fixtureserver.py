@@ -63,6 +63,7 @@ PATH_KEYS = {
     # hostile modes (see `_Handler._hostile`)
     "gzip_bomb",
     "redirect_chain",
+    "refresh_chain",
     "oversize",
     "oversize_unannounced",
     "short_length",
@@ -466,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(302, b"", {"Location": str(entry["redirect"])})
         elif entry.get("redirect_chain"):
             self._redirect_onwards(path, query)
+        elif entry.get("refresh_chain"):
+            self._refresh_onwards(path, query)
         elif entry.get("gzip_bomb"):
             headers = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
             self._respond(200, gzip_bomb(int(entry["gzip_bomb"])), headers)
@@ -483,6 +486,16 @@ class _Handler(BaseHTTPRequestHandler):
         hop = parse_qs(query).get("hop", ["0"])[-1]
         following = int(hop) + 1 if hop.isdigit() else 1
         self._respond(302, b"", {"Location": f"{path}?hop={following}"})
+
+    def _refresh_onwards(self, path: str, query: str) -> None:
+        """The same endless chain, as 200 pages whose <meta http-equiv="refresh"> moves on."""
+        hop = parse_qs(query).get("hop", ["0"])[-1]
+        following = f"{path}?hop={int(hop) + 1 if hop.isdigit() else 1}"
+        body = (
+            '<html><head><meta http-equiv="refresh" content="0;url='
+            f'{html.escape(following)}"></head><body></body></html>'
+        ).encode()
+        self._respond(200, body, {"Content-Type": "text/html; charset=utf-8"})
 
     def _stream_zeros(self, size: int, *, announce: bool = True) -> None:
         """A body of `size` bytes sent in chunks: announced in Content-Length, or ended only by
