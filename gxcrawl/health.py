@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gxcrawl import config
 from gxcrawl.store import health as store_health
 from gxcrawl.store.db import Database, StoreUnavailable
+from gxcrawl.store.workers import RUN_KEY_STAT
 
 __all__ = [
     "EXIT_DATABASE",
@@ -210,6 +211,8 @@ def process_exit_code() -> int:
 def _reports_now(stats: Mapping[str, Any], counted: int | None, portal_id: str) -> int | None:
     """This run's reports of a portal: the spider's per-portal stat, else the store's count
     when nothing was skipped as not due (otherwise a quiet incremental run would look empty)."""
+    if stats.get(RUN_KEY_STAT):
+        return None  # one worker of a scaled-out pool sees only its share of the links
     seen = stats.get(store_health.REPORTS_SEEN_PREFIX + portal_id)
     if isinstance(seen, int) and not isinstance(seen, bool):
         return seen

@@ -20,6 +20,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from gxcrawl.config import crawl_config
 from gxcrawl.extract.process import Extraction
 from gxcrawl.extract.types import PortalHints
@@ -37,6 +39,11 @@ log = logging.getLogger(__name__)
 # against a crawl, long against the few ms an extraction takes.
 FLUSH_SECONDS = 0.5
 _EXTRACTED_KINDS = (DocumentKind.REPORT, DocumentKind.ATTACHMENT)
+
+
+# Tries of one transaction that the database rolled back (deadlock, busy): concurrent workers
+# deadlock now and then; a retry of the same whole items then goes through.
+WRITE_ATTEMPTS = 3
 
 
 @dataclass
@@ -139,10 +146,16 @@ class StorePipeline:
         self._timer = None
         self._write_ready(force=True)
 
-    def _write_jobs(self, jobs: list[_Job]) -> None:
+    def _write_jobs(self, jobs: list[_Job], attempt: int = 1) -> None:
         try:
             self._write([(j.item, j.hints, j.extraction()) for j in jobs])
         except Exception as exc:
+            if isinstance(exc, OperationalError) and attempt < WRITE_ATTEMPTS:
+                # A deadlock or a busy database (workers writing at once): the transaction was
+                # rolled back whole, so writing the same items again is safe.
+                self.stats.inc_value("gxcrawl/write_retries")
+                self._write_jobs(jobs, attempt + 1)
+                return
             if len(jobs) == 1:
                 jobs[0].done.set_exception(exc)  # Scrapy logs it, as for any failed item
                 return
@@ -194,6 +207,8 @@ class StorePipeline:
         try:
             with session.begin_nested():  # a parser bug must not lose the raw page
                 what = extract_and_save(session, snap, hints, ahead)
+        except DBAPIError:
+            raise  # the database's trouble, not the page's: the whole write is retried
         except Exception as exc:
             self.stats.inc_value("gxcrawl/parse_errors")
             log.exception("extraction failed for %s; raw snapshot kept", snap.url)

@@ -43,6 +43,8 @@ from scrapy_redis.queue import PriorityQueue as RedisPriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
+from gxcrawl.middlewares import RobotsDisallowedMiddleware
+
 log = logging.getLogger(__name__)
 
 REDIS_URL_SETTING = "GXCRAWL_REDIS_URL"
@@ -149,6 +151,7 @@ class ScaleOut:
         # an add-on's plain set().
         name = "DOWNLOADER_MIDDLEWARES"
         settings.set_in_component_priority_dict(name, RobotsTxtMiddleware, None)
+        settings.set_in_component_priority_dict(name, RobotsDisallowedMiddleware, None)
         settings.set_in_component_priority_dict(name, SharedRobotsTxtMiddleware, ROBOTS_ORDER)
         settings.set_in_component_priority_dict(name, SharedPolitenessMiddleware, POLITENESS_ORDER)
 
@@ -485,7 +488,7 @@ class SharedPolitenessMiddleware:
         return float(slot.delay) if slot is not None else self.default_delay
 
 
-class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+class SharedRobotsTxtMiddleware(RobotsDisallowedMiddleware):
     """robots.txt once per run and domain: the first worker fetches it, the others read it.
 
     The run's `robots` hash maps a netloc to b"1" + the body, or b"0" when the fetch failed

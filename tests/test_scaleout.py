@@ -93,7 +93,8 @@ class Pool:
     def wait(self, proc: subprocess.Popen[str]) -> str:
         """The worker's log; it must exit 0 by itself."""
         _, err = proc.communicate(timeout=WORKER_TIMEOUT)
-        assert proc.returncode == 0, err[-3000:]
+        errors = [ln for ln in err.splitlines() if "ERROR" in ln or "Error" in ln][:20]
+        assert proc.returncode == 0, "\n".join(errors) + err[-3000:]
         return err
 
     def stop_all(self) -> None:

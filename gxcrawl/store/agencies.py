@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gxcrawl.extract.agencies import AgencyEntity, normalize_agency
@@ -54,16 +56,18 @@ def upsert_agency(session: Session, entity: AgencyEntity) -> int:
             "prefecture_code": path.prefecture_code, "prefecture_name": path.prefecture_name,
             "county_code": path.county_code, "county_name": path.county_name,
         }  # fmt: skip
-    # Select-then-insert: two crawls adding the same new agency at once make the second
-    # item's transaction fail on the unique key; the next run stores that item. Explicit
-    # columns (not an ORM object) so migration 0003's backfill keeps working as models grow.
-    new_id = session.scalar(
-        insert(Agency)
+    # Two workers (or crawls) adding the same new agency at once: the second insert does nothing
+    # and the select finds the first one's row. Explicit columns (not an ORM object) so migration
+    # 0003's backfill keeps working as models grow.
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        dialect_insert(Agency)
         .values(name=entity.name, type=entity.type, region_code=entity.region_code, **levels)
-        .returning(Agency.id)
+        .on_conflict_do_nothing(index_elements=["name", "region_code"])
     )
-    assert new_id is not None
-    return int(new_id)
+    found = _find(session, entity)
+    assert found is not None
+    return found
 
 
 def _find(session: Session, entity: AgencyEntity) -> int | None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.models import CrawlRun, Document, Fetch, ParsedReport
+from gxcrawl.store.workers import RUN_KEY_STAT, runs_of
 from gxcrawl.urls import canonical_url
 from gxcrawl.vocab import RunStatus
 
@@ -122,10 +123,18 @@ def _resumed_runs(session: Session, run_id: int) -> list[int]:
     return ids
 
 
+def _linked_workers(session: Session, run_id: int) -> list[int]:
+    """The other workers of a scaled-out run: the shared frontier fetches each start URL once,
+    in whichever worker takes it (gxcrawl/scaleout.py)."""
+    run = session.get(CrawlRun, run_id)
+    key = (run.stats or {}).get(RUN_KEY_STAT) if run is not None else None
+    return [r.id for r in runs_of(session, key) if r.id != run_id] if key else []
+
+
 def start_fetches(session: Session, run_id: int, urls: Iterable[str]) -> list[StartFetch]:
     """How each start URL answered in this run (its last fetch row; for a resumed job, in the
     interrupted runs it continues), or None when not fetched."""
-    runs = [run_id, *_resumed_runs(session, run_id)]
+    runs = [run_id, *_resumed_runs(session, run_id), *_linked_workers(session, run_id)]
     out = []
     for url in urls:
         row = session.scalars(
