@@ -50,6 +50,14 @@ class RobotsDisallowed(IgnoreRequest):
     """robots.txt forbids the URL: never fetched, but the request is recorded."""
 
 
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect to a host outside the portal's allowed domains: recorded as `redirected`."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"redirected to {target} (offsite: not fetched)")
+        self.target = target
+
+
 # Exceptions that end a request without a download but still leave a `fetches` row.
 RECORDED_IGNORES: tuple[type[IgnoreRequest], ...] = (RedirectLoop, RedirectLimit, RobotsDisallowed)
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -20,10 +21,12 @@ from scrapy.http import Response
 from gxcrawl.fetch_outcomes import (
     NOT_MODIFIED,
     NotDue,
+    OffsiteRedirect,
     RedirectLimit,
     RedirectLoop,
     RobotsDisallowed,
 )
+from gxcrawl.registry import host_allowed
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.urls import canonical_url
 from gxcrawl.vocab import DocumentKind, DocumentState
@@ -31,6 +34,7 @@ from gxcrawl.vocab import DocumentKind, DocumentState
 __all__ = [
     "ConditionalRequestMiddleware",
     "NotDue",
+    "OffsiteRedirectMiddleware",
     "RedirectLimitMiddleware",
     "RedirectLoop",
     "RedirectLoopMiddleware",
@@ -178,3 +182,29 @@ class TolerantMetaRefreshMiddleware(MetaRefreshMiddleware):
             ) from exc
         except ValueError:
             return response
+
+
+class OffsiteRedirectMiddleware:
+    """A redirect to a host outside the spider's allowed domains ends as a recorded `redirected`.
+
+    Scrapy's OffsiteMiddleware drops the redirected request when it is scheduled, with no
+    errback, so the URL that redirected would leave no `fetches` row.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> OffsiteRedirectMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return response
+        domains = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
+        target = response.urljoin(location.decode("latin-1"))
+        offsite = domains and not host_allowed(urlsplit(target).hostname or "", domains)
+        if offsite and not request.meta.get("allow_offsite"):
+            raise OffsiteRedirect(target)
+        return response

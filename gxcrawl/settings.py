@@ -74,6 +74,7 @@ DOWNLOADER_MIDDLEWARES = {
     "gxcrawl.middlewares.TolerantMetaRefreshMiddleware": 580,
     "gxcrawl.middlewares.RedirectLoopMiddleware": 640,  # sees 3xx before RedirectMiddleware
     "gxcrawl.middlewares.RedirectLimitMiddleware": 645,  # a chain too long: recorded, not dropped
+    "gxcrawl.middlewares.OffsiteRedirectMiddleware": 646,  # away to another site: recorded
     # Below DownloaderStats (850) so byte counts see the 304, not the body replayed from the store.
     "gxcrawl.middlewares.ConditionalRequestMiddleware": 800,
 }

@@ -113,6 +113,14 @@ def test_nothing_half_received_is_a_report(hostile: dict[str, Any]) -> None:
     assert disposition == "error"  # the half page is kept as evidence, never parsed
 
 
+def test_offsite_links_are_counted_in_stats_not_fetches(hostile: dict[str, Any]) -> None:
+    for url in _expected()["offsite"]:
+        assert q(hostile["db"], f"SELECT COUNT(*) FROM fetches WHERE url = '{url}'") == [(0,)]
+    ((stats,),) = q(hostile["db"], "SELECT stats FROM crawl_runs")
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    assert stats["offsite/filtered"] >= len(_expected()["offsite"])
+
+
 def test_malformed_links_lose_nothing(hostile: dict[str, Any]) -> None:
     """A malformed IPv6 host or a port out of range is one broken link, skipped: the list and
     the report holding them still yield every other link (the spider's guard never fires)."""

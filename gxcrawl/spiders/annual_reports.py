@@ -27,8 +27,10 @@ from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.fetch_outcomes import (
+    MAX_REASON_CHARS,
     NOT_MODIFIED,
     FailureAction,
+    OffsiteRedirect,
     classify_failure,
     classify_response,
     length_mismatch,
@@ -345,24 +347,18 @@ class AnnualReportsSpider(scrapy.Spider):
         if verdict.action == FailureAction.NOT_DUE:
             self.crawler.stats.inc_value("gxcrawl/not_due")
             return
+        if isinstance(failure.value, OffsiteRedirect):  # it went away to another site
+            self.crawler.stats.inc_value("gxcrawl/redirected_offsite")
+            reason = str(failure.value)[:MAX_REASON_CHARS]
+            yield _failed_item(request, Disposition.REDIRECTED, reason)
+            return
         if verdict.action == FailureAction.IGNORED:
             self.crawler.stats.inc_value("gxcrawl/ignored")
             self.logger.info("not fetched: %s (%s)", request.url, verdict.reason)
             return
         self.crawler.stats.inc_value(f"gxcrawl/errors/{verdict.stat_key}")
         self.logger.warning("fetch failed: %s (%s)", request.url, verdict.reason)
-        asked = (request.meta.get("redirect_urls") or [request.url])[0]  # not where it led
-        yield PageItem(
-            url=canonical_url(asked, request.method, request.body),
-            requested_url=asked,
-            kind=request.meta.get("kind", DocumentKind.REPORT),
-            portal_id=request.meta.get("portal"),
-            method=request.method,
-            link_title=request.meta.get("link_title"),
-            parent_url=request.meta.get("parent"),
-            disposition=Disposition.ERROR,
-            reason=verdict.reason,
-        )
+        yield _failed_item(request, Disposition.ERROR, verdict.reason)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -398,6 +394,22 @@ class AnnualReportsSpider(scrapy.Spider):
                 "%s page at %s (HTTP %s)", verdict.disposition, response.url, response.status
             )
         return item, text if verdict.keep_text else None
+
+
+def _failed_item(request: scrapy.Request, disposition: Disposition, reason: str) -> PageItem:
+    """A request that got no response of its own, under the URL first asked for."""
+    asked = (request.meta.get("redirect_urls") or [request.url])[0]  # not where it led
+    return PageItem(
+        url=canonical_url(asked, request.method, request.body),
+        requested_url=asked,
+        kind=request.meta.get("kind", DocumentKind.REPORT),
+        portal_id=request.meta.get("portal"),
+        method=request.method,
+        link_title=request.meta.get("link_title"),
+        parent_url=request.meta.get("parent"),
+        disposition=disposition,
+        reason=reason,
+    )
 
 
 def _raw_item(response: Response) -> PageItem:
