@@ -95,7 +95,8 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Reason:
-    check: str  # zero_reports | start_url | blocked_share | error_share | parse_errors | database
+    # zero_reports | start_url | blocked_share | error_share | parse_errors | list_trap | database
+    check: str
     message: str
     portal: str | None = None
 
@@ -182,7 +183,22 @@ def assess(
         reasons.append(
             Reason("parse_errors", f"{parse_errors} pages could not be parsed (scrapy reparse)")
         )
-    return reasons
+    return reasons + _list_traps(stats)
+
+
+def _list_traps(stats: Mapping[str, Any]) -> list[Reason]:
+    """A column or portal that reached its list-page bound: a pagination trap (or a bound set
+    too low for a real column); either way an operator should look."""
+    traps = stats.get("gxcrawl/list_traps", 0)
+    if not _is_int(traps) or traps <= 0:
+        return []
+    return [
+        Reason(
+            "list_trap",
+            f"{traps} list trap(s): a column or portal reached GXCRAWL_MAX_LIST_PAGES / "
+            "GXCRAWL_MAX_PORTAL_LIST_PAGES distinct list pages; further pages not followed",
+        )
+    ]
 
 
 def exit_code(reasons: Sequence[Reason]) -> int:

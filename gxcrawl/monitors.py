@@ -116,6 +116,15 @@ class ParseErrorsMonitor(HealthMonitor):
         self.assert_check_passes()
 
 
+@monitors.name("List traps")
+class ListTrapMonitor(HealthMonitor):
+    check = "list_trap"
+
+    @monitors.name("no column or portal reached its list-page bound")
+    def test_no_list_trap(self) -> None:
+        self.assert_check_passes()
+
+
 @monitors.name("Database")
 class DatabaseMonitor(HealthMonitor):
     check = "database"
@@ -164,6 +173,7 @@ class HealthMonitorSuite(MonitorSuite):
         BlockedShareMonitor,
         ErrorShareMonitor,
         ParseErrorsMonitor,
+        ListTrapMonitor,
     ]
     monitors_passed_actions: ClassVar[list[Any]] = [MarkHealthy]
     monitors_failed_actions: ClassVar[list[Any]] = [MarkUnhealthy]

@@ -63,6 +63,7 @@ def _crawl(db: str) -> dict[str, Any]:
     # A server this broken makes the run unhealthy (error share): it says so and exits 1.
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "gxcrawl: unhealthy: error_share" in proc.stderr
+    assert "gxcrawl: unhealthy: list_trap" in proc.stderr  # the calendar trap, in one line
     return {"db": db, "base": base, "requests": requests, "log": proc.stderr, "elapsed": elapsed}
 
 

@@ -290,3 +290,9 @@ def test_thresholds_from_settings() -> None:
     thresholds = Thresholds.from_settings(settings)
     assert (thresholds.max_error_share, thresholds.min_fetches) == (0.5, 9)
     assert thresholds.max_blocked_share == Thresholds().max_blocked_share
+
+
+def test_a_list_trap_is_a_reason() -> None:
+    assert assess({"gxcrawl/list_traps": 0}, [], Thresholds()) == []
+    reasons = assess({"gxcrawl/list_traps": 2}, [], Thresholds())
+    assert [r.check for r in reasons] == ["list_trap"] and "2 list trap" in reasons[0].line()
