@@ -149,13 +149,16 @@ def _refresh_stub_parent(session: Session, attachment_document_id: int, hints: P
 
 
 def record_parse_failure(session: Session, snap: SnapshotInput, error: BaseException) -> None:
-    """Extraction raised on a new version of a known report: a recorded change with its reason
-    (the raw snapshot is kept; `scrapy reparse` retries)."""
+    """Extraction raised (a parser bug, or `parse_timeout` past the page's time budget): the
+    fetch that brought the page says why, and for a new version of a known report it is a
+    recorded change. The raw snapshot is kept; `scrapy reparse` retries."""
+    reason = f"{getattr(error, 'reason', type(error).__name__)}: {error}"[:500]
+    repo.note_fetch_reason(session, snap.snapshot_id, reason)
     repo.record_unparsed_version(
         session,
         snapshot_id=snap.snapshot_id,
         kind=repo.PARSE_FAILED,
-        reason=f"{type(error).__name__}: {error}"[:500],
+        reason=reason,
         run_id=snap.run_id,
     )
 

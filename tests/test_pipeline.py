@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import text
 
+from gxcrawl import ingest
 from gxcrawl.items import PageItem
 from gxcrawl.pipelines import StorePipeline
 from gxcrawl.spiders.annual_reports import AnnualReportsSpider
@@ -129,6 +131,26 @@ def test_parser_crash_keeps_the_raw_page(
     assert rows(crawler, "SELECT COUNT(*) FROM snapshots") == [(1,)]
     assert rows(crawler, "SELECT COUNT(*) FROM parsed_reports") == [(0,)]
     assert crawler.stats.get_value("gxcrawl/parse_errors") == 1
+    assert rows(crawler, "SELECT reason FROM fetches") == [("RuntimeError: parser bug",)]
+
+
+def test_a_page_past_its_time_budget_is_recorded_parse_timeout(
+    pipeline: tuple[StorePipeline, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real entry point with a budget no page can meet: the raw page is kept, the fetch
+    says `parse_timeout`, nothing half-parsed is stored."""
+    pipe, crawler = pipeline
+    real = ingest.extract_document
+
+    def no_time(doc: Any) -> Any:
+        return real(dataclasses.replace(doc, time_budget=1e-9))
+
+    monkeypatch.setattr("gxcrawl.ingest.extract_document", no_time)
+    pipe.process_item(page_item("seed002_share_nav"))
+    assert rows(crawler, "SELECT COUNT(*) FROM snapshots") == [(1,)]
+    assert rows(crawler, "SELECT COUNT(*) FROM parsed_reports") == [(0,)]
+    ((reason,),) = rows(crawler, "SELECT reason FROM fetches")
+    assert reason.startswith("parse_timeout: over budget in ")
 
 
 def test_snapshot_records_requested_url_and_encoding(pipeline: tuple[StorePipeline, Any]) -> None:

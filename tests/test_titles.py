@@ -229,3 +229,11 @@ def test_parse_year(token: str, year: int | None) -> None:
 
 def test_normalize_title() -> None:
     assert normalize_title(" 某县 ２０２１年　报告 ") == "某县2021年报告"
+
+
+def test_a_huge_title_is_read_from_its_start() -> None:
+    """A 20,000-dot or whitespace-flooded <title> (hostile pages) reads like its first part."""
+    title = "某县2020年政府信息公开工作年度报告"
+    assert classify_title(title + "." * 20_000) == classify_title(title + "...")
+    assert classify_title(title + " " * 50_000 + "x") == classify_title(title)
+    assert is_candidate(title + "…" * 20_000)

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import chrome, content, metadata, sanitize, spam
+from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam
 from gxcrawl.extract.titles import classify_title
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
@@ -424,10 +424,13 @@ def _choose_agency(
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
     work = _locate(html, url, hints)
+    budget.check("locate")
     _take_metadata_tables(work)
     _strip_blocks(work)
+    budget.check("strip_blocks")
     content_html = lxml.html.tostring(work.body_el, encoding="unicode", with_tail=False)
     _read_lines(work)
+    budget.check("read_lines")
     work.styled, work.links = _styled_texts(work.body_el)
     # Read before a body title line leaves the text.
     heading = _heading_agency(work.body_lines, work.links)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from gxcrawl.extract import budget
+from gxcrawl.extract.budget import PAGE_SECONDS, Budget
 from gxcrawl.extract.checks import check_consistency
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.page import extract_page, extract_text_page
@@ -57,6 +59,8 @@ class RawDocument:
     hints: PortalHints = field(default_factory=PortalHints)
     linked_files: Sequence[LinkedFile] = ()
     encoding: str | None = None  # force a decoding (`scrapy extract --encoding`)
+    # Seconds of extraction before ParseTimeout (reason parse_timeout); None = no budget.
+    time_budget: float | None = PAGE_SECONDS
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -88,7 +92,17 @@ class Extraction:
 
 
 def extract_document(doc: RawDocument) -> Extraction:
-    """Extract one document (HTML page or attached file) into the contract fields."""
+    """Extract one document (HTML page or attached file) into the contract fields.
+
+    Raises `ParseTimeout` (its `reason` is `parse_timeout`) when the page runs past its time
+    budget; the caller keeps the raw snapshot and records the reason."""
+    if doc.time_budget is None:
+        return _extract(doc)
+    with Budget(doc.time_budget).active():
+        return _extract(doc)
+
+
+def _extract(doc: RawDocument) -> Extraction:
     if doc.kind == DocumentKind.ATTACHMENT:
         return _extract_file(doc)
     return _extract_html(doc)
@@ -100,6 +114,7 @@ def _extract_html(doc: RawDocument) -> Extraction:
     else:
         text, used = decode_html(doc.body, doc.header("content-type"))
     result = extract_page(text, doc.url, doc.hints)
+    budget.check("page")
     if not _merge_linked_files(result, doc.linked_files):
         # The content element itself: the table parser reads the tree extract_page built.
         _add_tables(result, result.content_root, result.text)

@@ -62,7 +62,7 @@ _SITE_TAIL = re.compile(r"^[-—–_|｜]+\S*(?:政府|门户|网站|网|局|委
 # Decorations that do not change what the document is.
 _DECOR_SUFFIX = re.compile(
     r"(?:[(\[【](?:图解|图文|PDF版?|pdf版?|WORD版?|word版?|DOCX?|docx?|WPS|wps|全文|附件|文字版|"
-    r"正式版)[)\]】]|\.(?:pdf|docx?|wps|html?|shtml)|[.。…]+)$"
+    r"正式版)[)\]】]|\.(?:pdf|docx?|wps|html?|shtml)|(?<![.。…])[.。…]+)$"
 )
 _DECOR_PREFIX = re.compile(
     r"^(?:[(\[【](?:图解|图文|PDF|pdf|附件|最新|置顶|新)[)\]】]|图解[:：]|附件\d*[:：])"
@@ -205,10 +205,17 @@ def _classify_segment(segment: str) -> TitleVerdict:
     return TitleVerdict(False, year, None, "other_report")
 
 
+# Real titles (with a site name glued on) stay under ~120 characters; past this a "title" is a
+# paragraph or an injected blob, and reading only its start keeps the rules linear.
+MAX_TITLE_CHARS = 300
+_SPACES = re.compile(r"\s+")
+
+
 def classify_title(title: str) -> TitleVerdict:
     """Classify a page or link title. Negatives carry the year when one is visible, never an
     agency."""
-    segments = [s for s in _SEGMENT_SPLIT.split(unicodedata.normalize("NFKC", title or "")) if s]
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", title or "")[:MAX_TITLE_CHARS])
+    segments = [s for s in _SEGMENT_SPLIT.split(text) if s]
     verdicts = [_classify_segment(normalize_title(s)) for s in segments] or [
         TitleVerdict(False, None, None, "unrelated")
     ]
@@ -253,7 +260,7 @@ def is_candidate(title: str) -> bool:
         return True
     if verdict.reason in _CLEAR_LOOKALIKE:
         return False
-    text = normalize_title(title)
+    text = normalize_title(title[:MAX_TITLE_CHARS])
     truncated = bool(_TRUNCATION.search(text))
     text = _strip_decorations(_TRUNCATION.sub("", text))
     if verdict.reason == "no_year" or (_PHRASE_RE.search(text) and not _NOTICE.search(text)):

@@ -42,6 +42,7 @@ from gxcrawl.store.state import (
     due_documents,
     latest_content_body,
     load_url_states,
+    note_fetch_reason,
     record_fetch,
     sha256,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "link_agencies",
     "load_url_states",
     "newest_content_snapshot",
+    "note_fetch_reason",
     "parent_report_snapshot",
     "recent_runs",
     "record_fetch",

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -328,3 +328,13 @@ def due_documents(
     if not force:
         query = query.where((Document.next_check_at.is_(None)) | (Document.next_check_at <= now))
     return [KnownDocument(*row) for row in session.execute(query)]
+
+
+def note_fetch_reason(session: Session, snapshot_id: int, reason: str) -> None:
+    """Put why a stored response could not be parsed (e.g. `parse_timeout: …`) on the fetch rows
+    that brought it and carry no reason yet: the fetch log says what became of every page."""
+    session.execute(
+        update(Fetch)
+        .where(Fetch.snapshot_id == snapshot_id, Fetch.reason.is_(None))
+        .values(reason=reason[:500])
+    )
