@@ -29,6 +29,7 @@ from gxcrawl.extract.titles import classify_title
 from gxcrawl.platforms.base import Link, ListRequest
 from gxcrawl.platforms.detect import AutoStrategy, detect
 from gxcrawl.registry import host_allowed
+from gxcrawl.textutil import collapse_whitespace
 
 __all__ = ["DEFAULT_MAX_REQUESTS", "ProbeResult", "ProbeSpider", "portal_entry"]
 
@@ -146,7 +147,7 @@ class ProbeSpider(scrapy.Spider):
             return
         if not self.result.page_title:
             found = re.search(r"<title[^>]*>(.*?)</title>", text, re.S | re.I)
-            self.result.page_title = re.sub(r"\s+", " ", found.group(1)).strip() if found else ""
+            self.result.page_title = collapse_whitespace(found.group(1)) if found else ""
         detection = detect(text, response.url)
         listing = self.strategy.parse_listing(text, response.url, self.selectors)
         self.result.list_pages.append(

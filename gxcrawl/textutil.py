@@ -1,23 +1,15 @@
-"""Text helpers shared by the platforms, the block-page check and extraction: whitespace
-normalisation and a tolerant HTML parse. Pure: str in, str or tree out."""
+"""Whitespace helpers shared by extraction, the platforms and the commands. Pure: str in, str
+out. (The one tolerant HTML parse is `gxcrawl.extract.sanitize.parse_document`.)"""
 
 from __future__ import annotations
 
 import re
 
-import lxml.html
-from lxml import etree
+__all__ = ["collapse_whitespace", "remove_whitespace"]
 
-__all__ = [
-    "collapse_whitespace",
-    "parse_html_document",
-    "remove_whitespace",
-    "strip_xml_declaration",
-]
-
-_WHITESPACE = re.compile(r"\s+")
-# lxml refuses str input that carries an XML encoding declaration (XHTML pages, Hanweb feeds).
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Unicode whitespace (full-width and no-break spaces included) and the zero-width characters
+# Word exports and CMS editors scatter through Chinese text.
+_WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
 
 
 def collapse_whitespace(text: str | None) -> str:
@@ -28,17 +20,3 @@ def collapse_whitespace(text: str | None) -> str:
 def remove_whitespace(text: str | None) -> str:
     """All whitespace removed: for comparing Chinese labels and counting visible characters."""
     return _WHITESPACE.sub("", text or "")
-
-
-def strip_xml_declaration(html: str) -> str:
-    return _XML_DECLARATION.sub("", html, count=1)
-
-
-def parse_html_document(html: str | None) -> lxml.html.HtmlElement | None:
-    """Tolerant parse of a whole document; None for empty or unparsable input."""
-    if not html or not html.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(strip_xml_declaration(html))
-    except (etree.ParserError, ValueError):
-        return None

@@ -28,6 +28,8 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from gxcrawl.textutil import collapse_whitespace
+
 __all__ = ["AttachmentText", "detect_kind", "extract_attachment"]
 
 NEEDS_OCR = "needs_ocr"
@@ -193,7 +195,7 @@ def _table_rows(table: Any) -> list[str]:
             if id(cell._tc) in seen:  # a merged cell repeats across the columns it spans
                 continue
             seen.add(id(cell._tc))
-            cells.append(re.sub(r"\s+", " ", cell.text).strip())
+            cells.append(collapse_whitespace(cell.text))
         if any(cells):
             rows.append(" | ".join(cells))
     return rows

@@ -14,6 +14,8 @@ from functools import lru_cache
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement, fragment_fromstring
 
+from gxcrawl.textutil import collapse_whitespace
+
 # Tried in order; the first selector with a match holding real text wins.
 PLATFORM_SELECTORS: tuple[str, ...] = (
     ".TRS_Editor",
@@ -50,11 +52,11 @@ BLOCK_TAGS = frozenset(
         "ucapcontent", "address", "figure", "figcaption",
     }
 )  # fmt: skip
-_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 
 
 def norm_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    """Whitespace runs as one space, ends trimmed (the shared `textutil.collapse_whitespace`)."""
+    return collapse_whitespace(text)
 
 
 def split_hanweb(html: str) -> tuple[str, str | None]:

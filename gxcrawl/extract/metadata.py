@@ -35,6 +35,7 @@ from lxml.html import HtmlElement
 
 from gxcrawl.extract.content import norm_space
 from gxcrawl.extract.dates import find_dates, parse_date
+from gxcrawl.textutil import remove_whitespace
 
 DATE_FIELDS = frozenset({"written_date", "publish_date"})
 
@@ -149,7 +150,7 @@ class Metadata:
 
 
 def _key_field(label: str) -> str | None:
-    key = re.sub(r"\s+", "", label).rstrip(":：")
+    key = remove_whitespace(label).rstrip(":：")
     if key in KEY_FIELDS:
         return KEY_FIELDS[key]
     return "" if key in OTHER_KEYS else None
@@ -226,7 +227,7 @@ def _label_kind(cell: str) -> str | None:
     m = _KEY_CELL.match(cell) or _INLINE.match(cell)
     if m is None:
         return None
-    return "weak" if re.sub(r"\s+", "", m.group("key")) in _WEAK_LABELS else "strong"
+    return "weak" if remove_whitespace(m.group("key")) in _WEAK_LABELS else "strong"
 
 
 def table_pairs(table: HtmlElement) -> dict[str, str]:

@@ -19,6 +19,7 @@ from datasketch import MinHash, MinHashLSH
 from gxcrawl.extract.attachments import NEEDS_CONVERSION, NEEDS_OCR
 from gxcrawl.extract.process import STUB_CHARS
 from gxcrawl.extract.table_keys import APPEAL_GROUPS, APPEAL_RESULTS, APPLICATION_COLUMNS
+from gxcrawl.textutil import remove_whitespace
 
 # --- the six parts the regulation requires (国办公开办函〔2019〕60号 / 〔2021〕30号) -------------
 
@@ -112,7 +113,7 @@ LEGACY_DUE = (3, 31)
 
 def classify_reporter(agency: str | None) -> str:
     """The reporter type of an agency name; `other` when the name says nothing."""
-    name = re.sub(r"\s+", "", agency or "")
+    name = remove_whitespace(agency)
     if not name:
         return OTHER
     if _TOWNSHIP.search(name):

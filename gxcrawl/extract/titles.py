@@ -17,6 +17,7 @@ import re
 import unicodedata
 
 from gxcrawl.extract.types import TitleVerdict
+from gxcrawl.textutil import collapse_whitespace
 
 __all__ = ["classify_title", "is_candidate", "normalize_title", "parse_year"]
 
@@ -112,7 +113,7 @@ _TRUNCATION = re.compile(r"(?:\.{2,}|…+|。{2,})$")
 def normalize_title(title: str) -> str:
     """NFKC (full-width digits and brackets to ASCII), no spaces next to CJK, trimmed."""
     text = unicodedata.normalize("NFKC", title or "")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = collapse_whitespace(text)
     return _CJK_SPACE.sub("", text)
 
 

@@ -48,6 +48,7 @@ from gxcrawl.platforms.pagers import (
 from gxcrawl.platforms.tree import find_subcolumns
 from gxcrawl.platforms.trs import parse_trs, trs_pages
 from gxcrawl.platforms.vsb import VSB_GOTOPAGE, vsb_pages
+from gxcrawl.textutil import collapse_whitespace
 
 __all__ = [
     "MECHANISMS",
@@ -175,7 +176,7 @@ def validate_platform(name: str | None) -> str:
 
 
 def _short(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
+    text = collapse_whitespace(text)
     return text if len(text) <= _EVIDENCE_MAX else text[: _EVIDENCE_MAX - 1] + "…"
 
 
