@@ -59,12 +59,6 @@ class CrawlStore:
                 self._states = repo.load_url_states(s)
         return self._states.get(url)
 
-    def due_documents(self, portal_id: str, *, force: bool) -> list[repo.KnownDocument]:
-        with self.db.transaction() as s:
-            return repo.due_documents(
-                s, portal_id, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), force=force
-            )
-
     def revalidation_slice(
         self, portal_id: str, *, window: dt.timedelta, force: bool
     ) -> tuple[list[repo.KnownDocument], revalidation.Slice]:

@@ -303,33 +303,6 @@ class KnownDocument:
     parent_url: str | None
 
 
-def due_documents(
-    session: Session, portal_id: str, *, now: dt.datetime, force: bool = False
-) -> list[KnownDocument]:
-    """Stored report pages and attachments of a portal that are due for revalidation.
-
-    Revisiting them directly (not only through the lists) is what notices a report that was
-    deleted or moved: lists drop deleted items, so they would otherwise never be asked again.
-    """
-    from sqlalchemy.orm import aliased
-
-    parent = aliased(Document)
-    query = (
-        select(Document.url, Document.kind, Document.link_title, parent.url)
-        .outerjoin(parent, parent.id == Document.parent_id)
-        .where(
-            Document.portal_id == portal_id,
-            Document.kind.in_((DocumentKind.REPORT, DocumentKind.ATTACHMENT)),
-            Document.content_sha256.is_not(None),
-            Document.state.in_((DocumentState.LIVE, DocumentState.GONE, DocumentState.REDIRECTED)),
-        )
-        .order_by(Document.id)
-    )
-    if not force:
-        query = query.where((Document.next_check_at.is_(None)) | (Document.next_check_at <= now))
-    return [KnownDocument(*row) for row in session.execute(query)]
-
-
 def note_fetch_reason(session: Session, snapshot_id: int, reason: str) -> None:
     """Put why a stored response could not be parsed (e.g. `parse_timeout: …`) on the fetch rows
     that brought it and carry no reason yet: the fetch log says what became of every page."""
