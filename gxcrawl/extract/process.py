@@ -127,7 +127,7 @@ def _extract_file(doc: RawDocument) -> Extraction:
 
     filename = unquote(urlsplit(doc.url).path.rsplit("/", 1)[-1])
     att = extract_attachment(doc.body, filename, doc.header("content-type"))
-    html: str | None = getattr(att, "html", None)
+    html = att.html  # DOCX tables as <table>s: read from their structure
     if doc.standalone and doc.link_title:
         result = _file_report(att.text, html, att.flags, doc)
     else:  # a file linked from a report page: its text is stored, the page is the report
