@@ -29,11 +29,11 @@ from gxcrawl.extract import page, process
 from gxcrawl.extract.process import Extraction, RawDocument, extract_document
 from gxcrawl.ingest import SnapshotInput, extract_and_save
 from gxcrawl.items import PageItem
-from gxcrawl.pipelines import fetch_record
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 from gxcrawl.testing.evaluation import load_cases, load_table_cases
 from gxcrawl.vocab import DocumentKind
+from gxcrawl.writes import fetch_record
 
 ROOT = Path(__file__).resolve().parents[1]
 # Rounds of each extractor: the best one counts (the least disturbed by other load).

@@ -32,12 +32,17 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def _init_worker(parent_pid: int) -> None:
+def init_worker(parent_pid: int) -> None:
     """In each worker: the crawl's signal handlers are not the worker's (Ctrl-C and SIGTERM go
     to the crawl, which shuts the pool down), and a worker whose crawl died (kill -9) exits
     instead of waiting forever on a pipe it holds open itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent_watch(parent_pid)
+
+
+def parent_watch(parent_pid: int) -> None:
+    """Exit this (forked) process soon after `parent_pid`, its crawl, dies."""
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
@@ -69,7 +74,7 @@ class ExtractionPool:
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=_init_worker,
+            initializer=init_worker,
             initargs=(os.getpid(),),
         )
 

@@ -120,39 +120,67 @@ def _pooled_pipeline(sqlite_url: str, batch: int) -> tuple[StorePipeline, Any]:
     return StorePipeline.from_crawler(crawler), crawler
 
 
-def test_pooled_pipeline_writes_in_arrival_order_in_batches(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("gxcrawl.pipelines.FLUSH_SECONDS", 60.0)  # batches by count only
-    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
-    commits: list[int] = []
-
-    async def run() -> list[Any]:
-        pipe.open_spider()  # inside the loop: the pool is used
-        assert pipe.pool is not None
-        store = CrawlStore.for_crawler(crawler)
-        store.url_state("http://p.example/")  # the states are read once, before counting
-        event.listen(store.db.engine, "commit", lambda _conn: commits.append(1))
-        items = [_item(n) for n in REPORTS]
-        listing = PageItem(url="http://p.example/list/", kind=DocumentKind.LIST,
-                           portal_id="fixture-demo", status=200, body=b"<html></html>")  # fmt: skip
-        items.insert(2, listing)
-        done = await asyncio.gather(*(pipe.process_item(i) for i in items))
-        pipe.close_spider()
-        return [i.url for i in done]
-
-    urls = asyncio.run(run())
-    writes = len(commits)
+def _stored_urls(crawler: Any) -> tuple[list[str], int]:
     store = CrawlStore.for_crawler(crawler)
     with store.db.transaction() as s:
         stored = [u for (u,) in s.execute(text("SELECT url FROM documents ORDER BY id"))]
         reports = s.execute(text("SELECT COUNT(*) FROM parsed_reports")).scalar()
     store.close()
+    return stored, int(reports or 0)
+
+
+def _items() -> list[PageItem]:
+    items = [_item(n) for n in REPORTS]
+    listing = PageItem(url="http://p.example/list/", kind=DocumentKind.LIST,
+                       portal_id="fixture-demo", status=200, body=b"<html></html>")  # fmt: skip
+    items.insert(2, listing)
+    return items
+
+
+def test_writer_process_writes_in_arrival_order_in_batches(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gxcrawl.writer_process.BATCH_LINGER", 1.0)  # batches by count only
+    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+    writer_pids: list[int | None] = []
+
+    async def run() -> list[Any]:
+        pipe.open_spider()  # inside the loop: the writer process is used
+        assert pipe.writer is not None
+        writer_pids.append(pipe.writer.pid)
+        done = await asyncio.gather(*(pipe.process_item(i) for i in _items()))
+        pipe.close_spider()
+        return [i.url for i in done]
+
+    urls = asyncio.run(run())
+    stored, reports = _stored_urls(crawler)
+    assert writer_pids[0] not in (None, os.getpid())  # written in another process
     assert stored == urls  # written in the order the items arrived
     assert reports == len(REPORTS)
-    # One worker answers in order: the first three items (two reports and the list page that
-    # waited for them) fill a batch; the last two are written once nothing is pending.
-    assert writes == 2
+    assert crawler.stats.get_value("gxcrawl/reports_stored") == len(REPORTS)
+    # Five items handed over at once, three per transaction: two transactions.
+    assert crawler.stats.get_value("gxcrawl/write_transactions") == 2
+
+
+def test_a_dead_writer_leaves_its_items_to_the_crawl(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+
+    async def run() -> list[Any]:
+        pipe.open_spider()
+        assert pipe.writer is not None and pipe.writer.pid is not None
+        os.kill(pipe.writer.pid, signal.SIGKILL)
+        done = await asyncio.wait_for(
+            asyncio.gather(*(pipe.process_item(i) for i in _items())), timeout=30
+        )
+        pipe.close_spider()
+        return [i.url for i in done]
+
+    urls = asyncio.run(run())
+    stored, reports = _stored_urls(crawler)
+    assert stored == urls and reports == len(REPORTS)  # nothing lost, still in order
+    assert "the store writer process died" in caplog.text
 
 
 _ORPHAN_SCRIPT = """
