@@ -22,9 +22,10 @@ from gxcrawl.config import crawl_config
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.extraction_pool import AUTO_WORKERS, default_workers
 from gxcrawl.items import PageItem
+from gxcrawl.store import repository as repo
 from gxcrawl.store.crawlstore import CrawlStore, require_store
 from gxcrawl.writer_process import WriterConfig, WriterProcess
-from gxcrawl.writes import ItemWriter, WriteJob, Written, fetch_record
+from gxcrawl.writes import ItemWriter, WriteJob, Written, fetch_record, needs_extraction
 
 __all__ = ["StorePipeline", "WriteFailed", "fetch_record"]
 
@@ -73,6 +74,7 @@ class StorePipeline:
         if self.writer is None or self.writer.dead:
             self._finish(item, self.local.write([job])[0])
             return item
+        job.ahead = self._worth_extracting(item)
         future = self.writer.submit(job)
         return asyncio.ensure_future(self._written(item, future))
 
@@ -87,6 +89,13 @@ class StorePipeline:
             raise WriteFailed(f"{item.url}: {written.error}")
         for key in written.stats:
             self.stats.inc_value(key)
+
+    def _worth_extracting(self, item: PageItem) -> bool:
+        """A report page or file whose body is not the stored one (a cheap hash check)."""
+        if not needs_extraction(item):
+            return False
+        known = self.store.url_state(item.url)
+        return known is None or known.content_sha256 != repo.sha256(item.body or b"")
 
     def _write_orphans(self, orphans: list[tuple[WriteJob, asyncio.Future[Written]]]) -> None:
         """The writer died: write what it had not, here (whole items; a batch it committed

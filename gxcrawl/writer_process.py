@@ -37,7 +37,7 @@ from gxcrawl.extract.process import Extraction
 from gxcrawl.extraction_pool import init_worker, parent_watch, worker_extract
 from gxcrawl.ingest import SnapshotInput, raw_document
 from gxcrawl.store.db import Database
-from gxcrawl.writes import ItemWriter, WriteJob, Written, needs_extraction
+from gxcrawl.writes import ItemWriter, WriteJob, Written
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def _extract_ahead(pool: ProcessPoolExecutor, jobs: list[WriteJob]) -> None:
     """Extract the batch's report pages and files in the pool, the writer taking its share."""
     futures: list[tuple[WriteJob, Future[Extraction | None]]] = []
     for job in jobs:
-        if needs_extraction(job.item):
+        if job.ahead:
             futures.append((job, pool.submit(worker_extract, _raw(job))))
     for job, future in futures:
         try:

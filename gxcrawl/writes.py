@@ -42,6 +42,8 @@ class WriteJob:
     hints: PortalHints
     run_id: int | None
     extraction: Extraction | None = None  # extracted ahead (elsewhere), or None: extract here
+    # Worth extracting ahead: a report page or file whose body differs from the stored one.
+    ahead: bool = False
 
 
 @dataclass

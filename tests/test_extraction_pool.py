@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from gxcrawl.extract.process import RawDocument, extract_document
 from gxcrawl.extract.tables import _norm
@@ -111,9 +111,11 @@ def test_pool_extracts_in_another_process() -> None:
         assert out.to_json_dict() == extract_document(_doc(name)).to_json_dict()
 
 
-def _pooled_pipeline(sqlite_url: str, batch: int) -> tuple[StorePipeline, Any]:
+def _pooled_pipeline(
+    sqlite_url: str, batch: int, workers: int = 1
+) -> tuple[StorePipeline, Any]:
     settings = {"GXCRAWL_DATABASE_URL": sqlite_url, "GXCRAWL_BATCH_ITEMS": batch}
-    crawler = get_crawler(AnnualReportsSpider, {**settings, "GXCRAWL_EXTRACT_WORKERS": 1})
+    crawler = get_crawler(AnnualReportsSpider, {**settings, "GXCRAWL_EXTRACT_WORKERS": workers})
     crawler.spider = AnnualReportsSpider.from_crawler(
         crawler, registry=str(FIXTURES / "portals/demo/portal.toml"), base_url="http://p.example"
     )
@@ -137,11 +139,12 @@ def _items() -> list[PageItem]:
     return items
 
 
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the writer extracts ahead in a pool of its own
 def test_writer_process_writes_in_arrival_order_in_batches(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     monkeypatch.setattr("gxcrawl.writer_process.BATCH_LINGER", 1.0)  # batches by count only
-    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3, workers=workers)
     writer_pids: list[int | None] = []
 
     async def run() -> list[Any]:
