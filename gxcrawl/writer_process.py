@@ -77,7 +77,7 @@ class WriterProcess:
             target=_writer_main,
             args=(self._jobs, self._replies, os.getpid(), db, config),
             name="gxcrawl-writer",
-            daemon=True,
+            daemon=False,  # it has extraction workers of its own; close() always joins it
         )
         self._process.start()
         self._reader = threading.Thread(target=self._read_replies, daemon=True)
@@ -126,7 +126,8 @@ class WriterProcess:
                 except queue.Empty:
                     self._call(self._on_death)
                     return
-            if reply is _STOP:
+            if reply is _STOP:  # finished, or failed: then items are left pending
+                self._call(self._on_stop)
                 return
             self._call(self._on_reply, reply)
 
@@ -142,6 +143,10 @@ class WriterProcess:
             _, future = self._pending.pop(seq)
             if not future.done():
                 future.set_result(result)
+
+    def _on_stop(self) -> None:
+        if self._pending:
+            self._on_death()
 
     def _on_death(self) -> None:
         self.dead = True
@@ -171,6 +176,7 @@ def _writer_main(jobs: Any, replies: Any, parent: int, db: Database, config: Wri
 
     writer = ItemWriter(db, config.recheck_after, before_commit=crawl_alive)
     pool = _extraction_pool(config.workers - 1)
+    code = 0
     try:
         while (batch := _take_batch(jobs, config.batch_items, crawl_alive)) is not None:
             first = batch[0][0]
@@ -178,6 +184,9 @@ def _writer_main(jobs: Any, replies: Any, parent: int, db: Database, config: Wri
             if pool is not None:
                 _extract_ahead(pool, batch_jobs)
             replies.put((first, writer.write(batch_jobs)))
+    except Exception:
+        log.exception("the store writer failed")
+        code = 1
     finally:
         replies.put(_STOP)
         replies.close()
@@ -185,7 +194,7 @@ def _writer_main(jobs: Any, replies: Any, parent: int, db: Database, config: Wri
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         db.engine.dispose()
-    os._exit(0)  # skip the crawl's atexit handlers and finalizers inherited by the fork
+    os._exit(code)  # skip the crawl's atexit handlers and finalizers inherited by the fork
 
 
 def _take_batch(jobs: Any, size: int, crawl_alive: Callable[[], None]) -> list[Any] | None:

@@ -111,9 +111,7 @@ def test_pool_extracts_in_another_process() -> None:
         assert out.to_json_dict() == extract_document(_doc(name)).to_json_dict()
 
 
-def _pooled_pipeline(
-    sqlite_url: str, batch: int, workers: int = 1
-) -> tuple[StorePipeline, Any]:
+def _pooled_pipeline(sqlite_url: str, batch: int, workers: int = 1) -> tuple[StorePipeline, Any]:
     settings = {"GXCRAWL_DATABASE_URL": sqlite_url, "GXCRAWL_BATCH_ITEMS": batch}
     crawler = get_crawler(AnnualReportsSpider, {**settings, "GXCRAWL_EXTRACT_WORKERS": workers})
     crawler.spider = AnnualReportsSpider.from_crawler(
@@ -226,3 +224,31 @@ def test_workers_exit_when_their_crawl_is_killed() -> None:
     for pid in left:  # never leave them behind, even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left, f"workers {left} outlived their killed crawl"
+
+
+def test_a_failing_writer_leaves_its_items_to_the_crawl(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the writer process (not a page's: those are recorded per item) stops it; the
+    crawl then writes what it had handed over itself instead of waiting forever."""
+    from gxcrawl.writes import ItemWriter
+
+    class Broken(ItemWriter):
+        def write(self, jobs: list[Any]) -> list[Any]:
+            raise RuntimeError("writer bug")
+
+    monkeypatch.setattr("gxcrawl.writer_process.ItemWriter", Broken)  # the forked writer's only
+    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+
+    async def run() -> list[Any]:
+        pipe.open_spider()
+        done = await asyncio.wait_for(
+            asyncio.gather(*(pipe.process_item(i) for i in _items())), timeout=30
+        )
+        pipe.close_spider()
+        return [i.url for i in done]
+
+    urls = asyncio.run(run())
+    stored, reports = _stored_urls(crawler)
+    assert stored == urls and reports == len(REPORTS)
+    assert "the store writer process died" in caplog.text
