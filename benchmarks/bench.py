@@ -48,6 +48,7 @@ RSS_SAMPLING = ["-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=1"]
 # Share of a generated portal's pages the crawl fetches (lists and reports; 90% report share).
 FETCHED_SHARE = 0.9
 RSS_SMALL_PAGES = 1000
+RSS_SAMPLE = 0.5  # seconds between samples of the crawl's process tree
 MB = 1024 * 1024
 # Bench-portal report pages timed offline (stages, extractor comparison).
 OFFLINE_PAGES = 200
@@ -61,6 +62,7 @@ class Result:
     bytes: int
     reports: int
     rss_max: int = 0  # peak RSS of the crawl process in bytes (Scrapy's memusage/max)
+    tree_rss_max: int = 0  # peak RSS of the crawl and its writer/extraction processes together
     cpu: float = 0.0  # CPU seconds of the crawl and its extraction workers (user + system)
 
     @property
@@ -89,11 +91,14 @@ def _crawl(
     ]  # fmt: skip
     env = scrapy_env(db_url)
     start, cpu_before = time.perf_counter(), _children_cpu()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
-    if proc.returncode != 0 or not stats_file.exists():
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"bench: the {name} crawl failed (exit {proc.returncode})")
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        tree_rss = _sample_tree_rss(proc)
+        wall, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
+        if proc.returncode != 0 or not stats_file.exists():
+            err.seek(0)
+            sys.stderr.write(err.read()[-4000:])
+            raise SystemExit(f"bench: the {name} crawl failed (exit {proc.returncode})")
     stats = json.loads(stats_file.read_text("utf-8"))
     return Result(
         name,
@@ -102,8 +107,35 @@ def _crawl(
         int(stats.get("downloader/response_bytes", 0)),
         int(stats.get("gxcrawl/reports_stored", 0)),
         int(stats.get("memusage/max", 0)),
+        tree_rss,
         cpu,
     )
+
+
+def _sample_tree_rss(proc: subprocess.Popen[str]) -> int:
+    """Wait for `proc`, sampling the summed RSS of it and its descendants (the store writer,
+    extraction workers) every RSS_SAMPLE seconds; the peak, in bytes (0 without /proc)."""
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(RSS_SAMPLE)
+    return peak
+
+
+def _tree_rss(pid: int) -> int:
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        todo.extend(int(c) for c in children)
+    return total
 
 
 def _rss_crawl(pages: int, work: Path) -> Result:
@@ -123,6 +155,12 @@ def _print_rss(small: Result, large: Result) -> None:
     print(
         f"\nRSS growth 1k→20k pages: {growth:.0f} MB (peak {small.rss_max / MB:.0f} MB at "
         f"{small.pages} pages, {large.rss_max / MB:.0f} MB at {large.pages} pages)"
+    )
+    tree = (large.tree_rss_max - small.tree_rss_max) / MB
+    print(
+        f"  with the writer and extraction processes: {tree:.0f} MB (peak "
+        f"{small.tree_rss_max / MB:.0f} MB → {large.tree_rss_max / MB:.0f} MB, sampled every "
+        f"{RSS_SAMPLE} s)"
     )
 
 
