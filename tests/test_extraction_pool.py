@@ -252,3 +252,39 @@ def test_a_failing_writer_leaves_its_items_to_the_crawl(
     stored, reports = _stored_urls(crawler)
     assert stored == urls and reports == len(REPORTS)
     assert "the store writer process died" in caplog.text
+
+
+_WRITER_ORPHAN_SCRIPT = """
+import asyncio, sys
+from gxcrawl.store.db import Database
+from gxcrawl.writer_process import WriterConfig, WriterProcess
+
+async def main():
+    writer = WriterProcess(Database(sys.argv[1]), WriterConfig(None, 25, 2))
+    print(writer.pid, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to watch the writer")
+def test_the_writer_exits_when_its_crawl_is_killed(sqlite_url: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER_ORPHAN_SCRIPT, sqlite_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ,
+    )
+    assert proc.stdout is not None
+    writer = int(proc.stdout.readline())
+    assert _alive(writer)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + ORPHAN_GRACE
+    while _alive(writer) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = _alive(writer)
+    if alive:
+        os.kill(writer, signal.SIGKILL)  # never leave it behind, even when the test fails
+    assert not alive, f"writer {writer} outlived its killed crawl"
