@@ -42,7 +42,9 @@ LEGACY_APPLICATION_COLUMNS = {
 }
 APPLICATIONS = "applications"
 
-# The Core tables behind the per-cell rows: inserted with Core executemany, no ORM per row.
+# The Core tables of a parsed report: its row and its per-cell rows are Core inserts (one
+# executemany per kind of child row), no ORM unit of work per page.
+_REPORTS = cast(Table, ParsedReport.__table__)
 _FACTS = cast(Table, ReportFact.__table__)
 _FINDINGS = cast(Table, ReportFinding.__table__)
 
@@ -79,27 +81,27 @@ def save_parsed_report(
         _forget_unparsed(session, snapshot_id)
     flags = list(fields.get("flags") or [])
     context = region_code or context_region(session, portal_id, fields.get("region_code"), flags)
-    row = ParsedReport(
-        snapshot_id=snapshot_id,
-        document_id=document_id,
-        url=url,
-        portal_id=portal_id,
-        source_kind=source_kind,
-        parser_version=parser_version,
-        parsed_at=utcnow(),
-        written_date=_date(fields.get("written_date")),
-        publish_date=_date(fields.get("publish_date")),
+    row = {
+        "snapshot_id": snapshot_id,
+        "document_id": document_id,
+        "url": url,
+        "portal_id": portal_id,
+        "source_kind": source_kind,
+        "parser_version": parser_version,
+        "parsed_at": utcnow(),
+        "written_date": _date(fields.get("written_date")),
+        "publish_date": _date(fields.get("publish_date")),
         **{k: fields.get(k) for k in _PLAIN_FIELDS},
-        agency_id=agency_id_for(session, fields.get("agency"), region_code=context),
-        flags=flags,
-        removed=list(fields.get("removed") or []),
-        text=fields.get("text") or "",
-    )
-    session.add(row)
-    session.flush()
-    _save_facts(session, row.id, facts)
-    _save_findings(session, row.id, findings)
-    return row.id
+        "agency_id": agency_id_for(session, fields.get("agency"), region_code=context),
+        "flags": flags,
+        "removed": list(fields.get("removed") or []),
+        "text": fields.get("text") or "",
+    }
+    session.flush()  # pending ORM rows first (the snapshot it points to), as a flush would
+    report_id: int = session.connection().execute(_REPORTS.insert(), row).inserted_primary_key[0]
+    _save_facts(session, report_id, facts)
+    _save_findings(session, report_id, findings)
+    return report_id
 
 
 def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -> None:
