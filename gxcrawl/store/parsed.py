@@ -23,7 +23,7 @@ from gxcrawl.store.models import (
     Snapshot,
     utcnow,
 )
-from gxcrawl.store.state import CONTENT
+from gxcrawl.store.state import CONTENT, insert_row
 from gxcrawl.vocab import ChangeKind
 
 # A new version of a known report that extraction no longer calls a report, or that raised.
@@ -98,7 +98,7 @@ def save_parsed_report(
         "text": fields.get("text") or "",
     }
     session.flush()  # pending ORM rows first (the snapshot it points to), as a flush would
-    report_id: int = session.connection().execute(_REPORTS.insert(), row).inserted_primary_key[0]
+    report_id = insert_row(session, _REPORTS, row)
     _save_facts(session, report_id, facts)
     _save_findings(session, report_id, findings)
     return report_id

@@ -207,6 +207,14 @@ def _insert_new_document(session: Session) -> Any:
 _NEW_DOCUMENT: dict[str, Any] = {}
 
 
+def insert_row(session: Session, table: Table, row: dict[str, Any]) -> int:
+    """Insert one row with Core (no ORM unit of work) in the session's transaction; its id."""
+    key = session.connection().execute(table.insert(), row).inserted_primary_key
+    assert key is not None
+    new_id: int = key[0]
+    return new_id
+
+
 def _keeps_body(rec: FetchRecord) -> bool:
     return rec.body is not None and rec.disposition != Disposition.NOT_MODIFIED
 
@@ -237,7 +245,7 @@ def _record_new_document(
         assert rec.body is not None
         body_sha = _store_body(session, rec.body)
         row = _snapshot_row(rec, doc_id, 1, body_sha, run_id)
-        snapshot_id = conn.execute(_SNAPSHOTS.insert(), row).inserted_primary_key[0]
+        snapshot_id = insert_row(session, _SNAPSHOTS, row)
         new_version = rec.disposition == Disposition.CONTENT
     if decision.change is not None:
         conn.execute(
