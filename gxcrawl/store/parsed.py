@@ -125,30 +125,51 @@ def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -
                 "status": fact.get("status") or "ok",
             },
         )
-    if rows:  # one Core executemany: no ORM object, nor ORM bulk bookkeeping, per cell
-        session.connection().execute(_FACTS.insert(), list(rows.values()))
+    _insert_many(session, _FACTS, list(rows.values()))
 
 
 def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
-    if findings:
-        session.connection().execute(
-            _FINDINGS.insert(),
-            [
-                {
-                    "parsed_report_id": report_id,
-                    "rule": finding["check"],
-                    "table_key": finding.get("table"),
-                    "row_key": finding.get("row_key"),
-                    "column_key": current_column_key(
-                        finding.get("table"), finding.get("column_key")
-                    ),
-                    "expected": finding.get("expected"),
-                    "actual": finding.get("actual"),
-                    "detail": finding.get("detail"),
-                }
-                for finding in findings
-            ],
-        )
+    _insert_many(
+        session,
+        _FINDINGS,
+        [
+            {
+                "parsed_report_id": report_id,
+                "rule": finding["check"],
+                "table_key": finding.get("table"),
+                "row_key": finding.get("row_key"),
+                "column_key": current_column_key(finding.get("table"), finding.get("column_key")),
+                "expected": finding.get("expected"),
+                "actual": finding.get("actual"),
+                "detail": finding.get("detail"),
+            }
+            for finding in findings
+        ],
+    )
+
+
+# (dialect, table) → the compiled INSERT of every column but the id, and its parameter order.
+_MANY_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany of `rows` (dicts of every column but the id), straight to the driver: a
+    report has hundreds of cells, and SQLAlchemy's per-row parameter processing was most of
+    their cost; these columns (text, numbers, NULL) need no conversion on either backend."""
+    if not rows:
+        return
+    conn = session.connection()
+    key = (conn.dialect.name, table.name)
+    if key not in _MANY_SQL:
+        columns = [c.key for c in table.columns if c.key != "id"]
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=columns)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        _MANY_SQL[key] = (str(compiled), order)
+    sql, positions = _MANY_SQL[key]
+    if positions is None:
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.exec_driver_sql(sql, [tuple(row[name] for name in positions) for row in rows])
 
 
 _PLAIN_FIELDS = (
