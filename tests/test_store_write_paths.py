@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from gxcrawl.extract.agencies import AgencyEntity
-from gxcrawl.store import agencies, state
+from gxcrawl.store import agencies, parsed, state
 from gxcrawl.store import repository as repo
 from gxcrawl.store.db import Database
 from gxcrawl.store.models import Agency
@@ -141,5 +141,82 @@ def test_agency_memo_matches_a_fresh_lookup_and_forgets_rolled_back_rows(sqlite_
         with db.transaction() as session:
             names = set(session.scalars(select(Agency.name)))
         assert names == {kept.name, dropped.name, no_region.name}
+    finally:
+        db.close()
+
+
+FACTS = [
+    {"template": "gb2019", "table": "applications", "row_key": "new_received",
+     "column_key": "total", "value": 3, "unit": "件", "status": "ok", "raw_text": "3"},
+    {"template": None, "table": "applications", "row_key": "new_received",
+     "column_key": "natural_person", "value": 1.5, "row_label": "一、本年新收", "status": None},
+    {"table": "applications", "row_key": "new_received", "column_key": "person",
+     "value": 99},  # the same cell as the legacy key above: the first one wins
+    {"table": "appeals", "row_key": "review", "column_key": "total", "value": None,
+     "status": "blank", "column_label": "总计", "raw_text": ""},
+]  # fmt: skip
+FINDINGS = [
+    {"check": "balance", "table": "applications", "row_key": "total",
+     "column_key": "natural_person", "expected": 2.0, "actual": 1.5, "detail": "差 0.5"},
+    {"check": "year", "detail": None},
+]  # fmt: skip
+
+
+def _old_rows(report_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The facts and findings rows as the ORM-era code built them (one dict per row)."""
+    facts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in FACTS:
+        column = parsed.current_column_key(f["table"], f["column_key"])
+        facts.setdefault(
+            (f["table"], f["row_key"], column),
+            {
+                "parsed_report_id": report_id, "template": f.get("template") or "",
+                "table_key": f["table"], "row_key": f["row_key"], "column_key": column,
+                "row_label": f.get("row_label"), "column_label": f.get("column_label"),
+                "value": f.get("value"), "unit": f.get("unit"), "raw_text": f.get("raw_text"),
+                "status": f.get("status") or "ok",
+            },
+        )  # fmt: skip
+    findings = [
+        {
+            "parsed_report_id": report_id, "rule": f["check"], "table_key": f.get("table"),
+            "row_key": f.get("row_key"),
+            "column_key": parsed.current_column_key(f.get("table"), f.get("column_key")),
+            "expected": f.get("expected"), "actual": f.get("actual"), "detail": f.get("detail"),
+        }
+        for f in FINDINGS
+    ]  # fmt: skip
+    return list(facts.values()), findings
+
+
+def test_driver_executemany_stores_what_core_inserts_store(any_db_url: str) -> None:
+    db = Database(any_db_url)
+    try:
+        with db.transaction() as session:
+            reports = []
+            for n in range(2):
+                stored = repo.record_fetch(
+                    session, _rec(f"http://x/r{n}", b"r%d" % n), run_id=None, recheck_after=None
+                )
+                assert stored.snapshot_id is not None
+                reports.append(
+                    repo.save_parsed_report(
+                        session, snapshot_id=stored.snapshot_id, document_id=stored.document_id,
+                        url=f"http://x/r{n}", portal_id=None, fields={"text": "t"},
+                        facts=FACTS if n == 0 else [], findings=FINDINGS if n == 0 else [],
+                        source_kind="html", parser_version="test", replace=False,
+                    )
+                )  # fmt: skip
+            facts, findings = _old_rows(reports[1])  # the old way, onto the second report
+            session.connection().execute(parsed._FACTS.insert(), facts)
+            session.connection().execute(parsed._FINDINGS.insert(), findings)
+        with db.transaction() as session:
+            for table in ("facts", "report_findings"):
+                rows = session.execute(text(f"SELECT * FROM {table}")).mappings().all()
+                by_report: dict[int, list[Any]] = {r: [] for r in reports}
+                for row in rows:
+                    rest = {k: v for k, v in row.items() if k not in ("id", "parsed_report_id")}
+                    by_report[row["parsed_report_id"]].append(sorted(rest.items(), key=str))
+                assert by_report[reports[0]] == by_report[reports[1]] != []
     finally:
         db.close()

@@ -104,72 +104,71 @@ def save_parsed_report(
     return report_id
 
 
+_FACT_COLUMNS = (
+    "parsed_report_id", "template", "table_key", "row_key", "column_key", "row_label",
+    "column_label", "value", "unit", "raw_text", "status",
+)  # fmt: skip
+_FINDING_COLUMNS = (
+    "parsed_report_id", "rule", "table_key", "row_key", "column_key", "expected", "actual",
+    "detail",
+)  # fmt: skip
+
+
 def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -> None:
-    rows: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    rows: dict[tuple[str, str, str | None], tuple[Any, ...]] = {}
     for fact in facts:
         column = current_column_key(fact["table"], fact["column_key"])
         key = (fact["table"], fact["row_key"], column)
-        rows.setdefault(  # the first wins: a parser slip must not abort the whole item
-            key,
-            {
-                "parsed_report_id": report_id,
-                "template": fact.get("template") or "",
-                "table_key": fact["table"],
-                "row_key": fact["row_key"],
-                "column_key": column,
-                "row_label": fact.get("row_label"),
-                "column_label": fact.get("column_label"),
-                "value": fact.get("value"),
-                "unit": fact.get("unit"),
-                "raw_text": fact.get("raw_text"),
-                "status": fact.get("status") or "ok",
-            },
-        )
-    _insert_many(session, _FACTS, list(rows.values()))
+        if key in rows:
+            continue  # the first wins: a parser slip must not abort the whole item
+        rows[key] = (  # in _FACT_COLUMNS order
+            report_id, fact.get("template") or "", fact["table"], fact["row_key"], column,
+            fact.get("row_label"), fact.get("column_label"), fact.get("value"),
+            fact.get("unit"), fact.get("raw_text"), fact.get("status") or "ok",
+        )  # fmt: skip
+    _insert_many(session, _FACTS, _FACT_COLUMNS, list(rows.values()))
 
 
 def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
-    _insert_many(
-        session,
-        _FINDINGS,
-        [
-            {
-                "parsed_report_id": report_id,
-                "rule": finding["check"],
-                "table_key": finding.get("table"),
-                "row_key": finding.get("row_key"),
-                "column_key": current_column_key(finding.get("table"), finding.get("column_key")),
-                "expected": finding.get("expected"),
-                "actual": finding.get("actual"),
-                "detail": finding.get("detail"),
-            }
-            for finding in findings
-        ],
-    )
+    rows = [_finding_row(report_id, finding) for finding in findings]
+    _insert_many(session, _FINDINGS, _FINDING_COLUMNS, rows)
 
 
-# (dialect, table) → the compiled INSERT of every column but the id, and its parameter order.
-_MANY_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+def _finding_row(report_id: int, finding: dict[str, Any]) -> tuple[Any, ...]:
+    column = current_column_key(finding.get("table"), finding.get("column_key"))
+    return (  # in _FINDING_COLUMNS order
+        report_id, finding["check"], finding.get("table"), finding.get("row_key"), column,
+        finding.get("expected"), finding.get("actual"), finding.get("detail"),
+    )  # fmt: skip
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany of `rows` (dicts of every column but the id), straight to the driver: a
-    report has hundreds of cells, and SQLAlchemy's per-row parameter processing was most of
-    their cost; these columns (text, numbers, NULL) need no conversion on either backend."""
+# (dialect, table) → the compiled INSERT of the given columns, and for a positional paramstyle
+# where each column goes (None for a named one).
+_MANY_SQL: dict[tuple[str, str], tuple[str, list[int] | None]] = {}
+
+
+def _insert_many(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One executemany of `rows` (values in `columns` order), straight to the driver: a report
+    has hundreds of cells, and SQLAlchemy's per-row parameter processing was most of their
+    cost; these columns (text, numbers, NULL) need no conversion on either backend."""
     if not rows:
         return
     conn = session.connection()
     key = (conn.dialect.name, table.name)
     if key not in _MANY_SQL:
-        columns = [c.key for c in table.columns if c.key != "id"]
-        compiled = table.insert().compile(dialect=conn.dialect, column_keys=columns)
-        order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        _MANY_SQL[key] = (str(compiled), order)
-    sql, positions = _MANY_SQL[key]
-    if positions is None:
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+        assert set(compiled.binds) == set(columns), "every column the SQL names, none other"
+        places = [columns.index(name) for name in compiled.positiontup or ()]
+        _MANY_SQL[key] = (str(compiled), places if compiled.positional else None)
+    sql, order = _MANY_SQL[key]
+    if order is None:
+        conn.exec_driver_sql(sql, [dict(zip(columns, row, strict=True)) for row in rows])
+    elif order == list(range(len(columns))):
         conn.exec_driver_sql(sql, rows)
     else:
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in positions) for row in rows])
+        conn.exec_driver_sql(sql, [tuple(row[i] for i in order) for row in rows])
 
 
 _PLAIN_FIELDS = (
