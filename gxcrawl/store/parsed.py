@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.agencies import agency_id_for, context_region
@@ -343,16 +343,14 @@ def record_unparsed_version(
     Idempotent per snapshot: a reparse replaces the verdict, a successful one removes it."""
     if kind not in UNPARSED_KINDS:
         raise ValueError(f"kind must be one of {UNPARSED_KINDS}, not {kind!r}")
-    snap = session.get(Snapshot, snapshot_id)
-    if snap is None:
+    place = session.execute(_SNAPSHOT_PLACE, {"id": snapshot_id}).first()
+    if place is None:
         return False
-    earlier = session.scalar(
-        select(ParsedReport.snapshot_id)
-        .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
-        .where(Snapshot.document_id == snap.document_id, Snapshot.version < snap.version)
-        .order_by(Snapshot.version.desc())
-        .limit(1)
-    )
+    document_id, version = place
+    # Versions count from 1: a first version (every new page of a crawl) has no earlier one.
+    if version <= 1:
+        return False
+    earlier = session.scalar(_EARLIER_PARSED, {"doc": document_id, "version": version})
     if earlier is None:
         return False
     if kind == NO_LONGER_REPORT:
@@ -360,12 +358,25 @@ def record_unparsed_version(
     _forget_unparsed(session, snapshot_id)
     session.add(
         Change(
-            document_id=snap.document_id, run_id=run_id, kind=kind, from_snapshot_id=earlier,
+            document_id=document_id, run_id=run_id, kind=kind, from_snapshot_id=earlier,
             to_snapshot_id=snapshot_id, detail=reason, detected_at=utcnow(),
         )
     )  # fmt: skip
     session.flush()
     return True
+
+
+_SNAPSHOT_PLACE = select(Snapshot.document_id, Snapshot.version).where(
+    Snapshot.id == bindparam("id")
+)
+# The newest earlier version of a document that was a parsed report.
+_EARLIER_PARSED = (
+    select(ParsedReport.snapshot_id)
+    .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
+    .where(Snapshot.document_id == bindparam("doc"), Snapshot.version < bindparam("version"))
+    .order_by(Snapshot.version.desc())
+    .limit(1)
+)
 
 
 def _forget_unparsed(session: Session, snapshot_id: int) -> None:

@@ -209,10 +209,20 @@ _NEW_DOCUMENT: dict[str, Any] = {}
 
 def insert_row(session: Session, table: Table, row: dict[str, Any]) -> int:
     """Insert one row with Core (no ORM unit of work) in the session's transaction; its id."""
-    key = session.connection().execute(table.insert(), row).inserted_primary_key
+    key = session.connection().execute(_insert_of(table), row).inserted_primary_key
     assert key is not None
     new_id: int = key[0]
     return new_id
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_of(table: Table) -> Any:
+    """`table.insert()`, built once (its compiled form is then found in the cache at once)."""
+    if table.name not in _INSERTS:
+        _INSERTS[table.name] = table.insert()
+    return _INSERTS[table.name]
 
 
 def _keeps_body(rec: FetchRecord) -> bool:
@@ -249,14 +259,14 @@ def _record_new_document(
         new_version = rec.disposition == Disposition.CONTENT
     if decision.change is not None:
         conn.execute(
-            _CHANGES.insert(),
+            _insert_of(_CHANGES),
             {
                 "document_id": doc_id, "run_id": run_id, "kind": decision.change,
                 "from_snapshot_id": None, "detail": rec.reason,
                 "to_snapshot_id": snapshot_id if new_version else None,
             },
         )  # fmt: skip
-    conn.execute(_FETCHES.insert(), _fetch_row(rec, doc_id, decision, snapshot_id, run_id))
+    conn.execute(_insert_of(_FETCHES), _fetch_row(rec, doc_id, decision, snapshot_id, run_id))
     return StoredFetch(doc_id, snapshot_id, decision.outcome, decision.change, new_version)
 
 
