@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,7 +46,28 @@ def agency_id_for(session: Session, printed: str | None, *, region_code: str | N
     return upsert_agency(session, entity) if entity is not None else None
 
 
+# session.info key: (name, region code) → agency id, for the current transaction only.
+_AGENCY_IDS = "gxcrawl_agency_ids"
+
+
 def upsert_agency(session: Session, entity: AgencyEntity) -> int:
+    """The agency's id, looked up (or inserted) once per transaction: a crawl's batch holds many
+    reports of the same few agencies. The memo is dropped at commit and at any rollback (a
+    savepoint's too), so it never names a row that was rolled back."""
+    memo: dict[tuple[str, str | None], int] = session.info.setdefault(_AGENCY_IDS, {})
+    key = (entity.name, entity.region_code)
+    if key not in memo:
+        memo[key] = _upsert(session, entity)
+    return memo[key]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_agency_ids(session: Session, *_: Any) -> None:
+    session.info.pop(_AGENCY_IDS, None)
+
+
+def _upsert(session: Session, entity: AgencyEntity) -> int:
     found = _find(session, entity)
     if found is not None:
         return found
@@ -59,24 +82,47 @@ def upsert_agency(session: Session, entity: AgencyEntity) -> int:
     # Two workers (or crawls) adding the same new agency at once: the second insert does nothing
     # and the select finds the first one's row. Explicit columns (not an ORM object) so migration
     # 0003's backfill keeps working as models grow.
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        dialect_insert(Agency)
-        .values(name=entity.name, type=entity.type, region_code=entity.region_code, **levels)
-        .on_conflict_do_nothing(index_elements=["name", "region_code"])
+    session.connection().execute(
+        _insert_ignoring(session),
+        {"name": entity.name, "type": entity.type, "region_code": entity.region_code, **levels},
     )
     found = _find(session, entity)
     assert found is not None
     return found
 
 
+_AGENCIES = cast(Table, Agency.__table__)
+# The id of an agency by name and region (built once: `IS NULL` for no region).
+_BY_NAME_IN = (
+    select(_AGENCIES.c.id)
+    .where(_AGENCIES.c.name == bindparam("name"), _AGENCIES.c.region_code == bindparam("region"))
+    .limit(1)
+)
+_BY_NAME_NO_REGION = (
+    select(_AGENCIES.c.id)
+    .where(_AGENCIES.c.name == bindparam("name"), _AGENCIES.c.region_code.is_(None))
+    .limit(1)
+)
+_INSERT_IGNORING: dict[str, Any] = {}
+
+
+def _insert_ignoring(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect not in _INSERT_IGNORING:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERT_IGNORING[dialect] = insert(_AGENCIES).on_conflict_do_nothing(
+            index_elements=["name", "region_code"]
+        )
+    return _INSERT_IGNORING[dialect]
+
+
 def _find(session: Session, entity: AgencyEntity) -> int | None:
-    region = (
-        Agency.region_code.is_(None)
-        if entity.region_code is None
-        else Agency.region_code == entity.region_code
-    )
-    return session.scalar(select(Agency.id).where(Agency.name == entity.name, region).limit(1))
+    if entity.region_code is None:
+        query, params = _BY_NAME_NO_REGION, {"name": entity.name}
+    else:
+        query, params = _BY_NAME_IN, {"name": entity.name, "region": entity.region_code}
+    found: int | None = session.connection().execute(query, params).scalar()
+    return found
 
 
 def link_agencies(session: Session, *, only_missing: bool = True) -> int:

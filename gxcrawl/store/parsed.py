@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from gxcrawl.store.agencies import agency_id_for, context_region
@@ -23,7 +23,7 @@ from gxcrawl.store.models import (
     Snapshot,
     utcnow,
 )
-from gxcrawl.store.state import CONTENT
+from gxcrawl.store.state import CONTENT, insert_row
 from gxcrawl.vocab import ChangeKind
 
 # A new version of a known report that extraction no longer calls a report, or that raised.
@@ -42,7 +42,9 @@ LEGACY_APPLICATION_COLUMNS = {
 }
 APPLICATIONS = "applications"
 
-# The Core tables behind the per-cell rows: inserted with Core executemany, no ORM per row.
+# The Core tables of a parsed report: its row and its per-cell rows are Core inserts (one
+# executemany per kind of child row), no ORM unit of work per page.
+_REPORTS = cast(Table, ParsedReport.__table__)
 _FACTS = cast(Table, ReportFact.__table__)
 _FINDINGS = cast(Table, ReportFinding.__table__)
 
@@ -79,74 +81,94 @@ def save_parsed_report(
         _forget_unparsed(session, snapshot_id)
     flags = list(fields.get("flags") or [])
     context = region_code or context_region(session, portal_id, fields.get("region_code"), flags)
-    row = ParsedReport(
-        snapshot_id=snapshot_id,
-        document_id=document_id,
-        url=url,
-        portal_id=portal_id,
-        source_kind=source_kind,
-        parser_version=parser_version,
-        parsed_at=utcnow(),
-        written_date=_date(fields.get("written_date")),
-        publish_date=_date(fields.get("publish_date")),
+    row = {
+        "snapshot_id": snapshot_id,
+        "document_id": document_id,
+        "url": url,
+        "portal_id": portal_id,
+        "source_kind": source_kind,
+        "parser_version": parser_version,
+        "parsed_at": utcnow(),
+        "written_date": _date(fields.get("written_date")),
+        "publish_date": _date(fields.get("publish_date")),
         **{k: fields.get(k) for k in _PLAIN_FIELDS},
-        agency_id=agency_id_for(session, fields.get("agency"), region_code=context),
-        flags=flags,
-        removed=list(fields.get("removed") or []),
-        text=fields.get("text") or "",
-    )
-    session.add(row)
-    session.flush()
-    _save_facts(session, row.id, facts)
-    _save_findings(session, row.id, findings)
-    return row.id
+        "agency_id": agency_id_for(session, fields.get("agency"), region_code=context),
+        "flags": flags,
+        "removed": list(fields.get("removed") or []),
+        "text": fields.get("text") or "",
+    }
+    session.flush()  # pending ORM rows first (the snapshot it points to), as a flush would
+    report_id = insert_row(session, _REPORTS, row)
+    _save_facts(session, report_id, facts)
+    _save_findings(session, report_id, findings)
+    return report_id
+
+
+_FACT_COLUMNS = (
+    "parsed_report_id", "template", "table_key", "row_key", "column_key", "row_label",
+    "column_label", "value", "unit", "raw_text", "status",
+)  # fmt: skip
+_FINDING_COLUMNS = (
+    "parsed_report_id", "rule", "table_key", "row_key", "column_key", "expected", "actual",
+    "detail",
+)  # fmt: skip
 
 
 def _save_facts(session: Session, report_id: int, facts: list[dict[str, Any]]) -> None:
-    rows: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    rows: dict[tuple[str, str, str | None], tuple[Any, ...]] = {}
     for fact in facts:
         column = current_column_key(fact["table"], fact["column_key"])
         key = (fact["table"], fact["row_key"], column)
-        rows.setdefault(  # the first wins: a parser slip must not abort the whole item
-            key,
-            {
-                "parsed_report_id": report_id,
-                "template": fact.get("template") or "",
-                "table_key": fact["table"],
-                "row_key": fact["row_key"],
-                "column_key": column,
-                "row_label": fact.get("row_label"),
-                "column_label": fact.get("column_label"),
-                "value": fact.get("value"),
-                "unit": fact.get("unit"),
-                "raw_text": fact.get("raw_text"),
-                "status": fact.get("status") or "ok",
-            },
-        )
-    if rows:  # one Core executemany: no ORM object, nor ORM bulk bookkeeping, per cell
-        session.connection().execute(_FACTS.insert(), list(rows.values()))
+        if key in rows:
+            continue  # the first wins: a parser slip must not abort the whole item
+        rows[key] = (  # in _FACT_COLUMNS order
+            report_id, fact.get("template") or "", fact["table"], fact["row_key"], column,
+            fact.get("row_label"), fact.get("column_label"), fact.get("value"),
+            fact.get("unit"), fact.get("raw_text"), fact.get("status") or "ok",
+        )  # fmt: skip
+    _insert_many(session, _FACTS, _FACT_COLUMNS, list(rows.values()))
 
 
 def _save_findings(session: Session, report_id: int, findings: list[dict[str, Any]]) -> None:
-    if findings:
-        session.connection().execute(
-            _FINDINGS.insert(),
-            [
-                {
-                    "parsed_report_id": report_id,
-                    "rule": finding["check"],
-                    "table_key": finding.get("table"),
-                    "row_key": finding.get("row_key"),
-                    "column_key": current_column_key(
-                        finding.get("table"), finding.get("column_key")
-                    ),
-                    "expected": finding.get("expected"),
-                    "actual": finding.get("actual"),
-                    "detail": finding.get("detail"),
-                }
-                for finding in findings
-            ],
-        )
+    rows = [_finding_row(report_id, finding) for finding in findings]
+    _insert_many(session, _FINDINGS, _FINDING_COLUMNS, rows)
+
+
+def _finding_row(report_id: int, finding: dict[str, Any]) -> tuple[Any, ...]:
+    column = current_column_key(finding.get("table"), finding.get("column_key"))
+    return (  # in _FINDING_COLUMNS order
+        report_id, finding["check"], finding.get("table"), finding.get("row_key"), column,
+        finding.get("expected"), finding.get("actual"), finding.get("detail"),
+    )  # fmt: skip
+
+
+# (dialect, table) → the compiled INSERT of the given columns, and for a positional paramstyle
+# where each column goes (None for a named one).
+_MANY_SQL: dict[tuple[str, str], tuple[str, list[int] | None]] = {}
+
+
+def _insert_many(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One executemany of `rows` (values in `columns` order), straight to the driver: a report
+    has hundreds of cells, and SQLAlchemy's per-row parameter processing was most of their
+    cost; these columns (text, numbers, NULL) need no conversion on either backend."""
+    if not rows:
+        return
+    conn = session.connection()
+    key = (conn.dialect.name, table.name)
+    if key not in _MANY_SQL:
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+        assert set(compiled.binds) == set(columns), "every column the SQL names, none other"
+        places = [columns.index(name) for name in compiled.positiontup or ()]
+        _MANY_SQL[key] = (str(compiled), places if compiled.positional else None)
+    sql, order = _MANY_SQL[key]
+    if order is None:
+        conn.exec_driver_sql(sql, [dict(zip(columns, row, strict=True)) for row in rows])
+    elif order == list(range(len(columns))):
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.exec_driver_sql(sql, [tuple(row[i] for i in order) for row in rows])
 
 
 _PLAIN_FIELDS = (
@@ -321,16 +343,14 @@ def record_unparsed_version(
     Idempotent per snapshot: a reparse replaces the verdict, a successful one removes it."""
     if kind not in UNPARSED_KINDS:
         raise ValueError(f"kind must be one of {UNPARSED_KINDS}, not {kind!r}")
-    snap = session.get(Snapshot, snapshot_id)
-    if snap is None:
+    place = session.execute(_SNAPSHOT_PLACE, {"id": snapshot_id}).first()
+    if place is None:
         return False
-    earlier = session.scalar(
-        select(ParsedReport.snapshot_id)
-        .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
-        .where(Snapshot.document_id == snap.document_id, Snapshot.version < snap.version)
-        .order_by(Snapshot.version.desc())
-        .limit(1)
-    )
+    document_id, version = place
+    # Versions count from 1: a first version (every new page of a crawl) has no earlier one.
+    if version <= 1:
+        return False
+    earlier = session.scalar(_EARLIER_PARSED, {"doc": document_id, "version": version})
     if earlier is None:
         return False
     if kind == NO_LONGER_REPORT:
@@ -338,12 +358,25 @@ def record_unparsed_version(
     _forget_unparsed(session, snapshot_id)
     session.add(
         Change(
-            document_id=snap.document_id, run_id=run_id, kind=kind, from_snapshot_id=earlier,
+            document_id=document_id, run_id=run_id, kind=kind, from_snapshot_id=earlier,
             to_snapshot_id=snapshot_id, detail=reason, detected_at=utcnow(),
         )
     )  # fmt: skip
     session.flush()
     return True
+
+
+_SNAPSHOT_PLACE = select(Snapshot.document_id, Snapshot.version).where(
+    Snapshot.id == bindparam("id")
+)
+# The newest earlier version of a document that was a parsed report.
+_EARLIER_PARSED = (
+    select(ParsedReport.snapshot_id)
+    .join(Snapshot, Snapshot.id == ParsedReport.snapshot_id)
+    .where(Snapshot.document_id == bindparam("doc"), Snapshot.version < bindparam("version"))
+    .order_by(Snapshot.version.desc())
+    .limit(1)
+)
 
 
 def _forget_unparsed(session: Session, snapshot_id: int) -> None:
