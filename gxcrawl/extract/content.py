@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement, fragment_fromstring
 
@@ -59,6 +60,12 @@ def norm_space(text: str) -> str:
     return collapse_whitespace(text)
 
 
+def text_of(el: HtmlElement) -> str:
+    """`el.text_content()` (every text node under `el`, comments excluded), from lxml's C text
+    serialiser: the same string, about 4x faster than the XPath `string()` call it makes."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
 def split_hanweb(html: str) -> tuple[str, str | None]:
     """Cut the Hanweb-marked body out of the page: (rest of page with a slot, body fragment)."""
     m = _HANWEB.search(html)
@@ -73,7 +80,7 @@ def fragment(html: str) -> HtmlElement:
 
 
 def _text_len(el: HtmlElement) -> int:
-    return len(norm_space(el.text_content()))
+    return len(norm_space(text_of(el)))
 
 
 @lru_cache(maxsize=_SELECTOR_CACHE)
@@ -113,11 +120,11 @@ def find_by_density(root: HtmlElement) -> HtmlElement | None:
             (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
         )
         if el.tag == "p" or el.tag == "td":
-            own = norm_space(el.text_content())
+            own = norm_space(text_of(el))
         if len(own) < 10:
             continue
-        links = sum(len(norm_space(a.text_content())) for a in el.iter("a"))
-        total = max(len(norm_space(el.text_content())), 1)
+        links = sum(len(norm_space(text_of(a))) for a in el.iter("a"))
+        total = max(len(norm_space(text_of(el))), 1)
         score = len(own) * max(0.0, 1.0 - links / total)
         parent = el.getparent()
         if parent is None:
@@ -144,17 +151,23 @@ def _is_furniture(el: HtmlElement) -> bool:
     return bool(_FURNITURE_NAME.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
 
 
-def _is_layout_table(table: HtmlElement) -> bool:
-    """Tables used for page layout (nested tables, long prose cells) are walked as blocks."""
+# A cell with more text than this holds prose: its table lays out the page.
+_PROSE_CELL_CHARS = 300
+
+
+def _table_lines(table: HtmlElement) -> list[str] | None:
+    """A data table's rows, cells joined by " | "; None for a layout table (nested tables, long
+    prose cells), which is walked as blocks. Each cell's text is read once for both."""
     if table.find(".//table") is not None:
-        return True
-    return any(len(cell.text_content()) > 300 for cell in table.iter("td", "th"))
-
-
-def _table_rows(table: HtmlElement) -> list[str]:
+        return None
+    texts: dict[HtmlElement, str] = {}
+    for cell in table.iter("td", "th"):
+        text = texts[cell] = text_of(cell)
+        if len(text) > _PROSE_CELL_CHARS:
+            return None
     rows = []
     for tr in table.iter("tr"):
-        cells = [norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+        cells = [norm_space(texts[c]) for c in tr if c.tag in ("td", "th")]
         if any(cells):
             rows.append(" | ".join(cells))
     return rows
@@ -175,10 +188,12 @@ def element_lines(el: HtmlElement) -> list[str]:
         tag = node.tag
         if not isinstance(tag, str) or tag in SKIP_TAGS:
             return  # comments / processing instructions; their tails are added by the caller
-        if tag == "table" and not _is_layout_table(node):
-            flush()
-            out.extend(_table_rows(node))
-            return
+        if tag == "table":
+            rows = _table_lines(node)
+            if rows is not None:
+                flush()
+                out.extend(rows)
+                return
         block = tag in BLOCK_TAGS or tag in ("td", "th")
         if block or tag == "br":
             flush()

@@ -218,14 +218,14 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     if kv_title:
         return kv_title
     node = root.find(".//title")
-    head = content.norm_space(node.text_content()) if node is not None else ""
+    head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
     candidates = [
         text
         for css in _TITLE_SELECTORS
         for el in content.css_select(root, css)
-        if 4 <= len(text := content.norm_space(el.text_content())) <= 200
+        if 4 <= len(text := content.norm_space(content.text_of(el))) <= 200
     ]
     # A heading that the <title> repeats is the document's; a lone site logo <h1> is not.
     for text in candidates:
@@ -236,7 +236,7 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     if stated is None or classify_title(stated).reason == "unrelated":
         # A site-name <title>: a heading that is a report title is the document's.
         for el in _heading_elements(root):
-            text = content.norm_space(el.text_content())
+            text = content.norm_space(content.text_of(el))
             if _title_shaped(text) and classify_title(text).is_report:
                 return text
     return stated or (candidates[0] if candidates else None)
@@ -266,8 +266,8 @@ def _is_styled(el: HtmlElement) -> bool:
         scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
         if float(size.group(1)) * scale >= _LARGE_FONT_PX:
             return True
-    text = content.norm_space(el.text_content())
-    bold = "".join(content.norm_space(b.text_content()) for b in el.iter(*_BOLD_TAGS))
+    text = content.norm_space(content.text_of(el))
+    bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
 
 
@@ -276,7 +276,7 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     styled: set[str] = set()
     seen = 0
     for el in body_el.iter(*_STYLED_TAGS):
-        text = content.norm_space(el.text_content())
+        text = content.norm_space(content.text_of(el))
         if not text:
             continue
         seen += 1
@@ -284,7 +284,7 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
             break
         if _is_styled(el):
             styled.add(text)
-    links = {content.norm_space(a.text_content()) for a in body_el.iter("a")}
+    links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
     return styled, links
 
 

@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
-from gxcrawl.extract.content import element_lines, norm_space
+from gxcrawl.extract.content import element_lines, norm_space, text_of
 from gxcrawl.extract.sanitize import drop_trees
 from gxcrawl.extract.types import Removal
 
@@ -284,7 +284,7 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
                 text = text + sub.text
                 farm.add(sub)
             elif isinstance(child.tag, str):
-                text = text + _Text.of(child.text_content())
+                text = text + _Text.of(text_of(child))
             text = text + _Text.of(child.tail)
         farm.text = text
         if el.tag == "a" and text.stripped():
@@ -294,7 +294,7 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
 
 
 def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
-    words = anchor.text_content()
+    words = text_of(anchor)
     farm.anchors += 1
     farm.link_chars += farm.text.stripped()
     farm.spammy += has_spam(words) or weak_count(words) >= 2
@@ -314,7 +314,7 @@ def _is_farm(farms: dict[HtmlElement, _Farm], el: HtmlElement, strict: bool) -> 
 
 def _removal_texts(el: HtmlElement) -> list[str]:
     lines = element_lines(el)
-    return lines or ([norm_space(el.text_content())] if norm_space(el.text_content()) else [])
+    return lines or ([norm_space(text_of(el))] if norm_space(text_of(el)) else [])
 
 
 def _outermost(elements: list[HtmlElement]) -> set[HtmlElement]:
@@ -351,7 +351,7 @@ def remove_hidden(
             continue  # an ancestor is dropped anyway
         if el.tag in ("script", "style", "template", "input"):
             continue
-        text = norm_space(el.text_content())
+        text = norm_space(text_of(el))
         many_links = len(el.findall(".//a")) >= FARM_MIN_LINKS  # else neither test below can hold
         spam = has_spam(text) or (
             many_links and (is_link_farm(el, page_host, strict=False) or weak_count(text) >= 2)
