@@ -23,6 +23,7 @@ __all__ = [
     "clean_markup",
     "drop_trees",
     "flatten_markup",
+    "outermost",
     "parse_document",
     "parse_fragment",
     "tree_depth",
@@ -303,6 +304,36 @@ def _kept(nesting: _Nesting, name: str, max_depth: int, keep_tables: bool) -> bo
     if name == "table":
         return len(nesting.stack) < max_depth - _TABLE_LEVELS
     return nesting.tables[-1] if nesting.tables else len(nesting.stack) < max_depth
+
+
+def outermost(elements: list[HtmlElement]) -> dict[HtmlElement, None]:
+    """The elements of `elements` (document order) with no ancestor among them, in order.
+
+    Linear in the elements climbed: each climb stops at the first ancestor whose answer is
+    already known, so a deep stack of marked elements costs one walk, not one per element.
+    """
+    marked = set(elements)
+    inside: dict[HtmlElement, bool] = {}  # element → under (or is) a marked element
+    out: dict[HtmlElement, None] = {}
+    for el in elements:
+        path: list[HtmlElement] = []
+        node = el.getparent()
+        covered = False
+        while node is not None:
+            if node in marked:
+                covered = True
+                break
+            known = inside.get(node)
+            if known is not None:
+                covered = known
+                break
+            path.append(node)
+            node = node.getparent()
+        for passed in path:
+            inside[passed] = covered
+        if not covered:
+            out[el] = None
+    return out
 
 
 def drop_trees(elements: list[HtmlElement]) -> None:
