@@ -44,6 +44,15 @@ _TOOL_TOKENS = re.compile(
 _NAV_WORDS = re.compile(r"智能问答|政务微博|政务微信|政务抖音|客户端")
 _TOOL_LEFTOVER = re.compile(r"^[\s\[\]【】()（）|｜/、,，:：.·•-]*$")
 
+# Every character a toolbar line can hold: those of the token and leftover patterns (their
+# sources: a superset of what they match, bar `\s`) and whitespace (all of it below U+3001). A
+# line with any other character is not a toolbar line: one set test spares the token search.
+_TOOL_CHARS = (
+    frozenset(_TOOL_TOKENS.pattern)
+    | frozenset(_TOOL_LEFTOVER.pattern)
+    | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+)
+
 _LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "header",
@@ -73,6 +82,7 @@ def classify_line(line: str) -> str | None:
     """The chrome kind of a whole line, or None when it is content."""
     if (
         len(line) <= 120
+        and _TOOL_CHARS.issuperset(line)
         and _TOOL_TOKENS.search(line)
         and _TOOL_LEFTOVER.match(_TOOL_TOKENS.sub("", line))
     ):

@@ -179,6 +179,8 @@ def element_lines(el: HtmlElement) -> list[str]:
     buf: list[str] = []
 
     def flush() -> None:
+        if not buf:
+            return
         line = norm_space("".join(buf))
         buf.clear()
         if line:
