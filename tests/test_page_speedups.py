@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import chrome, content, sanitize, spam
+from gxcrawl.extract import chrome, content, page, sanitize, spam
 from gxcrawl.extract.types import Removal
 from gxcrawl.textutil import collapse_whitespace, remove_whitespace
 
@@ -181,3 +181,45 @@ def test_farm_evidence_covers_exactly_the_link_holders(html: str) -> None:
         el for el in root.iter(etree.Element) if el.tag == "a" or el.find(".//a") is not None
     ]
     assert list(reversed(found)) == holders
+
+
+SELECTOR_PAGES = st.lists(
+    st.sampled_from(
+        [
+            "<div class='content'>",
+            "<div class='TRS_Editor x'>",
+            "<div class='\tcontent\n'>",
+            "<div class='article-content'>",
+            "<div class='contents'>",
+            "<div id='zoom'>",
+            "<div id='zoomcon' class='title'>",
+            "<ucapcontent>",
+            "</ucapcontent>",
+            "<article>",
+            "</article>",
+            "<h1>",
+            "</h1>",
+            "<h2 class='title'>",
+            "</h2>",
+            "<div class='Title'>",
+            "<p class='xxgk_title content'>",
+            "</p>",
+            "</div>",
+            "text",
+            "<!-- c -->",
+            "<div class='content\u00a0x'>",
+            "<div id='UCAP-CONTENT'>",
+            "<div id='ucap-content'>",
+        ]
+    ),
+    max_size=30,
+).map(lambda ps: "<html class='content'><body>" + "".join(ps) + "</body></html>")
+
+
+@FUZZ
+@given(SELECTOR_PAGES)
+def test_select_each_matches_css_select(html: str) -> None:
+    root = _parse(html)
+    for selectors in (content.PLATFORM_SELECTORS, page._TITLE_SELECTORS, ("div > p", "#zoom")):
+        expected = [content.css_select(root, css) for css in selectors]
+        assert content.select_each(root, selectors) == expected

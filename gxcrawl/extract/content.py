@@ -55,9 +55,9 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 
 
-def norm_space(text: str) -> str:
-    """Whitespace runs as one space, ends trimmed (the shared `textutil.collapse_whitespace`)."""
-    return collapse_whitespace(text)
+# Whitespace runs as one space, ends trimmed: the shared `textutil.collapse_whitespace` itself
+# (no wrapper: it runs on every line and cell of a page).
+norm_space = collapse_whitespace
 
 
 def text_of(el: HtmlElement) -> str:
@@ -96,16 +96,67 @@ def css_select(root: HtmlElement, css: str) -> list[HtmlElement]:
 
 def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlElement | None:
     """The main-content element named by `selector` (hint) or the platform selectors."""
-    selectors = (selector, *PLATFORM_SELECTORS) if selector else PLATFORM_SELECTORS
-    for css in selectors:
+    if selector:
         try:
-            found = css_select(root, css)
+            found = css_select(root, selector)
         except Exception:  # a bad registry selector must not stop extraction
-            continue
-        best = max(found, key=_text_len, default=None)
-        if best is not None and _text_len(best) >= MIN_CONTENT_CHARS:
+            found = []
+        best = _longest(found)
+        if best is not None:
+            return best
+    for found in select_each(root, PLATFORM_SELECTORS):
+        best = _longest(found)
+        if best is not None:
             return best
     return None
+
+
+def _longest(found: list[HtmlElement]) -> HtmlElement | None:
+    """The element with the most text (the first of equals), if it holds real text."""
+    best = max(found, key=_text_len, default=None)
+    return best if best is not None and _text_len(best) >= MIN_CONTENT_CHARS else None
+
+
+# One class, id or tag name: what `select_each` answers without a CSS search per selector.
+_SIMPLE_CSS = re.compile(r"^([.#]?)([A-Za-z_][A-Za-z0-9_-]*)$")
+# XPath's normalize-space (in cssselect's class test) splits on these only.
+_XML_SPACE = str.maketrans("\t\n\r", "   ")
+
+
+@lru_cache(maxsize=_SELECTOR_CACHE)
+def _candidates(selectors: tuple[str, ...]) -> etree.XPath:
+    """Elements that can match one of the simple `selectors`: any with a class or an id, and
+    those of the named tags (cheap to test in C, unlike the class-token test)."""
+    tests = {"@class", "@id"}
+    for css in selectors:
+        m = _SIMPLE_CSS.match(css)
+        if m and not m.group(1):
+            tests.add(f"self::{m.group(2)}")
+    return etree.XPath(f"descendant-or-self::*[{' or '.join(sorted(tests))}]")
+
+
+def _matches(el: HtmlElement, kind: str, name: str) -> bool:
+    """`el` matches the simple selector `kind + name` as cssselect's "html" translation does."""
+    if kind == ".":
+        return name in (el.get("class") or "").translate(_XML_SPACE).split(" ")
+    if kind == "#":
+        return el.get("id") == name
+    return el.tag == name
+
+
+def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[HtmlElement]]:
+    """`[css_select(root, css) for css in selectors]`, simple selectors (`.class`, `#id`, `tag`)
+    answered from one pass over the tree instead of one CSS search each."""
+    candidates: list[HtmlElement] = _candidates(selectors)(root)
+    out: list[list[HtmlElement]] = []
+    for css in selectors:
+        m = _SIMPLE_CSS.match(css)
+        if m is None:
+            out.append(css_select(root, css))
+        else:
+            kind, name = m.groups()
+            out.append([el for el in candidates if _matches(el, kind, name)])
+    return out
 
 
 def find_by_density(root: HtmlElement) -> HtmlElement | None:

@@ -221,10 +221,11 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
+    selected = content.select_each(root, _TITLE_SELECTORS)
     candidates = [
         text
-        for css in _TITLE_SELECTORS
-        for el in content.css_select(root, css)
+        for found in selected
+        for el in found
         if 4 <= len(text := content.norm_space(content.text_of(el))) <= 200
     ]
     # A heading that the <title> repeats is the document's; a lone site logo <h1> is not.
@@ -235,19 +236,20 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     stated = (max(parts, key=len) if len(parts[0]) < 6 else parts[0]) if parts else None
     if stated is None or classify_title(stated).reason == "unrelated":
         # A site-name <title>: a heading that is a report title is the document's.
-        for el in _heading_elements(root):
+        for el in _heading_elements(selected):
             text = content.norm_space(content.text_of(el))
             if _title_shaped(text) and classify_title(text).is_report:
                 return text
     return stated or (candidates[0] if candidates else None)
 
 
-def _heading_elements(root: HtmlElement) -> list[HtmlElement]:
-    """Title-like elements that are not links (a list of related links names other pages)."""
+def _heading_elements(selected: list[list[HtmlElement]]) -> list[HtmlElement]:
+    """Title-like elements (found by `_TITLE_SELECTORS`) that are not links (a list of related
+    links names other pages)."""
     return [
         el
-        for css in _TITLE_SELECTORS
-        for el in content.css_select(root, css)
+        for found in selected
+        for el in found
         if el.find(".//a") is None and not any(a.tag == "a" for a in el.iterancestors())
     ]
 

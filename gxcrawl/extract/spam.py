@@ -105,7 +105,11 @@ def _strong_searches() -> tuple[re.Pattern[str], ...]:
 
 def has_spam(text: str) -> bool:
     """True when `text` holds a strong spam term."""
-    return bool(text) and any(p.search(text) is not None for p in _strong_searches())
+    if text:
+        for pattern in _strong_searches():
+            if pattern.search(text) is not None:
+                return True
+    return False
 
 
 def weak_count(text: str) -> int:
