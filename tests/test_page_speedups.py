@@ -223,3 +223,73 @@ def test_select_each_matches_css_select(html: str) -> None:
     for selectors in (content.PLATFORM_SELECTORS, page._TITLE_SELECTORS, ("div > p", "#zoom")):
         expected = [content.css_select(root, css) for css in selectors]
         assert content.select_each(root, selectors) == expected
+
+
+def _element_lines_reference(el: HtmlElement) -> list[str]:
+    """`content.element_lines` as it was: a recursive walk, tables read by two passes."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = content.norm_space("".join(buf))
+        buf.clear()
+        if line:
+            out.append(line)
+
+    def layout(table: HtmlElement) -> bool:
+        if table.find(".//table") is not None:
+            return True
+        return any(len(cell.text_content()) > 300 for cell in table.iter("td", "th"))
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in content.SKIP_TAGS:
+            return
+        if tag == "table" and not layout(node):
+            flush()
+            for tr in node.iter("tr"):
+                cells = [content.norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+                if any(cells):
+                    out.append(" | ".join(cells))
+            return
+        block = tag in content.BLOCK_TAGS or tag in ("td", "th")
+        if block or tag == "br":
+            flush()
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(el)
+    flush()
+    return out
+
+
+TABLE_PIECES = [
+    *PIECES, "<table>", "</table>", "<tr>", "</tr>", "<th>", "</th>", "<td>x</td>", "<tbody>",
+    "<br>x<br>", "<span>a</span>", "<font>b</font>", "<img>", "<style>p{}</style>", "<title>t",
+    "<td><div>in</div></td>", "<tr><td>1</td><td></td></tr>", "<td><tr><td>y</td></tr></td>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(TABLE_PIECES), max_size=50).map("".join))
+def test_element_lines_matches_reference(markup: str) -> None:
+    root, _ = sanitize.parse_document(f"<html><body><div>{markup}</div></body></html>")
+    for el in [root, *root.iter("div", "table", "td", "p")]:
+        assert content.element_lines(el) == _element_lines_reference(el)
+
+
+@FUZZ
+@given(pages)
+def test_parse_document_builds_lxml_html_tree(html: str) -> None:
+    """Elements come out as plain `HtmlElement`s (no per-element Python class lookup), in the
+    tree lxml.html's own parser builds."""
+    root, _ = sanitize.parse_document(html)
+    assert lxml.html.tostring(root) == lxml.html.tostring(lxml.html.document_fromstring(html))
+    assert all(isinstance(el, HtmlElement) for el in root.iter(etree.Element))
+    assert root.text_content() == lxml.html.document_fromstring(html).text_content()

@@ -9,6 +9,7 @@ sites. Rendering keeps one paragraph (or one table row, cells joined by " | ") p
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
@@ -123,39 +124,53 @@ _SIMPLE_CSS = re.compile(r"^([.#]?)([A-Za-z_][A-Za-z0-9_-]*)$")
 _XML_SPACE = str.maketrans("\t\n\r", "   ")
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How `select_each` answers a tuple of selectors: the candidate elements (any with a class
+    or an id, and those of the named tags: cheap to test in C, unlike the class-token test),
+    then the index of each simple selector by class, id and tag name."""
+
+    candidates: etree.XPath
+    classes: dict[str, list[int]]
+    ids: dict[str, list[int]]
+    tags: dict[str, list[int]]
+    other: tuple[int, ...]  # selectors that are not simple: a CSS search each
+
+
 @lru_cache(maxsize=_SELECTOR_CACHE)
-def _candidates(selectors: tuple[str, ...]) -> etree.XPath:
-    """Elements that can match one of the simple `selectors`: any with a class or an id, and
-    those of the named tags (cheap to test in C, unlike the class-token test)."""
-    tests = {"@class", "@id"}
-    for css in selectors:
+def _plan(selectors: tuple[str, ...]) -> _Plan:
+    by_kind: dict[str, dict[str, list[int]]] = {".": {}, "#": {}, "": {}}
+    other: list[int] = []
+    for i, css in enumerate(selectors):
         m = _SIMPLE_CSS.match(css)
-        if m and not m.group(1):
-            tests.add(f"self::{m.group(2)}")
-    return etree.XPath(f"descendant-or-self::*[{' or '.join(sorted(tests))}]")
-
-
-def _matches(el: HtmlElement, kind: str, name: str) -> bool:
-    """`el` matches the simple selector `kind + name` as cssselect's "html" translation does."""
-    if kind == ".":
-        return name in (el.get("class") or "").translate(_XML_SPACE).split(" ")
-    if kind == "#":
-        return el.get("id") == name
-    return el.tag == name
+        if m is None:
+            other.append(i)
+        else:
+            by_kind[m.group(1)].setdefault(m.group(2), []).append(i)
+    tests = ["@class", "@id", *(f"self::{tag}" for tag in by_kind[""])]
+    xpath = etree.XPath(f"descendant-or-self::*[{' or '.join(tests)}]")
+    return _Plan(xpath, by_kind["."], by_kind["#"], by_kind[""], tuple(other))
 
 
 def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[HtmlElement]]:
     """`[css_select(root, css) for css in selectors]`, simple selectors (`.class`, `#id`, `tag`)
-    answered from one pass over the tree instead of one CSS search each."""
-    candidates: list[HtmlElement] = _candidates(selectors)(root)
-    out: list[list[HtmlElement]] = []
-    for css in selectors:
-        m = _SIMPLE_CSS.match(css)
-        if m is None:
-            out.append(css_select(root, css))
-        else:
-            kind, name = m.groups()
-            out.append([el for el in candidates if _matches(el, kind, name)])
+    answered from one pass over the tree instead of one CSS search each. A class matches as in
+    cssselect's "html" translation: one of the attribute's tokens split on XML whitespace."""
+    plan = _plan(selectors)
+    out: list[list[HtmlElement]] = [[] for _ in selectors]
+    for el in plan.candidates(root):
+        hits: set[int] = set()
+        cls = el.get("class")
+        if cls and plan.classes:
+            for token in cls.translate(_XML_SPACE).split(" "):
+                hits.update(plan.classes.get(token, ()))
+        if plan.ids:
+            hits.update(plan.ids.get(el.get("id") or "", ()))
+        hits.update(plan.tags.get(el.tag, ()))
+        for i in hits:
+            out[i].append(el)
+    for i in plan.other:
+        out[i] = css_select(root, selectors[i])
     return out
 
 
@@ -208,20 +223,30 @@ _PROSE_CELL_CHARS = 300
 
 def _table_lines(table: HtmlElement) -> list[str] | None:
     """A data table's rows, cells joined by " | "; None for a layout table (nested tables, long
-    prose cells), which is walked as blocks. Each cell's text is read once for both."""
+    prose cells), which is walked as blocks.
+
+    One pass over rows and cells (document order): each cell's text is read once, for both the
+    layout test and its row, the row being the `tr` it is a direct child of."""
     if table.find(".//table") is not None:
         return None
-    texts: dict[HtmlElement, str] = {}
-    for cell in table.iter("td", "th"):
-        text = texts[cell] = text_of(cell)
+    rows: dict[HtmlElement, list[str]] = {}
+    for el in table.iter("tr", "td", "th"):
+        if el.tag == "tr":
+            rows[el] = []
+            continue
+        text = text_of(el)
         if len(text) > _PROSE_CELL_CHARS:
             return None
-    rows = []
-    for tr in table.iter("tr"):
-        cells = [norm_space(texts[c]) for c in tr if c.tag in ("td", "th")]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return rows
+        row = rows.get(el.getparent())
+        if row is not None:
+            row.append(norm_space(text))
+    return [" | ".join(cells) for cells in rows.values() if any(cells)]
+
+
+# Tags whose element starts and ends a line; a <br> only starts one.
+_LINE_TAGS = BLOCK_TAGS | {"td", "th"}
+# An element without children and none of these tags adds only its text to the current line.
+_NOT_PLAIN = _LINE_TAGS | SKIP_TAGS | {"br", "table"}
 
 
 def element_lines(el: HtmlElement) -> list[str]:
@@ -237,29 +262,38 @@ def element_lines(el: HtmlElement) -> list[str]:
         if line:
             out.append(line)
 
-    def walk(node: HtmlElement) -> None:
-        tag = node.tag
-        if not isinstance(tag, str) or tag in SKIP_TAGS:
-            return  # comments / processing instructions; their tails are added by the caller
+    def walk(node: HtmlElement, tag: str) -> None:
         if tag == "table":
             rows = _table_lines(node)
             if rows is not None:
                 flush()
                 out.extend(rows)
                 return
-        block = tag in BLOCK_TAGS or tag in ("td", "th")
+        block = tag in _LINE_TAGS
         if block or tag == "br":
             flush()
-        if node.text:
-            buf.append(node.text)
+        text = node.text
+        if text:
+            buf.append(text)
         for child in node:
-            walk(child)
-            if child.tail:
-                buf.append(child.tail)
+            ctag = child.tag
+            # Comments and processing instructions (a function as tag) add only their tails.
+            if isinstance(ctag, str) and ctag not in SKIP_TAGS:
+                if ctag in _NOT_PLAIN or len(child):
+                    walk(child, ctag)
+                else:  # a plain inline leaf (span, a, font, …): what `walk` would add
+                    ctext = child.text
+                    if ctext:
+                        buf.append(ctext)
+            tail = child.tail
+            if tail:
+                buf.append(tail)
         if block:
             flush()
 
-    walk(el)
+    tag = el.tag
+    if isinstance(tag, str) and tag not in SKIP_TAGS:
+        walk(el, tag)
     flush()
     return out
 
