@@ -126,15 +126,13 @@ _XML_SPACE = str.maketrans("\t\n\r", "   ")
 
 @dataclass(frozen=True)
 class _Plan:
-    """How `select_each` answers a tuple of selectors: the candidate elements (any with a class
-    or an id, and those of the named tags: cheap to test in C, unlike the class-token test),
-    then the index of each simple selector by class, id and tag name."""
+    """How `select_each` answers a tuple of selectors: the index of each simple selector by
+    class, id and tag name, and those that are not simple (a CSS search each)."""
 
-    candidates: etree.XPath
     classes: dict[str, list[int]]
     ids: dict[str, list[int]]
     tags: dict[str, list[int]]
-    other: tuple[int, ...]  # selectors that are not simple: a CSS search each
+    other: tuple[int, ...]
 
 
 @lru_cache(maxsize=_SELECTOR_CACHE)
@@ -147,28 +145,37 @@ def _plan(selectors: tuple[str, ...]) -> _Plan:
             other.append(i)
         else:
             by_kind[m.group(1)].setdefault(m.group(2), []).append(i)
-    tests = ["@class", "@id", *(f"self::{tag}" for tag in by_kind[""])]
-    xpath = etree.XPath(f"descendant-or-self::*[{' or '.join(tests)}]")
-    return _Plan(xpath, by_kind["."], by_kind["#"], by_kind[""], tuple(other))
+    return _Plan(by_kind["."], by_kind["#"], by_kind[""], tuple(other))
+
+
+# Elements with a class / an id. Two searches: libxml2 evaluates `[@class or @id]` about as
+# slowly as both together, and `or self::tag` slower still (tags are found by `iter`, in C).
+_WITH_CLASS = etree.XPath("descendant-or-self::*[@class]")
+_WITH_ID = etree.XPath("descendant-or-self::*[@id]")
 
 
 def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[HtmlElement]]:
     """`[css_select(root, css) for css in selectors]`, simple selectors (`.class`, `#id`, `tag`)
     answered from one pass over the tree instead of one CSS search each. A class matches as in
-    cssselect's "html" translation: one of the attribute's tokens split on XML whitespace."""
+    cssselect's "html" translation: one of the attribute's tokens split on XML whitespace.
+    Each list is in document order, `root` included, like a CSS search."""
     plan = _plan(selectors)
     out: list[list[HtmlElement]] = [[] for _ in selectors]
-    for el in plan.candidates(root):
-        hits: set[int] = set()
-        cls = el.get("class")
-        if cls and plan.classes:
-            for token in cls.translate(_XML_SPACE).split(" "):
+    if plan.classes:
+        for el in _WITH_CLASS(root):
+            hits: set[int] = set()
+            for token in el.get("class").translate(_XML_SPACE).split(" "):
                 hits.update(plan.classes.get(token, ()))
-        if plan.ids:
-            hits.update(plan.ids.get(el.get("id") or "", ()))
-        hits.update(plan.tags.get(el.tag, ()))
-        for i in hits:
-            out[i].append(el)
+            for i in hits:
+                out[i].append(el)
+    if plan.ids:
+        for el in _WITH_ID(root):
+            for i in plan.ids.get(el.get("id"), ()):
+                out[i].append(el)
+    if plan.tags:
+        for el in root.iter(*plan.tags):
+            for i in plan.tags[el.tag]:
+                out[i].append(el)
     for i in plan.other:
         out[i] = css_select(root, selectors[i])
     return out
