@@ -254,8 +254,9 @@ def _heading_elements(selected: list[list[HtmlElement]]) -> list[HtmlElement]:
     ]
 
 
-def _is_styled(el: HtmlElement) -> bool:
-    """Centred, bold or large: how Word exports and editors print a title paragraph."""
+def _is_styled(el: HtmlElement, text: str) -> bool:
+    """Centred, bold or large: how Word exports and editors print a title paragraph. `text` is
+    `norm_space(text_of(el))`, which the caller has read already."""
     if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
         return True
     style = el.get("style") or ""
@@ -268,7 +269,6 @@ def _is_styled(el: HtmlElement) -> bool:
         scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
         if float(size.group(1)) * scale >= _LARGE_FONT_PX:
             return True
-    text = content.norm_space(content.text_of(el))
     bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
 
@@ -284,7 +284,7 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
         seen += 1
         if seen > _STYLED_BLOCKS:
             break
-        if _is_styled(el):
+        if _is_styled(el, text):
             styled.add(text)
     links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
     return styled, links
@@ -295,9 +295,9 @@ def _title_shaped(line: str) -> bool:
     return (
         _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
         and _WORDS.search(line) is not None
-        and metadata.date_only(line) is None
         and not _SENTENCE.search(line)
         and not _ENUMERATED.match(line)
+        and metadata.date_only(line) is None  # after the cheap tests: it parses dates
         and not metadata.is_metadata_line(line)
     )
 
