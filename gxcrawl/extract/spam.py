@@ -417,5 +417,6 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
         dropped.append(el)
+        budget.check("remove_link_farms")  # farms can nest: each one's text costs a walk
     drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed
