@@ -189,9 +189,12 @@ def _parse_flat(clean: str) -> tuple[HtmlElement, list[str]]:
     return (flat if flat is not None else _empty_document()), [MARKUP_TOO_DEEP]
 
 
+_COUNT_ELEMENTS = etree.XPath("count(//*)")  # compiled once, not on every page
+
+
 def _cut_after(root: HtmlElement, limit: int) -> bool:
     """Remove every element after the first `limit` (document order); True if any was."""
-    if int(root.xpath("count(//*)")) <= limit:
+    if int(_COUNT_ELEMENTS(root)) <= limit:
         return False
     last: HtmlElement = root.xpath(f"(//*)[{limit}]")[0]
     del last[:]  # its children follow it in document order
