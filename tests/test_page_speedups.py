@@ -293,3 +293,11 @@ def test_parse_document_builds_lxml_html_tree(html: str) -> None:
     assert lxml.html.tostring(root) == lxml.html.tostring(lxml.html.document_fromstring(html))
     assert all(isinstance(el, HtmlElement) for el in root.iter(etree.Element))
     assert root.text_content() == lxml.html.document_fromstring(html).text_content()
+
+
+def test_toolbar_character_set_covers_the_patterns() -> None:
+    """`chrome._TOOL_CHARS` is built from the pattern sources: that holds only while they spell
+    every character they match literally (no escapes such as \\u3000, no `.` wildcard)."""
+    for pattern in (chrome._TOOL_TOKENS.pattern, chrome._TOOL_LEFTOVER.pattern):
+        assert not re.search(r"\\[uxUNpPdDwWS]", pattern)
+    assert "." not in chrome._TOOL_TOKENS.pattern  # (the leftover class holds a literal ".")
