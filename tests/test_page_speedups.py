@@ -301,3 +301,21 @@ def test_toolbar_character_set_covers_the_patterns() -> None:
     for pattern in (chrome._TOOL_TOKENS.pattern, chrome._TOOL_LEFTOVER.pattern):
         assert not re.search(r"\\[uxUNpPdDwWS]", pattern)
     assert "." not in chrome._TOOL_TOKENS.pattern  # (the leftover class holds a literal ".")
+
+
+HIDING_PIECES = [
+    *PIECES, "<div style='display:none'>", "<p hidden>", "<span style=''>", "<i class='x' id='y'>",
+    "<b id='z' style='color:red'>", "</b>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(HIDING_PIECES), max_size=40).map("".join))
+def test_hiding_candidates_match_the_predicate_search(markup: str) -> None:
+    root = _parse(f"<html style='x'><body><div>{markup}</div></body></html>")
+    for classes, ids in ((set(), set()), ({"x"}, set()), (set(), {"y"}), ({"x"}, {"y"})):
+        attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
+        expected = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+        assert spam._hiding_candidates(root, (classes, ids)) == expected
+    chrome_expected = root.xpath("descendant::*[@class or @id or self::footer or self::nav]")
+    assert chrome._CANDIDATES(root) == chrome_expected

