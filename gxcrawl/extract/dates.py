@@ -16,6 +16,7 @@ from functools import lru_cache
 
 # Full-width digits and separators to ASCII so one regex covers both.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：", "0123456789-/.:")
+_HAS_FULLWIDTH = re.compile("[０１２３４５６７８９－／．：]")
 
 # 〇 and ○ (and 零, Latin O, full-width Ｏ) all stand for zero in written years.
 _CN_DIGITS = {
@@ -56,7 +57,8 @@ def _iso(year: int, month: int | None, day: int | None) -> str | None:
 
 def _fast(text: str) -> Iterator[tuple[int, str]]:
     """(position, iso) for every date the regexes find."""
-    norm = text.translate(_FULLWIDTH)
+    # `translate` costs a dict look-up per character: only when there is something to map.
+    norm = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
     for m in _NUMERIC.finditer(norm):
         iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if iso:

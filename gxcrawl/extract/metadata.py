@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from gxcrawl.extract.content import norm_space
+from gxcrawl.extract.content import norm_space, text_of
 from gxcrawl.extract.dates import find_dates, parse_date
 from gxcrawl.textutil import remove_whitespace
 
@@ -233,11 +233,11 @@ def _label_kind(cell: str) -> str | None:
 def table_pairs(table: HtmlElement) -> dict[str, str]:
     """Fields of a key–value table; {} unless it carries at least two known labels."""
     found: dict[str, str] = {}
-    if not _ANY_KEY.search(table.text_content()):
+    if not _ANY_KEY.search(text_of(table)):
         return found  # statistics and layout tables: skip the per-cell work
     kinds: Counter[str | None] = Counter()
     for tr in table.iter("tr"):
-        cells = [c.text_content() for c in tr if c.tag in ("td", "th")]
+        cells = [text_of(c) for c in tr if c.tag in ("td", "th")]
         kinds.update(_label_kind(norm_space(c)) for c in cells)
         for name, value in pairs_from_cells(cells).items():
             found.setdefault(name, value)

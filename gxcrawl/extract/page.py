@@ -218,14 +218,15 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     if kv_title:
         return kv_title
     node = root.find(".//title")
-    head = content.norm_space(node.text_content()) if node is not None else ""
+    head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
+    selected = content.select_each(root, _TITLE_SELECTORS)
     candidates = [
         text
-        for css in _TITLE_SELECTORS
-        for el in content.css_select(root, css)
-        if 4 <= len(text := content.norm_space(el.text_content())) <= 200
+        for found in selected
+        for el in found
+        if 4 <= len(text := content.norm_space(content.text_of(el))) <= 200
     ]
     # A heading that the <title> repeats is the document's; a lone site logo <h1> is not.
     for text in candidates:
@@ -235,25 +236,27 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     stated = (max(parts, key=len) if len(parts[0]) < 6 else parts[0]) if parts else None
     if stated is None or classify_title(stated).reason == "unrelated":
         # A site-name <title>: a heading that is a report title is the document's.
-        for el in _heading_elements(root):
-            text = content.norm_space(el.text_content())
+        for el in _heading_elements(selected):
+            text = content.norm_space(content.text_of(el))
             if _title_shaped(text) and classify_title(text).is_report:
                 return text
     return stated or (candidates[0] if candidates else None)
 
 
-def _heading_elements(root: HtmlElement) -> list[HtmlElement]:
-    """Title-like elements that are not links (a list of related links names other pages)."""
+def _heading_elements(selected: list[list[HtmlElement]]) -> list[HtmlElement]:
+    """Title-like elements (found by `_TITLE_SELECTORS`) that are not links (a list of related
+    links names other pages)."""
     return [
         el
-        for css in _TITLE_SELECTORS
-        for el in content.css_select(root, css)
+        for found in selected
+        for el in found
         if el.find(".//a") is None and not any(a.tag == "a" for a in el.iterancestors())
     ]
 
 
-def _is_styled(el: HtmlElement) -> bool:
-    """Centred, bold or large: how Word exports and editors print a title paragraph."""
+def _is_styled(el: HtmlElement, text: str) -> bool:
+    """Centred, bold or large: how Word exports and editors print a title paragraph. `text` is
+    `norm_space(text_of(el))`, which the caller has read already."""
     if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
         return True
     style = el.get("style") or ""
@@ -266,8 +269,7 @@ def _is_styled(el: HtmlElement) -> bool:
         scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
         if float(size.group(1)) * scale >= _LARGE_FONT_PX:
             return True
-    text = content.norm_space(el.text_content())
-    bold = "".join(content.norm_space(b.text_content()) for b in el.iter(*_BOLD_TAGS))
+    bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
 
 
@@ -276,15 +278,15 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     styled: set[str] = set()
     seen = 0
     for el in body_el.iter(*_STYLED_TAGS):
-        text = content.norm_space(el.text_content())
+        text = content.norm_space(content.text_of(el))
         if not text:
             continue
         seen += 1
         if seen > _STYLED_BLOCKS:
             break
-        if _is_styled(el):
+        if _is_styled(el, text):
             styled.add(text)
-    links = {content.norm_space(a.text_content()) for a in body_el.iter("a")}
+    links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
     return styled, links
 
 
@@ -293,9 +295,9 @@ def _title_shaped(line: str) -> bool:
     return (
         _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
         and _WORDS.search(line) is not None
-        and metadata.date_only(line) is None
         and not _SENTENCE.search(line)
         and not _ENUMERATED.match(line)
+        and metadata.date_only(line) is None  # after the cheap tests: it parses dates
         and not metadata.is_metadata_line(line)
     )
 

@@ -23,6 +23,7 @@ __all__ = [
     "clean_markup",
     "drop_trees",
     "flatten_markup",
+    "outermost",
     "parse_document",
     "parse_fragment",
     "tree_depth",
@@ -131,15 +132,29 @@ def _truncated(root: HtmlElement) -> bool:
     return bool(_REACHES_TRUNCATION(root))
 
 
+# lxml.html's parser asks a Python callback for the class of every element it hands out (forms,
+# inputs and labels get their own); extraction uses none of those, so here every element is a
+# plain `HtmlElement`, chosen in C: the same tree, without a Python call per element visited.
+_PARSER = lxml.html.HTMLParser()  # lxml.html's own parser options
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
+
+
 def _fromstring(text: str) -> HtmlElement | None:
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError, etree.XMLSyntaxError):
         return None
 
 
 def _empty_document() -> HtmlElement:
-    return lxml.html.document_fromstring("<html><head></head><body></body></html>")
+    return lxml.html.document_fromstring("<html><head></head><body></body></html>", parser=_PARSER)
 
 
 def parse_document(
@@ -174,9 +189,12 @@ def _parse_flat(clean: str) -> tuple[HtmlElement, list[str]]:
     return (flat if flat is not None else _empty_document()), [MARKUP_TOO_DEEP]
 
 
+_COUNT_ELEMENTS = etree.XPath("count(//*)")  # compiled once, not on every page
+
+
 def _cut_after(root: HtmlElement, limit: int) -> bool:
     """Remove every element after the first `limit` (document order); True if any was."""
-    if int(root.xpath("count(//*)")) <= limit:
+    if int(_COUNT_ELEMENTS(root)) <= limit:
         return False
     last: HtmlElement = root.xpath(f"(//*)[{limit}]")[0]
     del last[:]  # its children follow it in document order
@@ -303,6 +321,36 @@ def _kept(nesting: _Nesting, name: str, max_depth: int, keep_tables: bool) -> bo
     if name == "table":
         return len(nesting.stack) < max_depth - _TABLE_LEVELS
     return nesting.tables[-1] if nesting.tables else len(nesting.stack) < max_depth
+
+
+def outermost(elements: list[HtmlElement]) -> dict[HtmlElement, None]:
+    """The elements of `elements` (document order) with no ancestor among them, in order.
+
+    Linear in the elements climbed: each climb stops at the first ancestor whose answer is
+    already known, so a deep stack of marked elements costs one walk, not one per element.
+    """
+    marked = set(elements)
+    inside: dict[HtmlElement, bool] = {}  # element → under (or is) a marked element
+    out: dict[HtmlElement, None] = {}
+    for el in elements:
+        path: list[HtmlElement] = []
+        node = el.getparent()
+        covered = False
+        while node is not None:
+            if node in marked:
+                covered = True
+                break
+            known = inside.get(node)
+            if known is not None:
+                covered = known
+                break
+            path.append(node)
+            node = node.getparent()
+        for passed in path:
+            inside[passed] = covered
+        if not covered:
+            out[el] = None
+    return out
 
 
 def drop_trees(elements: list[HtmlElement]) -> None:

@@ -17,8 +17,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget
-from gxcrawl.extract.content import element_lines, norm_space
-from gxcrawl.extract.sanitize import drop_trees
+from gxcrawl.extract.content import element_lines, norm_space, text_of
+from gxcrawl.extract.sanitize import drop_trees, outermost
 from gxcrawl.extract.types import Removal
 
 # Read through importlib.resources: inside a zipped egg (Scrapyd) there is no file path.
@@ -87,9 +87,30 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(_alt(strong), re.IGNORECASE), re.compile(token, re.IGNORECASE)
 
 
+def _cased(term: str) -> bool:
+    return any(c.lower() != c.upper() for c in term)
+
+
+@lru_cache(maxsize=1)
+def _strong_searches() -> tuple[re.Pattern[str], ...]:
+    """`_patterns()[0]` split in two, (caseless terms, cased terms with IGNORECASE): the flag
+    only changes what a cased letter matches, and it makes a search of Chinese text ~5x slower."""
+    strong, _ = spam_terms()
+    caseless = tuple(t for t in strong if not _cased(t))
+    cased = tuple(t for t in strong if _cased(t))
+    patterns = [re.compile(_alt(caseless))] if caseless else []
+    if cased:
+        patterns.append(re.compile(_alt(cased), re.IGNORECASE))
+    return tuple(patterns)
+
+
 def has_spam(text: str) -> bool:
     """True when `text` holds a strong spam term."""
-    return bool(text) and _patterns()[0].search(text) is not None
+    if text:
+        for pattern in _strong_searches():
+            if pattern.search(text) is not None:
+                return True
+    return False
 
 
 def weak_count(text: str) -> int:
@@ -203,6 +224,9 @@ _WS_RUN = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 FARM_MIN_LINKS = 5  # fewer links than this is a link list, not a farm
 FARM_LINK_SHARE = 0.7  # link text at least this share of the block's text
 _FARM_CHILD_TAGS = frozenset({"div", "ul", "ol", "p", "span"})
+_FARM_TAGS = frozenset({"div", "ul", "ol", "p", "td", "span", "marquee", "section"})
+# Loop iterations between two budget checks: each is cheap, a clock read every time is not.
+_CHECK_EVERY = 64
 FARM_OFFSITE_SHARE = 0.8  # strict: this share of links leaving for non-government hosts
 
 
@@ -269,22 +293,23 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
 
     One pass, where asking each block about its own subtree cost O(elements × depth) (minutes
     for links under a few hundred nested divs). A link-free child is measured once, by its text.
+    Only the anchors and their ancestors are visited: a big link-free table costs one text read.
     """
     found: dict[HtmlElement, _Farm] = {}
-    if sum(1 for _ in root.iter("a")) < FARM_MIN_LINKS:
+    anchors = list(root.iter("a"))
+    if len(anchors) < FARM_MIN_LINKS:
         return found  # no block can be a farm
-    for el in reversed(list(root.iter(etree.Element))):  # reversed pre-order: children first
-        subs = [found.get(child) for child in el]
-        if el.tag != "a" and all(sub is None for sub in subs):
-            continue
+    kids = _link_holders(root, anchors)
+    for el in reversed(kids):  # reversed pre-order: children first
         farm = _Farm()
         text = _Text.of(el.text)
-        for child, sub in zip(el, subs, strict=True):
+        for child in kids[el]:
+            sub = found.get(child)
             if sub is not None:
                 text = text + sub.text
                 farm.add(sub)
             elif isinstance(child.tag, str):
-                text = text + _Text.of(child.text_content())
+                text = text + _Text.of(text_of(child))
             text = text + _Text.of(child.tail)
         farm.text = text
         if el.tag == "a" and text.stripped():
@@ -293,8 +318,28 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
     return found
 
 
+def _link_holders(
+    root: HtmlElement, anchors: list[HtmlElement]
+) -> dict[HtmlElement, list[HtmlElement]]:
+    """The anchors under `root` and their ancestors up to `root`, in document order, each with
+    its children (comments too). Each climb stops at an element already found: linear."""
+    holders: set[HtmlElement] = set()
+    for anchor in anchors:
+        node: HtmlElement | None = anchor
+        while node is not None and node not in holders:
+            holders.add(node)
+            node = None if node is root else node.getparent()
+    kids: dict[HtmlElement, list[HtmlElement]] = {}
+    stack = [root]
+    while stack:  # pre-order over the holders only
+        el = stack.pop()
+        kids[el] = children = list(el)
+        stack.extend(c for c in reversed(children) if c in holders)
+    return kids
+
+
 def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
-    words = anchor.text_content()
+    words = text_of(anchor)
     farm.anchors += 1
     farm.link_chars += farm.text.stripped()
     farm.spammy += has_spam(words) or weak_count(words) >= 2
@@ -314,26 +359,23 @@ def _is_farm(farms: dict[HtmlElement, _Farm], el: HtmlElement, strict: bool) -> 
 
 def _removal_texts(el: HtmlElement) -> list[str]:
     lines = element_lines(el)
-    return lines or ([norm_space(el.text_content())] if norm_space(el.text_content()) else [])
-
-
-def _outermost(elements: list[HtmlElement]) -> set[HtmlElement]:
-    """The elements of `elements` (in document order) with no ancestor among them.
-
-    One walk up per element, stopping at the first marked ancestor: O(elements × depth), where
-    comparing every pair was quadratic in the number of hidden elements.
-    """
-    marked = set(elements)
-    return {el for el in elements if not any(a in marked for a in el.iterancestors())}
+    return lines or ([norm_space(text_of(el))] if norm_space(text_of(el)) else [])
 
 
 def _hiding_candidates(root: HtmlElement, css: tuple[set[str], set[str]]) -> list[HtmlElement]:
     """Elements (root included, document order) carrying an attribute that can hide them,
     selected in C: most elements of a big page have none."""
     classes, ids = css
-    attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
-    found: list[HtmlElement] = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+    found: list[HtmlElement] = _hiding_attributes(bool(classes), bool(ids))(root)
     return found
+
+
+@lru_cache(maxsize=4)
+def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
+    """The owners of hidden/style (and class, id) attributes: the elements of
+    `descendant-or-self::*[@hidden or @style …]`, which libxml2 finds ~2.5x slower."""
+    attrs = ["hidden", "style", *(["class"] if classes else []), *(["id"] if ids else [])]
+    return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
 def remove_hidden(
@@ -344,14 +386,14 @@ def remove_hidden(
     removed: list[Removal] = []
     dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
     hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
-    outermost = _outermost(hidden)
+    top = outermost(hidden)
     for el in hidden:
         budget.check("remove_hidden")
-        if el.getparent() is None or el not in outermost:
+        if el.getparent() is None or el not in top:
             continue  # an ancestor is dropped anyway
         if el.tag in ("script", "style", "template", "input"):
             continue
-        text = norm_space(el.text_content())
+        text = norm_space(text_of(el))
         many_links = len(el.findall(".//a")) >= FARM_MIN_LINKS  # else neither test below can hold
         spam = has_spam(text) or (
             many_links and (is_link_farm(el, page_host, strict=False) or weak_count(text) >= 2)
@@ -370,9 +412,11 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
     # before it in document order, so every element still to be visited keeps exact figures.
     farms = _farm_evidence(root, page_host)
     dropped: list[HtmlElement] = []
-    for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
-        budget.check("remove_link_farms")
-        if el.getparent() is None or not _is_farm(farms, el, strict):
+    # Document order; an element holding no link (not in `farms`) is never a farm.
+    for i, el in enumerate(reversed(farms)):
+        if not i % _CHECK_EVERY:
+            budget.check("remove_link_farms")
+        if el.tag not in _FARM_TAGS or el.getparent() is None or not _is_farm(farms, el, strict):
             continue
         # Prefer the innermost farm: skip if a child block is itself the farm.
         if any(
@@ -381,5 +425,6 @@ def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[R
             continue
         removed.extend(Removal("spam", line) for line in _removal_texts(el))
         dropped.append(el)
+        budget.check("remove_link_farms")  # farms can nest: each one's text costs a walk
     drop_trees(dropped)  # together at the end: one at a time is quadratic in sibling tails
     return removed

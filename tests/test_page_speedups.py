@@ -1,0 +1,321 @@
+"""The shortcuts that make page cleaning fast return exactly what the general path returns.
+
+Each test puts a fast function next to the plain reference it replaced (kept here, written the
+obvious way) and compares them on tricky input: comments, processing instructions, nested
+chrome, chrome boxes holding tables, links inside link-free tables, every whitespace character.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from lxml.html import HtmlElement
+
+from gxcrawl.extract import chrome, content, page, sanitize, spam
+from gxcrawl.extract.types import Removal
+from gxcrawl.textutil import collapse_whitespace, remove_whitespace
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+_WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")  # the definition of whitespace used before
+
+PIECES = [
+    "<div>", "</div>", "<div class='share'>", "<div id='footer'>", "<div class='tools'>",
+    "<nav>", "</nav>", "<footer>", "</footer>", "<table><tr><td>", "</td></tr></table>",
+    "<td>", "<a href='http://x.com/'>", "<a href='http://www.example.gov.cn/'>", "</a>",
+    "<span class='position'>", "</span>", "<p>", "</p>", "<ul><li>", "</li></ul>", "<br>",
+    "<!-- c -->", "<?pi x?>", "<script>s()</script>", " ", "\u3000", "\n", "&nbsp;", "\u200b",
+    "abc", "正文", "葡京", "分享到：", "打印", "<b>", "</b>", "<table><tr><th>长" + "文" * 300,
+]  # fmt: skip
+pages = st.lists(st.sampled_from(PIECES), max_size=50).map(
+    lambda ps: "<html><body><div>" + "".join(ps) + "</div></body></html>"
+)
+
+
+def _parse(html: str) -> HtmlElement:
+    return lxml.html.document_fromstring(html)
+
+
+@FUZZ
+@given(pages)
+def test_text_of_is_text_content(html: str) -> None:
+    for el in _parse(html).iter(etree.Element):
+        assert content.text_of(el) == el.text_content()
+
+
+_CHARS = [chr(c) for c in range(0x3100)] + ["\u200b", "\ufeff", "\U0001f600", "\ue000"]
+
+
+def test_whitespace_helpers_follow_the_pattern_for_every_character() -> None:
+    for ch in _CHARS:
+        text = f"{ch}a{ch}{ch}b {ch}"
+        assert collapse_whitespace(text) == _WHITESPACE.sub(" ", text).strip(), hex(ord(ch))
+        assert remove_whitespace(text) == _WHITESPACE.sub("", text), hex(ord(ch))
+
+
+@FUZZ
+@given(st.text(alphabet=st.sampled_from([*_CHARS[:64], "\u3000", "\xa0", "\u200b", "年", "x"])))
+def test_whitespace_helpers_on_random_text(text: str) -> None:
+    assert collapse_whitespace(text) == _WHITESPACE.sub(" ", text).strip()
+    assert remove_whitespace(text) == _WHITESPACE.sub("", text)
+
+
+def _classify_line_reference(line: str) -> str | None:
+    """`chrome.classify_line` without the character-set test."""
+    if (
+        len(line) <= 120
+        and chrome._TOOL_TOKENS.search(line)
+        and chrome._TOOL_LEFTOVER.match(chrome._TOOL_TOKENS.sub("", line))
+    ):
+        return "nav" if chrome._NAV_WORDS.search(line) else "chrome"
+    for kind, rule in chrome._LINE_RULES:
+        if len(line) <= 200 and rule.search(line):
+            return kind
+    return None
+
+
+LINE_WORDS = [
+    "分享到：", "微信", "QQ空间", "[打印本页]", "【关闭窗口】", "字体：【大 中 小】",
+    "字号：大 中 小", "政务微博", "客户端", "扫一扫在手机打开当前页", " ", "\u3000", "|", "、",
+    "·", "正文", "。", "x", "版权所有", "当前位置：", "2021-01-06 来源", "纠错", "长者模式",
+    "\n", "\t", "-", "（", "）",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(LINE_WORDS), max_size=12).map("".join))
+def test_classify_line_matches_reference(line: str) -> None:
+    assert chrome.classify_line(line) == _classify_line_reference(line)
+
+
+SPAM_WORDS = ["bet365", "BET365", "Bet365", "博彩", "葡京", "亚洲官网", "官网", "b", "et365", "文"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(SPAM_WORDS), max_size=8).map(" ".join))
+def test_has_spam_matches_the_ignorecase_pattern(text: str) -> None:
+    assert spam.has_spam(text) == (spam._patterns()[0].search(text) is not None)
+
+
+def _strip_chrome_blocks_reference(root: HtmlElement) -> list[Removal]:
+    """The pre-order walk `strip_chrome_blocks` replaced: it never enters a dropped block."""
+    removed: list[Removal] = []
+    dropped: list[HtmlElement] = []
+    stack: list[HtmlElement] = list(reversed(root))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        kind = chrome.block_kind(el)
+        if kind is None or (kind == "chrome" and el.find(".//table") is not None):
+            stack.extend(reversed(el))
+            continue
+        removed.extend(Removal(kind, line) for line in content.element_lines(el))
+        dropped.append(el)
+    sanitize.drop_trees(dropped)
+    return removed
+
+
+@FUZZ
+@given(pages)
+def test_strip_chrome_blocks_matches_reference(html: str) -> None:
+    fast, slow = _parse(html), _parse(html)
+    assert chrome.strip_chrome_blocks(fast) == _strip_chrome_blocks_reference(slow)
+    assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
+
+
+@FUZZ
+@given(pages, st.integers(min_value=0, max_value=1000))
+def test_outermost_matches_ancestor_walk(html: str, seed: int) -> None:
+    elements = list(_parse(html).iter(etree.Element))
+    marked = [el for i, el in enumerate(elements) if (i * 7919 + seed) % 3 == 0]
+    expected = [el for el in marked if not any(a in set(marked) for a in el.iterancestors())]
+    assert list(sanitize.outermost(marked)) == expected
+
+
+def _remove_link_farms_reference(root: HtmlElement, host: str, strict: bool) -> list[Removal]:
+    """`remove_link_farms` visiting every block element, as it did before."""
+    removed: list[Removal] = []
+    farms = spam._farm_evidence(root, host)
+    dropped: list[HtmlElement] = []
+    for el in list(root.iter("div", "ul", "ol", "p", "td", "span", "marquee", "section")):
+        if el.getparent() is None or not spam._is_farm(farms, el, strict):
+            continue
+        if any(
+            c.tag in ("div", "ul", "ol", "p", "span") and spam._is_farm(farms, c, strict)
+            for c in el
+        ):
+            continue
+        removed.extend(Removal("spam", line) for line in spam._removal_texts(el))
+        dropped.append(el)
+    sanitize.drop_trees(dropped)
+    return removed
+
+
+@FUZZ
+@given(pages, st.booleans())
+def test_remove_link_farms_matches_reference(html: str, strict: bool) -> None:
+    html = html.replace("<body>", "<body>" + "<a href='http://x.com/'>葡京</a>" * 5)
+    fast, slow = _parse(html), _parse(html)
+    host = "www.example.gov.cn"
+    assert spam.remove_link_farms(fast, host, strict) == _remove_link_farms_reference(
+        slow, host, strict
+    )
+    assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
+
+
+@FUZZ
+@given(pages)
+def test_farm_evidence_covers_exactly_the_link_holders(html: str) -> None:
+    root = _parse(html.replace("<body>", "<body>" + "<a href=#>a</a>" * 5))
+    found = spam._farm_evidence(root, "www.example.gov.cn")
+    holders = [
+        el for el in root.iter(etree.Element) if el.tag == "a" or el.find(".//a") is not None
+    ]
+    assert list(reversed(found)) == holders
+
+
+SELECTOR_PAGES = st.lists(
+    st.sampled_from(
+        [
+            "<div class='content'>",
+            "<div class='TRS_Editor x'>",
+            "<div class='\tcontent\n'>",
+            "<div class='article-content'>",
+            "<div class='contents'>",
+            "<div id='zoom'>",
+            "<div id='zoomcon' class='title'>",
+            "<ucapcontent>",
+            "</ucapcontent>",
+            "<article>",
+            "</article>",
+            "<h1>",
+            "</h1>",
+            "<h2 class='title'>",
+            "</h2>",
+            "<div class='Title'>",
+            "<p class='xxgk_title content'>",
+            "</p>",
+            "</div>",
+            "text",
+            "<!-- c -->",
+            "<div class='content\u00a0x'>",
+            "<div id='UCAP-CONTENT'>",
+            "<div id='ucap-content'>",
+        ]
+    ),
+    max_size=30,
+).map(lambda ps: "<html class='content'><body>" + "".join(ps) + "</body></html>")
+
+
+@FUZZ
+@given(SELECTOR_PAGES)
+def test_select_each_matches_css_select(html: str) -> None:
+    root = _parse(html)
+    for selectors in (content.PLATFORM_SELECTORS, page._TITLE_SELECTORS, ("div > p", "#zoom")):
+        expected = [content.css_select(root, css) for css in selectors]
+        assert content.select_each(root, selectors) == expected
+
+
+def _element_lines_reference(el: HtmlElement) -> list[str]:
+    """`content.element_lines` as it was: a recursive walk, tables read by two passes."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = content.norm_space("".join(buf))
+        buf.clear()
+        if line:
+            out.append(line)
+
+    def layout(table: HtmlElement) -> bool:
+        if table.find(".//table") is not None:
+            return True
+        return any(len(cell.text_content()) > 300 for cell in table.iter("td", "th"))
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in content.SKIP_TAGS:
+            return
+        if tag == "table" and not layout(node):
+            flush()
+            for tr in node.iter("tr"):
+                cells = [content.norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+                if any(cells):
+                    out.append(" | ".join(cells))
+            return
+        block = tag in content.BLOCK_TAGS or tag in ("td", "th")
+        if block or tag == "br":
+            flush()
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(el)
+    flush()
+    return out
+
+
+TABLE_PIECES = [
+    *PIECES, "<table>", "</table>", "<tr>", "</tr>", "<th>", "</th>", "<td>x</td>", "<tbody>",
+    "<br>x<br>", "<span>a</span>", "<font>b</font>", "<img>", "<style>p{}</style>", "<title>t",
+    "<td><div>in</div></td>", "<tr><td>1</td><td></td></tr>", "<td><tr><td>y</td></tr></td>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(TABLE_PIECES), max_size=50).map("".join))
+def test_element_lines_matches_reference(markup: str) -> None:
+    root, _ = sanitize.parse_document(f"<html><body><div>{markup}</div></body></html>")
+    for el in [root, *root.iter("div", "table", "td", "p")]:
+        assert content.element_lines(el) == _element_lines_reference(el)
+
+
+@FUZZ
+@given(pages)
+def test_parse_document_builds_lxml_html_tree(html: str) -> None:
+    """Elements come out as plain `HtmlElement`s (no per-element Python class lookup), in the
+    tree lxml.html's own parser builds."""
+    root, _ = sanitize.parse_document(html)
+    assert lxml.html.tostring(root) == lxml.html.tostring(lxml.html.document_fromstring(html))
+    assert all(isinstance(el, HtmlElement) for el in root.iter(etree.Element))
+    assert root.text_content() == lxml.html.document_fromstring(html).text_content()
+
+
+def test_toolbar_character_set_covers_the_patterns() -> None:
+    """`chrome._TOOL_CHARS` is built from the pattern sources: that holds only while they spell
+    every character they match literally (no escapes such as \\u3000, no `.` wildcard)."""
+    for pattern in (chrome._TOOL_TOKENS.pattern, chrome._TOOL_LEFTOVER.pattern):
+        assert not re.search(r"\\[uxUNpPdDwWS]", pattern)
+    assert "." not in chrome._TOOL_TOKENS.pattern  # (the leftover class holds a literal ".")
+
+
+HIDING_PIECES = [
+    *PIECES, "<div style='display:none'>", "<p hidden>", "<span style=''>", "<i class='x' id='y'>",
+    "<b id='z' style='color:red'>", "</b>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(HIDING_PIECES), max_size=40).map("".join))
+def test_hiding_candidates_match_the_predicate_search(markup: str) -> None:
+    root = _parse(f"<html style='x'><body><div>{markup}</div></body></html>")
+    for classes, ids in ((set(), set()), ({"x"}, set()), (set(), {"y"}), ({"x"}, {"y"})):
+        attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
+        expected = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
+        assert spam._hiding_candidates(root, (classes, ids)) == expected
+    chrome_expected = root.xpath("descendant::*[@class or @id or self::footer or self::nav]")
+    assert chrome._CANDIDATES(root) == chrome_expected
