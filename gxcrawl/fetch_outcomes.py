@@ -7,7 +7,7 @@ names or messages. The table of cases lives in `tests/test_fetch_outcomes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from twisted.internet import error as txerror
 from twisted.web._newclient import ResponseFailed
 from twisted.web.http import _DataLoss
 
+from gxcrawl.extract.blocks import REFUSAL_STATUSES, TITLE_THIN_CHARS, classify_fetch, own_text
 from gxcrawl.vocab import Disposition, DocumentKind
 
 MAX_REASON_CHARS = 300  # a fetch-log reason is a line for a person, not a traceback
@@ -215,6 +216,18 @@ def classify_response(
     if replayed:
         return ResponseVerdict(Disposition.NOT_MODIFIED)
     return ResponseVerdict(Disposition.CONTENT)
+
+
+def classify_page(status: int, headers: Mapping[str, str], text: str) -> Disposition | None:
+    """`extract.blocks.classify_fetch`, without its regex scans of the whole page when the
+    page's own text alone rules every block and soft-404 verdict out.
+
+    Every verdict of `classify_fetch` but a refusal status (403/429) needs own text (outside
+    links) under TITLE_THIN_CHARS; a report has far more, so one parse settles it. Shorter
+    pages (lists, message pages) get the full check."""
+    if status not in REFUSAL_STATUSES and len(own_text(text)[1]) >= TITLE_THIN_CHARS:
+        return None
+    return classify_fetch(status, headers, text)
 
 
 def redirected_away(url: str, final: str, was_redirected: bool) -> bool:

@@ -23,7 +23,6 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from gxcrawl.config import crawl_config
-from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.fetch_outcomes import (
@@ -32,6 +31,7 @@ from gxcrawl.fetch_outcomes import (
     FailureAction,
     OffsiteRedirect,
     classify_failure,
+    classify_page,
     classify_response,
     length_mismatch,
     redirected_away,
@@ -90,6 +90,9 @@ class AnnualReportsSpider(scrapy.Spider):
         self._revalidating: set[str] = set()  # canonical URLs in this run's revalidation slice
         self._started = utcnow()  # reset when the crawl starts; "due" is judged against it
         self.list_bounds = ListPageBounds()
+        # (portal, column, column depth, request) of every list request made: a pager that
+        # links all N pages would otherwise re-request each page from every page, O(N²).
+        self._lists_requested: set[tuple[str, str, int, ListRequest]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
@@ -131,8 +134,9 @@ class AnnualReportsSpider(scrapy.Spider):
             # 0 until a report link is seen: "found none" is then a fact the health check reads
             self.crawler.stats.set_value(f"{REPORTS_SEEN_PREFIX}{portal.id}", 0)
             for url in portal.start_urls:
-                if self._admit_list_page(portal.id, url, ListRequest(url)):
-                    yield self._list_request(ListRequest(url), portal.id)
+                request = self._follow_list(ListRequest(url), portal.id, columns=0, column=url)
+                if request is not None:
+                    yield request
         for portal_id, known_docs in plan.items():
             for known in known_docs:
                 link = Link(known.url, known.link_title or "")
@@ -244,14 +248,28 @@ class AnnualReportsSpider(scrapy.Spider):
         config = crawl_config(self.crawler)
         columns, column = meta.get("columns", 0), meta.get("column") or ""
         for req in listing.pages:
-            if self._admit_list_page(portal_id, column, req):
-                yield self._list_request(req, portal_id, columns=columns, column=column)
+            page = self._follow_list(req, portal_id, columns=columns, column=column)
+            if page is not None:
+                yield page
         if columns < config.max_column_depth:
             for req in listing.columns:
-                if self._admit_list_page(portal_id, req.url, req):
-                    yield self._list_request(req, portal_id, columns=columns + 1)
+                sub = self._follow_list(req, portal_id, columns=columns + 1, column=req.url)
+                if sub is not None:
+                    yield sub
         elif listing.columns:
             self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
+
+    def _follow_list(
+        self, req: ListRequest, portal_id: str, *, columns: int, column: str
+    ) -> scrapy.Request | None:
+        """The request for a list page within the bounds, or None. A request made before (same
+        page, column and depth) is not made again: Scrapy's duplicate filter would drop it, and
+        the bounds have counted it already (`admit` is a no-op for a counted page)."""
+        key = (portal_id, column, columns, req)
+        if key in self._lists_requested or not self._admit_list_page(portal_id, column, req):
+            return None
+        self._lists_requested.add(key)
+        return self._list_request(req, portal_id, columns=columns, column=column)
 
     def _report_requests(self, items: Iterable[Link], portal_id: str) -> Iterator[scrapy.Request]:
         """Requests for the list's items whose titles say "annual report"; look-alikes counted."""
@@ -368,7 +386,7 @@ class AnnualReportsSpider(scrapy.Spider):
         text: str | None = None
         if decode and response.body and response.status != NOT_MODIFIED:
             text, item.encoding = decode_html(response.body, item.headers.get("Content-Type"))
-        block = classify_fetch(response.status, item.headers, text or "")
+        block = classify_page(response.status, item.headers, text or "")
         replayed = bool(response.meta.get("gxcrawl_not_modified"))  # a list page from the store
         verdict = classify_response(
             response.status,
