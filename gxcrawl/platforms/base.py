@@ -116,7 +116,8 @@ _URL_CACHE = 16384
 
 
 @functools.lru_cache(maxsize=_URL_CACHE)
-def _split(url: str) -> SplitResult:
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, cached (a SplitResult is immutable)."""
     return urlsplit(url)
 
 
@@ -226,7 +227,7 @@ _DIRECTORY_INDEX = re.compile(r"(?:index|default)\.(?:s?html?|jsp|aspx?)")
 @functools.lru_cache(maxsize=_URL_CACHE)
 def is_directory_url(url: str) -> bool:
     """Column-like URL: a folder (`…/`) or its index page (not a paginated `index_N`)."""
-    last = _split(url).path.rsplit("/", 1)[-1]
+    last = split_url(url).path.rsplit("/", 1)[-1]
     return last == "" or bool(_DIRECTORY_INDEX.fullmatch(last))
 
 
@@ -256,7 +257,7 @@ def _first_page_alias_test(current: str) -> Callable[[str], bool]:
     def alias(page: str) -> bool:
         if strip_fragment(page) == here:
             return True
-        page_parts = _split(page)
+        page_parts = split_url(page)
         if page_parts.query or page_parts.netloc != cur_parts.netloc:
             return False
         folder = page_parts.path.rsplit("/", 1)[0]
@@ -347,13 +348,13 @@ def generic_pages(
         text = clean_text(anchor.text_content())
         if _FORWARD_TEXT.match(text) or _NUMBER_TEXT.match(text):
             candidates.append(anchor)
-    here_parts = urlsplit(url)
+    here_parts = split_url(url)
     here_folder = here_parts.path.rsplit("/", 1)[0]
     for anchor in candidates:
         target = absolute_url(anchor.get("href"), base)
         if not target or is_attachment_url(target):
             continue
-        parts = urlsplit(target)
+        parts = split_url(target)
         if parts.netloc != here_parts.netloc:
             continue
         numbered = bool(_NUMBER_TEXT.match(clean_text(anchor.text_content())))
