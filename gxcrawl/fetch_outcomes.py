@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+import lxml.html
+from lxml import etree
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -27,6 +29,8 @@ from twisted.web._newclient import ResponseFailed
 from twisted.web.http import _DataLoss
 
 from gxcrawl.extract.blocks import REFUSAL_STATUSES, TITLE_THIN_CHARS, classify_fetch, own_text
+from gxcrawl.extract.sanitize import MAX_ELEMENTS
+from gxcrawl.textutil import remove_whitespace
 from gxcrawl.vocab import Disposition, DocumentKind
 
 MAX_REASON_CHARS = 300  # a fetch-log reason is a line for a person, not a traceback
@@ -218,16 +222,39 @@ def classify_response(
     return ResponseVerdict(Disposition.CONTENT)
 
 
-def classify_page(status: int, headers: Mapping[str, str], text: str) -> Disposition | None:
+# The text nodes of `extract.blocks.own_text`'s body (it drops these subtrees, keeping their
+# tails): read in place, so the caller's tree stays whole for its other uses.
+_OWN_TEXT_NODES = etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::a or ancestor::title)]"
+)
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+
+
+def classify_page(
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+    root: lxml.html.HtmlElement | None = None,
+) -> Disposition | None:
     """`extract.blocks.classify_fetch`, without its regex scans of the whole page when the
     page's own text alone rules every block and soft-404 verdict out.
 
     Every verdict of `classify_fetch` but a refusal status (403/429) needs own text (outside
     links) under TITLE_THIN_CHARS; a report has far more, so one parse settles it. Shorter
-    pages (lists, message pages) get the full check."""
-    if status not in REFUSAL_STATUSES and len(own_text(text)[1]) >= TITLE_THIN_CHARS:
+    pages (lists, message pages) get the full check. `root`: `text` as
+    `platforms.base.parse_html` parsed it, when the caller has it (read, never changed)."""
+    if status not in REFUSAL_STATUSES and _own_chars(text, root) >= TITLE_THIN_CHARS:
         return None
     return classify_fetch(status, headers, text)
+
+
+def _own_chars(text: str, root: lxml.html.HtmlElement | None) -> int:
+    """len(own_text(text)[1]), from the caller's tree when it is the one own_text would parse
+    (own_text cuts a tree after MAX_ELEMENTS elements; parse_html does not)."""
+    if root is None or _COUNT_ELEMENTS(root) > MAX_ELEMENTS:
+        return len(own_text(text)[1])
+    return sum(len(remove_whitespace(str(node))) for node in _OWN_TEXT_NODES(root))
 
 
 def redirected_away(url: str, final: str, was_redirected: bool) -> bool:

@@ -10,8 +10,16 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from gxcrawl.extract.blocks import classify_fetch
+from gxcrawl.extract.sanitize import MAX_ELEMENTS
 from gxcrawl.fetch_outcomes import classify_page
-from gxcrawl.platforms.base import ListRequest, dedupe_requests, is_directory_url
+from gxcrawl.platforms.base import (
+    ListRequest,
+    attachments_in,
+    dedupe_requests,
+    find_attachments,
+    is_directory_url,
+    parse_html,
+)
 
 from . import test_blocks as pages
 from .test_spider import spider_for
@@ -42,6 +50,17 @@ def _tricky_pages() -> list[str]:
             out.append(f"<html><head><title>{title}</title></head><body>{body}$_ts=1</body></html>")
         # markers inside links and scripts count for the raw-text rules, not for own text
         out.append(f"<p>{body}</p><a href='/x'>{'页面不存在' * 300}</a><script>$_ts=1</script>")
+        # own text around, inside and after the subtrees own_text drops (their tails stay)
+        half = _own_chars(n // 2)
+        out.append(
+            f"<title>{body}</title><a href='/a'>{body}<script>{body}</script>{body}</a>{half}"
+            f"<noscript>{body}</noscript>{half}<template>{body}</template><style>{body}</style>"
+        )
+        out.append(f"<div>{half}<!-- {body} --><a>{body}</a>{half}<![CDATA[{body}]]></div>")
+        out.append(f"<p>{'&#24180;' * n}</p><a href='/f.pdf'>附件：{body}</a>")
+    # more elements than own_text keeps: its tree is cut, a caller's is not
+    many = "<p>年</p>" * (MAX_ELEMENTS + 10) + f"<div>{_own_chars(2000)}</div>"
+    out.append(f"<html><head><title>页面不存在</title></head><body>{many}</body></html>")
     return out
 
 
@@ -49,7 +68,13 @@ def _tricky_pages() -> list[str]:
 def test_classify_page_is_classify_fetch(html: str) -> None:
     for status in STATUSES:
         for headers in HEADERS:
-            assert classify_page(status, headers, html) == classify_fetch(status, headers, html)
+            expected = classify_fetch(status, headers, html)
+            assert classify_page(status, headers, html) == expected
+            root = parse_html(html)  # the spider's shared tree, read and left whole
+            assert classify_page(status, headers, html, root) == expected
+            assert (attachments_in(root, "http://a.gov.cn/") if root is not None else []) == (
+                find_attachments(html, "http://a.gov.cn/")
+            )
 
 
 def _old_alias(page: str, current: str) -> bool:

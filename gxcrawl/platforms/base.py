@@ -370,8 +370,11 @@ def find_attachments(html: str, url: str) -> list[Link]:
     """PDF/DOC/DOCX/WPS/XLS links on a detail page: by extension, by the anchor text of download
     links ("PDF下载", "附件：", "文件下载"), and embedded viewers (iframe/embed/object)."""
     root = parse_html(html)
-    if root is None:
-        return []
+    return [] if root is None else attachments_in(root, url)
+
+
+def attachments_in(root: lxml.html.HtmlElement, url: str) -> list[Link]:
+    """`find_attachments` on a page already parsed by `parse_html` (the tree is only read)."""
     base = document_base(root, url)
     links: list[Link] = []
     for anchor in root.iter("a"):

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import scrapy
+from lxml.html import HtmlElement
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -42,8 +43,9 @@ from gxcrawl.platforms.base import (
     Link,
     Listing,
     ListRequest,
-    find_attachments,
+    attachments_in,
     is_attachment_url,
+    parse_html,
 )
 from gxcrawl.platforms.detect import strategy_for
 from gxcrawl.registry import Portal, select_portals
@@ -229,7 +231,7 @@ class AnnualReportsSpider(scrapy.Spider):
         return self._guarded(response, self._parse_list)
 
     def _parse_list(self, response: Response) -> Parsed:
-        item, text = self._page_item(response)
+        item, text, _ = self._page_item(response)
         if item.disposition not in FOLLOWED or text is None:
             return item, []
         portal = self.portals[response.meta["portal"]]
@@ -321,10 +323,10 @@ class AnnualReportsSpider(scrapy.Spider):
         return self._guarded(response, self._parse_report)
 
     def _parse_report(self, response: Response) -> Parsed:
-        item, text = self._page_item(response)
-        if item.disposition != Disposition.CONTENT or text is None:
-            return item, []
-        links = [x for x in find_attachments(text, response.url) if not self._not_due(x)]
+        item, text, root = self._page_item(response, parse=True)
+        if item.disposition != Disposition.CONTENT or text is None or root is None:
+            return item, []  # (no tree: an empty or unparsable page has no attachment links)
+        links = [x for x in attachments_in(root, response.url) if not self._not_due(x)]
         return item, [self._item_request(x, item.portal_id or "", parent=item.url) for x in links]
 
     def parse_file(self, response: Response) -> Iterator[Any]:
@@ -380,13 +382,18 @@ class AnnualReportsSpider(scrapy.Spider):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _page_item(self, response: Response, *, decode: bool = True) -> tuple[PageItem, str | None]:
-        """The response as a PageItem with its disposition, and its text when worth reading."""
+    def _page_item(
+        self, response: Response, *, decode: bool = True, parse: bool = False
+    ) -> tuple[PageItem, str | None, HtmlElement | None]:
+        """The response as a PageItem with its disposition, and its text when worth reading;
+        with `parse`, also that text's tree (`parse_html`), parsed once for the block-page
+        check and the caller."""
         item = _raw_item(response)
         text: str | None = None
         if decode and response.body and response.status != NOT_MODIFIED:
             text, item.encoding = decode_html(response.body, item.headers.get("Content-Type"))
-        block = classify_page(response.status, item.headers, text or "")
+        root = parse_html(text) if parse and text else None
+        block = classify_page(response.status, item.headers, text or "", root)
         replayed = bool(response.meta.get("gxcrawl_not_modified"))  # a list page from the store
         verdict = classify_response(
             response.status,
@@ -411,7 +418,9 @@ class AnnualReportsSpider(scrapy.Spider):
             self.logger.warning(
                 "%s page at %s (HTTP %s)", verdict.disposition, response.url, response.status
             )
-        return item, text if verdict.keep_text else None
+        if not verdict.keep_text:
+            return item, None, None
+        return item, text, root
 
 
 def _failed_item(request: scrapy.Request, disposition: Disposition, reason: str) -> PageItem:
