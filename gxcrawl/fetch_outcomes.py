@@ -222,12 +222,10 @@ def classify_response(
     return ResponseVerdict(Disposition.CONTENT)
 
 
-# The text nodes of `extract.blocks.own_text`'s body (it drops these subtrees, keeping their
-# tails): read in place, so the caller's tree stays whole for its other uses.
-_OWN_TEXT_NODES = etree.XPath(
-    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template or ancestor::a or ancestor::title)]"
-)
+# `extract.blocks.own_text` drops these subtrees (keeping their tails) before reading the text;
+# here their text is subtracted instead, so the caller's tree stays whole for its other uses.
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "a", "title")
+_STRING = etree.XPath("string()")  # an element's text without its tail, as text_content()
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 
 
@@ -254,7 +252,20 @@ def _own_chars(text: str, root: lxml.html.HtmlElement | None) -> int:
     (own_text cuts a tree after MAX_ELEMENTS elements; parse_html does not)."""
     if root is None or _COUNT_ELEMENTS(root) > MAX_ELEMENTS:
         return len(own_text(text)[1])
-    return sum(len(remove_whitespace(str(node))) for node in _OWN_TEXT_NODES(root))
+    # whitespace is removed character by character, so the counts subtract
+    return len(remove_whitespace(_STRING(root))) - _dropped_chars(root)
+
+
+def _dropped_chars(root: lxml.html.HtmlElement) -> int:
+    """Characters (whitespace removed) inside the subtrees own_text drops; one nested in
+    another goes with it, as in `sanitize.drop_trees`."""
+    doomed = list(root.iter(*_DROPPED_TAGS))
+    members = set(doomed)
+    return sum(
+        len(remove_whitespace(_STRING(el)))
+        for el in doomed
+        if not any(a in members for a in el.iterancestors())
+    )
 
 
 def redirected_away(url: str, final: str, was_redirected: bool) -> bool:
