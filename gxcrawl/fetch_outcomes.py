@@ -7,11 +7,13 @@ names or messages. The table of cases lives in `tests/test_fetch_outcomes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+import lxml.html
+from lxml import etree
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -26,6 +28,9 @@ from twisted.internet import error as txerror
 from twisted.web._newclient import ResponseFailed
 from twisted.web.http import _DataLoss
 
+from gxcrawl.extract.blocks import REFUSAL_STATUSES, TITLE_THIN_CHARS, classify_fetch, own_text
+from gxcrawl.extract.sanitize import MAX_ELEMENTS
+from gxcrawl.textutil import remove_whitespace
 from gxcrawl.vocab import Disposition, DocumentKind
 
 MAX_REASON_CHARS = 300  # a fetch-log reason is a line for a person, not a traceback
@@ -215,6 +220,52 @@ def classify_response(
     if replayed:
         return ResponseVerdict(Disposition.NOT_MODIFIED)
     return ResponseVerdict(Disposition.CONTENT)
+
+
+# `extract.blocks.own_text` drops these subtrees (keeping their tails) before reading the text;
+# here their text is subtracted instead, so the caller's tree stays whole for its other uses.
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "a", "title")
+_STRING = etree.XPath("string()")  # an element's text without its tail, as text_content()
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+
+
+def classify_page(
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+    root: lxml.html.HtmlElement | None = None,
+) -> Disposition | None:
+    """`extract.blocks.classify_fetch`, without its regex scans of the whole page when the
+    page's own text alone rules every block and soft-404 verdict out.
+
+    Every verdict of `classify_fetch` but a refusal status (403/429) needs own text (outside
+    links) under TITLE_THIN_CHARS; a report has far more, so one parse settles it. Shorter
+    pages (lists, message pages) get the full check. `root`: `text` as
+    `platforms.base.parse_html` parsed it, when the caller has it (read, never changed)."""
+    if status not in REFUSAL_STATUSES and _own_chars(text, root) >= TITLE_THIN_CHARS:
+        return None
+    return classify_fetch(status, headers, text)
+
+
+def _own_chars(text: str, root: lxml.html.HtmlElement | None) -> int:
+    """len(own_text(text)[1]), from the caller's tree when it is the one own_text would parse
+    (own_text cuts a tree after MAX_ELEMENTS elements; parse_html does not)."""
+    if root is None or _COUNT_ELEMENTS(root) > MAX_ELEMENTS:
+        return len(own_text(text)[1])
+    # whitespace is removed character by character, so the counts subtract
+    return len(remove_whitespace(_STRING(root))) - _dropped_chars(root)
+
+
+def _dropped_chars(root: lxml.html.HtmlElement) -> int:
+    """Characters (whitespace removed) inside the subtrees own_text drops; one nested in
+    another goes with it, as in `sanitize.drop_trees`."""
+    doomed = list(root.iter(*_DROPPED_TAGS))
+    members = set(doomed)
+    return sum(
+        len(remove_whitespace(_STRING(el)))
+        for el in doomed
+        if not any(a in members for a in el.iterancestors())
+    )
 
 
 def redirected_away(url: str, final: str, was_redirected: bool) -> bool:

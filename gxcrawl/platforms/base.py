@@ -8,11 +8,12 @@ request; strategies are pure functions over decoded HTML and never fetch anythin
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
@@ -109,11 +110,24 @@ def clean_text(text: str | None) -> str:
     return collapse_whitespace(text)
 
 
+# The URL helpers below are pure and cached: every list page of a column repeats the same menu,
+# pager and page URLs (a pager linking all N pages makes N² of them over a column).
+_URL_CACHE = 16384
+
+
+@functools.lru_cache(maxsize=_URL_CACHE)
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, cached (a SplitResult is immutable)."""
+    return urlsplit(url)
+
+
+@functools.lru_cache(maxsize=_URL_CACHE)
 def strip_fragment(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+@functools.lru_cache(maxsize=_URL_CACHE)
 def absolute_url(href: str | None, base: str) -> str | None:
     """Absolute URL for an href, or None for script/mail/anchor-only links."""
     if href is None:
@@ -197,6 +211,7 @@ def is_pager_anchor(anchor: etree._Element) -> bool:
     return bool(_PAGER_TEXT.match(text) or _NUMBER_TEXT.match(text))
 
 
+@functools.lru_cache(maxsize=_URL_CACHE)
 def is_attachment_url(url: str) -> bool:
     """A link to a PDF/DOC/DOCX/WPS/XLS(X)/OFD file, by the path or a file-name parameter."""
     parts = urlsplit(url)
@@ -206,10 +221,14 @@ def is_attachment_url(url: str) -> bool:
     return any(_EXT_RE.search(unquote(value).strip()) for _, value in parse_qsl(parts.query))
 
 
+_DIRECTORY_INDEX = re.compile(r"(?:index|default)\.(?:s?html?|jsp|aspx?)")
+
+
+@functools.lru_cache(maxsize=_URL_CACHE)
 def is_directory_url(url: str) -> bool:
     """Column-like URL: a folder (`…/`) or its index page (not a paginated `index_N`)."""
-    last = urlsplit(url).path.rsplit("/", 1)[-1]
-    return last == "" or bool(re.fullmatch(r"(?:index|default)\.(?:s?html?|jsp|aspx?)", last))
+    last = split_url(url).path.rsplit("/", 1)[-1]
+    return last == "" or bool(_DIRECTORY_INDEX.fullmatch(last))
 
 
 def dedupe_links(links: Iterable[Link]) -> list[Link]:
@@ -225,13 +244,26 @@ def dedupe_links(links: Iterable[Link]) -> list[Link]:
 def is_first_page_alias(page: str, current: str) -> bool:
     """`…/col/`, `…/col/index.html` and `…/col/default.htm` are one page (page 0 of the list the
     crawl came in through); pagination never needs to go back to it."""
-    if strip_fragment(page) == strip_fragment(current):
-        return True
-    page_parts, cur_parts = urlsplit(page), urlsplit(current)
-    if page_parts.query or page_parts.netloc != cur_parts.netloc:
-        return False
-    folder = page_parts.path.rsplit("/", 1)[0]
-    return folder == cur_parts.path.rsplit("/", 1)[0] and is_directory_url(page)
+    return _first_page_alias_test(current)(page)
+
+
+def _first_page_alias_test(current: str) -> Callable[[str], bool]:
+    """`is_first_page_alias(·, current)` with the current page's parts split once: a pager
+    compares every one of its (often hundreds of) pages with the same current page."""
+    here = strip_fragment(current)
+    cur_parts = urlsplit(current)
+    cur_folder = cur_parts.path.rsplit("/", 1)[0]
+
+    def alias(page: str) -> bool:
+        if strip_fragment(page) == here:
+            return True
+        page_parts = split_url(page)
+        if page_parts.query or page_parts.netloc != cur_parts.netloc:
+            return False
+        folder = page_parts.path.rsplit("/", 1)[0]
+        return folder == cur_folder and is_directory_url(page)
+
+    return alias
 
 
 def dedupe_requests(
@@ -239,11 +271,15 @@ def dedupe_requests(
 ) -> list[ListRequest]:
     """Unique requests in order; GET pages that are `exclude` (the current page) or its
     first-page alias are dropped."""
+    alias = _first_page_alias_test(exclude) if exclude else None
     out: dict[tuple[str, str, tuple[tuple[str, str], ...] | None], ListRequest] = {}
     for request in requests:
-        if request.method == "GET" and exclude and is_first_page_alias(request.url, exclude):
+        key = (request.url, request.method, request.formdata)
+        if key in out:
+            continue  # kept already, so not an alias (the test depends on the URL alone)
+        if request.method == "GET" and alias is not None and alias(request.url):
             continue
-        out.setdefault((request.url, request.method, request.formdata), request)
+        out[key] = request
     return list(out.values())
 
 
@@ -312,13 +348,13 @@ def generic_pages(
         text = clean_text(anchor.text_content())
         if _FORWARD_TEXT.match(text) or _NUMBER_TEXT.match(text):
             candidates.append(anchor)
-    here_parts = urlsplit(url)
+    here_parts = split_url(url)
     here_folder = here_parts.path.rsplit("/", 1)[0]
     for anchor in candidates:
         target = absolute_url(anchor.get("href"), base)
         if not target or is_attachment_url(target):
             continue
-        parts = urlsplit(target)
+        parts = split_url(target)
         if parts.netloc != here_parts.netloc:
             continue
         numbered = bool(_NUMBER_TEXT.match(clean_text(anchor.text_content())))
@@ -334,8 +370,11 @@ def find_attachments(html: str, url: str) -> list[Link]:
     """PDF/DOC/DOCX/WPS/XLS links on a detail page: by extension, by the anchor text of download
     links ("PDF下载", "附件：", "文件下载"), and embedded viewers (iframe/embed/object)."""
     root = parse_html(html)
-    if root is None:
-        return []
+    return [] if root is None else attachments_in(root, url)
+
+
+def attachments_in(root: lxml.html.HtmlElement, url: str) -> list[Link]:
+    """`find_attachments` on a page already parsed by `parse_html` (the tree is only read)."""
     base = document_base(root, url)
     links: list[Link] = []
     for anchor in root.iter("a"):

@@ -31,6 +31,7 @@ from gxcrawl.platforms.base import (
     generic_pages,
     is_directory_url,
     parse_html,
+    split_url,
     strip_fragment,
 )
 from gxcrawl.platforms.generic import parse_generic
@@ -353,7 +354,7 @@ def _named_as_linked(urls: list[str], html: str) -> list[str]:
     linked = dict(linked_page_names(html))  # stem -> extension
     kept = []
     for url in urls:
-        match = _NUMBERED.search(urlsplit(url).path)
+        match = _NUMBERED.search(split_url(url).path)
         if match and linked.get(match.group("stem"), match.group("ext")) != match.group("ext"):
             continue
         kept.append(url)

@@ -13,6 +13,7 @@ Three shapes, each a pure function of (html, url):
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -100,6 +101,7 @@ def total_text_pages(html: str, url: str) -> list[str]:
     return [f"{folder}{stem}_{n}.{ext}" for n in range(1, total)]
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a pager's links repeat on every page of a column
 def _page_param(target: str, here: str) -> tuple[str, int] | None:
     """(parameter, page) when `target` is `here` with only a page parameter changed or added."""
     t, h = urlsplit(target), urlsplit(here)

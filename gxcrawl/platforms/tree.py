@@ -29,6 +29,7 @@ from gxcrawl.platforms.base import (
     is_attachment_url,
     is_directory_url,
     parse_html,
+    split_url,
 )
 from gxcrawl.platforms.trs import parse_trs
 
@@ -62,7 +63,7 @@ def find_subcolumns(html: str, url: str, selectors: Mapping[str, str] | None = N
         target = absolute_url(anchor.get("href"), base)
         if not target or is_attachment_url(target) or not is_directory_url(target):
             continue
-        parts = urlsplit(target)
+        parts = split_url(target)
         if parts.netloc != here.netloc or parts.query:
             continue
         folder = _folder(parts.path)

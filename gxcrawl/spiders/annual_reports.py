@@ -19,11 +19,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import scrapy
+from lxml.html import HtmlElement
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from gxcrawl.config import crawl_config
-from gxcrawl.extract.blocks import classify_fetch
 from gxcrawl.extract.encoding import decode_html
 from gxcrawl.extract.titles import classify_title, is_candidate
 from gxcrawl.fetch_outcomes import (
@@ -32,6 +32,7 @@ from gxcrawl.fetch_outcomes import (
     FailureAction,
     OffsiteRedirect,
     classify_failure,
+    classify_page,
     classify_response,
     length_mismatch,
     redirected_away,
@@ -42,8 +43,9 @@ from gxcrawl.platforms.base import (
     Link,
     Listing,
     ListRequest,
-    find_attachments,
+    attachments_in,
     is_attachment_url,
+    parse_html,
 )
 from gxcrawl.platforms.detect import strategy_for
 from gxcrawl.registry import Portal, select_portals
@@ -90,6 +92,9 @@ class AnnualReportsSpider(scrapy.Spider):
         self._revalidating: set[str] = set()  # canonical URLs in this run's revalidation slice
         self._started = utcnow()  # reset when the crawl starts; "due" is judged against it
         self.list_bounds = ListPageBounds()
+        # (portal, column, column depth, request) of every list request made: a pager that
+        # links all N pages would otherwise re-request each page from every page, O(N²).
+        self._lists_requested: set[tuple[str, str, int, ListRequest]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
@@ -131,8 +136,9 @@ class AnnualReportsSpider(scrapy.Spider):
             # 0 until a report link is seen: "found none" is then a fact the health check reads
             self.crawler.stats.set_value(f"{REPORTS_SEEN_PREFIX}{portal.id}", 0)
             for url in portal.start_urls:
-                if self._admit_list_page(portal.id, url, ListRequest(url)):
-                    yield self._list_request(ListRequest(url), portal.id)
+                request = self._follow_list(ListRequest(url), portal.id, columns=0, column=url)
+                if request is not None:
+                    yield request
         for portal_id, known_docs in plan.items():
             for known in known_docs:
                 link = Link(known.url, known.link_title or "")
@@ -225,7 +231,7 @@ class AnnualReportsSpider(scrapy.Spider):
         return self._guarded(response, self._parse_list)
 
     def _parse_list(self, response: Response) -> Parsed:
-        item, text = self._page_item(response)
+        item, text, _ = self._page_item(response)
         if item.disposition not in FOLLOWED or text is None:
             return item, []
         portal = self.portals[response.meta["portal"]]
@@ -244,14 +250,28 @@ class AnnualReportsSpider(scrapy.Spider):
         config = crawl_config(self.crawler)
         columns, column = meta.get("columns", 0), meta.get("column") or ""
         for req in listing.pages:
-            if self._admit_list_page(portal_id, column, req):
-                yield self._list_request(req, portal_id, columns=columns, column=column)
+            page = self._follow_list(req, portal_id, columns=columns, column=column)
+            if page is not None:
+                yield page
         if columns < config.max_column_depth:
             for req in listing.columns:
-                if self._admit_list_page(portal_id, req.url, req):
-                    yield self._list_request(req, portal_id, columns=columns + 1)
+                sub = self._follow_list(req, portal_id, columns=columns + 1, column=req.url)
+                if sub is not None:
+                    yield sub
         elif listing.columns:
             self.crawler.stats.inc_value("gxcrawl/columns_over_bound", len(listing.columns))
+
+    def _follow_list(
+        self, req: ListRequest, portal_id: str, *, columns: int, column: str
+    ) -> scrapy.Request | None:
+        """The request for a list page within the bounds, or None. A request made before (same
+        page, column and depth) is not made again: Scrapy's duplicate filter would drop it, and
+        the bounds have counted it already (`admit` is a no-op for a counted page)."""
+        key = (portal_id, column, columns, req)
+        if key in self._lists_requested or not self._admit_list_page(portal_id, column, req):
+            return None
+        self._lists_requested.add(key)
+        return self._list_request(req, portal_id, columns=columns, column=column)
 
     def _report_requests(self, items: Iterable[Link], portal_id: str) -> Iterator[scrapy.Request]:
         """Requests for the list's items whose titles say "annual report"; look-alikes counted."""
@@ -303,10 +323,10 @@ class AnnualReportsSpider(scrapy.Spider):
         return self._guarded(response, self._parse_report)
 
     def _parse_report(self, response: Response) -> Parsed:
-        item, text = self._page_item(response)
-        if item.disposition != Disposition.CONTENT or text is None:
-            return item, []
-        links = [x for x in find_attachments(text, response.url) if not self._not_due(x)]
+        item, text, root = self._page_item(response, parse=True)
+        if item.disposition != Disposition.CONTENT or text is None or root is None:
+            return item, []  # (no tree: an empty or unparsable page has no attachment links)
+        links = [x for x in attachments_in(root, response.url) if not self._not_due(x)]
         return item, [self._item_request(x, item.portal_id or "", parent=item.url) for x in links]
 
     def parse_file(self, response: Response) -> Iterator[Any]:
@@ -362,13 +382,18 @@ class AnnualReportsSpider(scrapy.Spider):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _page_item(self, response: Response, *, decode: bool = True) -> tuple[PageItem, str | None]:
-        """The response as a PageItem with its disposition, and its text when worth reading."""
+    def _page_item(
+        self, response: Response, *, decode: bool = True, parse: bool = False
+    ) -> tuple[PageItem, str | None, HtmlElement | None]:
+        """The response as a PageItem with its disposition, and its text when worth reading;
+        with `parse`, also that text's tree (`parse_html`), parsed once for the block-page
+        check and the caller."""
         item = _raw_item(response)
         text: str | None = None
         if decode and response.body and response.status != NOT_MODIFIED:
             text, item.encoding = decode_html(response.body, item.headers.get("Content-Type"))
-        block = classify_fetch(response.status, item.headers, text or "")
+        root = parse_html(text) if parse and text else None
+        block = classify_page(response.status, item.headers, text or "", root)
         replayed = bool(response.meta.get("gxcrawl_not_modified"))  # a list page from the store
         verdict = classify_response(
             response.status,
@@ -393,7 +418,9 @@ class AnnualReportsSpider(scrapy.Spider):
             self.logger.warning(
                 "%s page at %s (HTTP %s)", verdict.disposition, response.url, response.status
             )
-        return item, text if verdict.keep_text else None
+        if not verdict.keep_text:
+            return item, None, None
+        return item, text, root
 
 
 def _failed_item(request: scrapy.Request, disposition: Disposition, reason: str) -> PageItem:

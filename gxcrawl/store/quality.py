@@ -134,14 +134,18 @@ def _signatures(
     for r in reports:
         keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
         sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
+        minhash: Any = None
         if sha in cached:
             n, sig = cached[sha]
             reused += 1
+            minhash = None if sig is None else q.signature_from_bytes(sig)
         else:
             grams = q.shingles(r.text)
             n = len(grams)
-            sig = q.signature_bytes(q.signature(grams)) if n >= q.MIN_SHINGLES else None
-        signatures[r.report_id] = None if sig is None else q.signature_from_bytes(sig)
+            # the fresh MinHash is used as is: its bytes read back would be the same values
+            minhash = q.signature(grams) if n >= q.MIN_SHINGLES else None
+            sig = None if minhash is None else q.signature_bytes(minhash)
+        signatures[r.report_id] = minhash
         stored[r.report_id] = (sha, n, sig)
     return signatures, stored, reused
 
