@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -108,8 +108,14 @@ class Fact:
     status: str  # "ok" | "blank" | "unreadable"
 
     def as_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies, and a report has hundreds of facts.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        # Spelled out, in field order: not dataclasses.asdict (it deep-copies) nor a loop over
+        # dataclasses.fields (slow), and a report has hundreds of facts. A test checks the keys.
+        return {
+            "template": self.template, "table": self.table, "row_key": self.row_key,
+            "column_key": self.column_key, "row_label": self.row_label,
+            "column_label": self.column_label, "value": self.value, "unit": self.unit,
+            "raw_text": self.raw_text, "status": self.status,
+        }  # fmt: skip
 
 
 @dataclass
@@ -815,30 +821,39 @@ def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
     return found
 
 
-def _covers(cell: str, table: int, col: int) -> bool:
-    return (
-        isinstance(cell, _Cell) and cell.table == table and cell.col <= col < cell.col + cell.span
-    )
-
-
-def _placed(vals: list[str], where: tuple[int, int], named: list[tuple[int, int]]) -> _Parsed:
-    """The cell under one header column: the value cell covering that grid column. A cell
-    covering several header columns cannot be split between them: unreadable in each."""
-    hit = next((v for v in vals if _covers(v, *where)), None)
-    if hit is None:
-        return None, None, "blank"  # the row draws no cell there
-    if sum(1 for w in named if _covers(hit, *w)) > 1 and hit.strip():
-        return None, hit.strip(), "unreadable"
-    return _cell(hit)
+def _covered_named(cell: _Cell, named: frozenset[tuple[int, int]]) -> int:
+    """How many named header columns the cell covers."""
+    return sum((cell.table, c) in named for c in range(cell.col, cell.col + cell.span))
 
 
 def _grid_row(vals: list[str], grid: list[_Where]) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
-    named = [w for w in grid if w is not None]
-    stray = [v.strip() for v in vals if v.strip() and not any(_covers(v, *w) for w in named)]
+    named = frozenset(w for w in grid if w is not None)
+    # (table, column) → the first value cell covering it, and how many named columns it covers
+    # (one pass over the row instead of a scan of it per header column).
+    under: dict[tuple[int, int], tuple[str, int]] = {}
+    stray: list[str] = []
+    for v in vals:
+        covered = _covered_named(v, named) if isinstance(v, _Cell) else 0
+        if covered and isinstance(v, _Cell):
+            for c in range(v.col, v.col + v.span):
+                under.setdefault((v.table, c), (v, covered))
+        elif v.strip():
+            stray.append(v.strip())
     unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
-    return [_placed(vals, w, named) if w is not None else unnamed for w in grid]
+    return [_placed(under.get(w)) if w is not None else unnamed for w in grid]
+
+
+def _placed(hit: tuple[str, int] | None) -> _Parsed:
+    """The cell under one header column: the value cell covering that grid column. A cell
+    covering several header columns cannot be split between them: unreadable in each."""
+    if hit is None:
+        return None, None, "blank"  # the row draws no cell there
+    cell, covered = hit
+    if covered > 1 and cell.strip():
+        return None, cell.strip(), "unreadable"
+    return _cell(cell)
 
 
 def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None) -> list[_Parsed]:
