@@ -131,8 +131,13 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _WS = re.compile(r"\s+")
 
 
+_HAS_WS = re.compile(r"\s").search
+
+
 def _label(text: str) -> str:
     """A label as printed: line breaks and spaces between two Chinese characters removed."""
+    if not _HAS_WS(text):  # most cells ("0", "自然人"): nothing to remove (one C-level scan)
+        return str(text)
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
@@ -292,6 +297,8 @@ _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000
 
 
 def _cell_text(el: etree._Element) -> str:
+    if not len(el):  # most cells: text only, nothing to walk
+        return _label(el.text or "")
     parts: list[str] = []
     for node in el.iter():
         tag = node.tag if isinstance(node.tag, str) else ""
@@ -307,21 +314,30 @@ def _cell_text(el: etree._Element) -> str:
 def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
     with its grid column."""
-    occupied: set[tuple[int, int]] = set()
+    # row → grid columns taken by rowspans from rows above (a cell never overlaps the cells
+    # before it in its own row: the column only moves right)
+    spanned: dict[int, set[int]] = {}
     out: list[_Row] = []
     trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
     for r, tr in enumerate(trs):
-        if _HIDDEN.search(tr.get("style") or ""):
+        style = tr.get("style")
+        if style and _HIDDEN.search(style):
             continue
+        taken = spanned.pop(r, None)
         c = 0
         cells: list[str] = []
         for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+            tag = td.tag
+            if tag != "td" and tag != "th":
                 continue
-            while (r, c) in occupied:
-                c += 1
-            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
-            occupied.update((r + dr, c + dc) for dr in range(rs) for dc in range(cs))
+            if taken:
+                while c in taken:
+                    c += 1
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            cs = _span(colspan) if colspan else 1
+            if rowspan and (rs := _span(rowspan)) > 1:
+                for dr in range(1, rs):
+                    spanned.setdefault(r + dr, set()).update(range(c, c + cs))
             cells.append(_grid_cell(_cell_text(td), number, c, cs))
             c += cs
         if cells:
@@ -364,7 +380,10 @@ class _Walker:
 
     def walk(self, el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("script", "style") or _HIDDEN.search(el.get("style") or ""):
+        if tag in ("script", "style"):
+            return
+        style = el.get("style")
+        if style and _HIDDEN.search(style):
             return
         if el in self.leaves:
             self.flush()
