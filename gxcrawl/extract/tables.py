@@ -161,12 +161,28 @@ class _NfkcChars(dict[int, str | None]):
 _NFKC_CHARS = _NfkcChars()
 
 
+# Short texts (cells, labels) repeat across every report and are normalised several times
+# each; the translation costs a dict lookup per char, a cache hit one lookup. Longer texts
+# (prose lines) are translated each time and never held.
+_NORM_CACHE = 8192
+_NORM_CACHE_CHARS = 64
+
+
+def _translate(text: str) -> str:
+    return text.translate(_NFKC_CHARS)
+
+
+_translate_short = lru_cache(maxsize=_NORM_CACHE)(_translate)
+
+
 def _norm(text: str) -> str:
     """Matching form: NFKC (full-width → half-width) char by char, whitespace removed.
 
     Char by char so that the result has one char per input char (a few NFKC mappings expand).
     """
-    return text.translate(_NFKC_CHARS)
+    if len(text) > _NORM_CACHE_CHARS:
+        return text.translate(_NFKC_CHARS)
+    return _translate_short(text)
 
 
 _NUMBERING = re.compile(r"^(?:[(\[]?[一二三四五六七八九十]+[)\]、.]|[(\[]?\d+[)\]、.])")
@@ -228,7 +244,15 @@ _Parsed = tuple[float | int | None, str | None, str]  # (value, raw_text, status
 def _cell(raw: str | None) -> _Parsed:
     """(value, raw_text, status) of one printed cell: an empty cell is ``blank``; a number is
     ``ok``; anything else (``见说明``, ``—``, ``-``, ``/``, ``无``, prose) is ``unreadable``."""
-    if raw is None or raw.strip() == "":
+    if raw is None:
+        return None, None, "blank"
+    if len(raw) <= _MAX_VALUE_CHARS:  # the usual cell: "0", "12", "—" repeat in every report
+        return _short_cell(str(raw))
+    return _parse_cell(raw)
+
+
+def _parse_cell(raw: str) -> _Parsed:
+    if raw.strip() == "":
         return None, None, "blank"
     text = raw.strip()
     m = _NUM.match(_norm(text))
@@ -238,6 +262,9 @@ def _cell(raw: str | None) -> _Parsed:
     if m.group(2):
         return float(digits + m.group(2)), text, "ok"
     return int(digits), text, "ok"
+
+
+_short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
 
 
 # --------------------------------------------------------------------------- rows from input
@@ -425,13 +452,13 @@ def _names_row(text: str) -> bool:
     n = _norm(text)
     if n in ("总计", "其他") or _NUM.match(n):
         return False
-    if any(re.fullmatch(pat, n) for rows in _ART20_ROWS.values() for _, pat in rows):
+    if any(rx.fullmatch(n) for rows in _ART20_ROWS_RX.values() for _, rx in rows):
         return True
     if _app_match(n, None) is not None:
         return True
     stripped = _strip_numbering(n)
     return bool(_SUB_NUMBERED.match(n)) and any(
-        re.search(pat, stripped) for subs in _APP_SUB.values() for pat, _ in subs
+        rx.search(stripped) for subs in _APP_SUB_RX.values() for rx, _ in subs
     )
 
 
@@ -560,6 +587,20 @@ _APP_SUB: dict[str, list[tuple[str, str]]] = {
 }
 _SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
 
+# The patterns above, compiled once (the readers try them on every label of every report).
+_Rx = re.Pattern[str]
+_ART20_COLS_RX: dict[str, dict[str, list[tuple[str, _Rx, str | None]]]] = {
+    item: {tpl: [(k, re.compile(p), u) for k, p, u in specs] for tpl, specs in by_tpl.items()}
+    for item, by_tpl in _ART20_COLS.items()
+}
+_ART20_ROWS_RX: dict[str, list[tuple[str, _Rx]]] = {
+    item: [(k, re.compile(p)) for k, p in rows] for item, rows in _ART20_ROWS.items()
+}
+_APP_TOP_RX: list[tuple[_Rx, str, str]] = [(re.compile(p), k, kind) for p, k, kind in _APP_TOP]
+_APP_SUB_RX: dict[str, list[tuple[_Rx, str]]] = {
+    group: [(re.compile(p), sub) for p, sub in subs] for group, subs in _APP_SUB.items()
+}
+
 _APPEAL_GROUP_LABELS = frozenset(p for lab in APPEAL_GROUPS.values() for p in lab.split("/"))
 
 _SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
@@ -597,13 +638,13 @@ def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
 
 
 def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
-    specs = _ART20_ROWS[item]
+    specs = _ART20_ROWS_RX[item]
 
     def row_key(tok: str) -> str | None:
         if not _is_label(tok):
             return None
         n = _norm(tok)
-        return next((k for k, pat in specs if re.fullmatch(pat, n)), None)
+        return next((k for k, rx in specs if rx.fullmatch(n)), None)
 
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
@@ -626,14 +667,15 @@ def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg,
     return _Seg(f"art20_{item}", header, rows, html, item=item), i
 
 
+@lru_cache(maxsize=_LABEL_CACHE)
 def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
     stripped = _strip_numbering(norm)
-    if group in _APP_SUB and _SUB_NUMBERED.match(norm):
-        for pat, sub in _APP_SUB[group]:
-            if re.search(pat, stripped):
+    if group in _APP_SUB_RX and _SUB_NUMBERED.match(norm):
+        for rx, sub in _APP_SUB_RX[group]:
+            if rx.search(stripped):
                 return f"{group}.{sub}", "row"
-    for pat, key, kind in _APP_TOP:
-        if re.search(pat, stripped):
+    for rx, key, kind in _APP_TOP_RX:
+        if rx.search(stripped):
             return key, kind
     return None
 
@@ -745,8 +787,8 @@ def _art20_columns(
     ]
     orig = "".join(c for c, n in chars if n)
     norm = "".join(n for _, n in chars if n)
-    for tpl, specs in _ART20_COLS[seg.item].items():
-        found = [re.search(p, norm) for _, p, _ in specs]
+    for tpl, specs in _ART20_COLS_RX[seg.item].items():
+        found = [rx.search(norm) for _, rx, _ in specs]
         if all(found) and [f.start() for f in found if f] == sorted(f.start() for f in found if f):
             cols = []
             starts = [f.start() for f in found if f] + [len(norm)]
@@ -810,8 +852,8 @@ def _header_names(seg: _Seg, key: str, norm: str) -> bool:
     if seg.table == "applications":
         return _app_leaf_matches(APPLICATION_COLUMNS[key].rsplit("/", 1)[-1], norm)
     return any(
-        k == key and re.search(pat, norm) for specs in _ART20_COLS[seg.item].values()
-        for k, pat, _ in specs
+        k == key and rx.search(norm) for specs in _ART20_COLS_RX[seg.item].values()
+        for k, rx, _ in specs
     )  # fmt: skip
 
 
