@@ -63,21 +63,33 @@ _OUTCOME_FIXED = tuple(
 _OTHER_2021 = tuple(k for k in APPLICATION_ROWS if k.startswith("result.other."))
 _APPEAL_PARTS = tuple(k for k in APPEAL_RESULTS if k != "total")
 
-_Cells = dict[tuple[str, str], Fact]
+class _Cells(dict[tuple[str, str], Fact]):
+    """A table's facts by (row_key, column_key), with the ok numbers among them as floats
+    (looked up hundreds of times per report by the checks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nums: dict[tuple[str, str], float] = {}
+
+    def add(self, fact: Fact) -> None:
+        key = (fact.row_key, fact.column_key)
+        self[key] = fact
+        if fact.status == "ok" and fact.value is not None:
+            self.nums[key] = float(fact.value)
+        else:
+            self.nums.pop(key, None)  # a later fact for the same cell replaces the earlier
 
 
 def _num(cells: _Cells, row: str, col: str) -> float | None:
-    f = cells.get((row, col))
-    if f is None or f.status != "ok" or f.value is None:
-        return None
-    return float(f.value)
+    return cells.nums.get((row, col))
 
 
 def _sum(cells: _Cells, keys: list[tuple[str, str]]) -> float | None:
     """Sum of the cells, or None when any of them is not an ok number."""
+    nums = cells.nums
     total = 0.0
-    for row, col in keys:
-        v = _num(cells, row, col)
+    for key in keys:
+        v = nums.get(key)
         if v is None:
             return None
         total += v
@@ -162,7 +174,10 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
     for f in facts:
-        by_table.setdefault(f.table, {})[(f.row_key, f.column_key)] = f
+        cells = by_table.get(f.table)
+        if cells is None:
+            cells = by_table[f.table] = _Cells()
+        cells.add(f)
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))

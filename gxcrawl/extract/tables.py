@@ -882,15 +882,19 @@ def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
     return found
 
 
-def _covered_named(cell: _Cell, named: frozenset[tuple[int, int]]) -> int:
+_Named = frozenset[tuple[int, int]]  # the (table, grid column) of every named header column
+
+
+def _covered_named(cell: _Cell, named: _Named) -> int:
     """How many named header columns the cell covers."""
+    if cell.span == 1:
+        return (cell.table, cell.col) in named
     return sum((cell.table, c) in named for c in range(cell.col, cell.col + cell.span))
 
 
-def _grid_row(vals: list[str], grid: list[_Where]) -> list[_Parsed]:
+def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
-    named = frozenset(w for w in grid if w is not None)
     # (table, column) → the first value cell covering it, and how many named columns it covers
     # (one pass over the row instead of a scan of it per header column).
     under: dict[tuple[int, int], tuple[str, int]] = {}
@@ -917,10 +921,12 @@ def _placed(hit: tuple[str, int] | None) -> _Parsed:
     return _cell(cell)
 
 
-def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None) -> list[_Parsed]:
+def _row_cells(
+    seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None, named: _Named
+) -> list[_Parsed]:
     """The row's cells, one per column: by grid column when the header resolved, else in order."""
     if grid is not None and vals:
-        return _grid_row(vals, grid)
+        return _grid_row(vals, grid, named)
     if seg.html and len(vals) > width and not any(vals[width:]):
         vals = vals[:width]  # blank padding cells of a table wider than this block
     if len(vals) == width:
@@ -932,9 +938,10 @@ def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None
 
 def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]) -> list[Fact]:
     grid = _grid_columns(seg, [key for key, _, _ in cols])
+    named = frozenset(w for w in grid or () if w is not None)
     facts: list[Fact] = []
     for key, label, vals in seg.rows:
-        cells = _row_cells(seg, vals, len(cols), grid)
+        cells = _row_cells(seg, vals, len(cols), grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
             facts.append(Fact(template, seg.table, key, ckey, label, clabel, value, unit,
                               raw_text, status))  # fmt: skip
