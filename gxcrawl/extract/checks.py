@@ -63,6 +63,7 @@ _OUTCOME_FIXED = tuple(
 _OTHER_2021 = tuple(k for k in APPLICATION_ROWS if k.startswith("result.other."))
 _APPEAL_PARTS = tuple(k for k in APPEAL_RESULTS if k != "total")
 
+
 class _Cells(dict[tuple[str, str], Fact]):
     """A table's facts by (row_key, column_key), with the ok numbers among them as floats
     (looked up hundreds of times per report by the checks)."""

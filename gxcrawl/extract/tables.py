@@ -118,6 +118,30 @@ class Fact:
         }  # fmt: skip
 
 
+def _new_fact(
+    template: str,
+    table: str,
+    row_key: str,
+    column_key: str,
+    row_label: str,
+    column_label: str,
+    value: float | int | None,
+    unit: str | None,
+    raw_text: str | None,
+    status: str,
+) -> Fact:
+    """`Fact(...)` without the frozen dataclass's `object.__setattr__` per field (twice the
+    time, and a report has hundreds of facts): the same instance state, fields in order; a test
+    checks it against the constructor."""
+    fact = object.__new__(Fact)
+    object.__setattr__(fact, "__dict__", {
+        "template": template, "table": table, "row_key": row_key, "column_key": column_key,
+        "row_label": row_label, "column_label": column_label, "value": value, "unit": unit,
+        "raw_text": raw_text, "status": status,
+    })  # fmt: skip
+    return fact
+
+
 @dataclass
 class TableResult:
     template: str | None
@@ -211,16 +235,10 @@ class _Cell(str):
     """An HTML table cell: its text, whether it sits in the value part of its row, and where it
     sits in its table's grid, so values are placed by column and not by count."""
 
-    value: bool  # in the value part of its row, whatever its text
+    value: bool = False  # in the value part of its row, whatever its text
     table: int  # which <table> of the fragment
     col: int  # first grid column, after rowspan/colspan expansion
     span: int  # grid columns covered
-
-
-def _grid_cell(text: str, table: int, col: int, span: int) -> _Cell:
-    cell = _Cell(text)
-    cell.value, cell.table, cell.col, cell.span = False, table, col, span
-    return cell
 
 
 def _looks_value(text: str) -> bool:
@@ -365,7 +383,9 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if rowspan and (rs := _span(rowspan)) > 1:
                 for dr in range(1, rs):
                     spanned.setdefault(r + dr, set()).update(range(c, c + cs))
-            cells.append(_grid_cell(_cell_text(td), number, c, cs))
+            cell = _Cell(_cell_text(td))  # `value` stays False until `_tokens` marks it
+            cell.table, cell.col, cell.span = number, c, cs
+            cells.append(cell)
             c += cs
         if cells:
             out.append(_Row(cells, html=True))
@@ -409,24 +429,40 @@ class _Walker:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in ("script", "style"):
             return
-        style = el.get("style")
-        if style and _HIDDEN.search(style):
+        if _is_hidden(el):
             return
         if el in self.leaves:
             self.flush()
             self.rows.extend(_grid_rows(el, self.leaves[el]))
             return
+        buf = self.buf
         block = tag in _BLOCK
         if block:
-            self.buf.append("\n")
+            buf.append("\n")
         if el.text and tag:
-            self.buf.append(el.text)
+            buf.append(el.text)
         for child in el:
-            self.walk(child)
+            ctag = child.tag
+            if len(child) or not isinstance(ctag, str) or child in self.leaves:
+                self.walk(child)
+            elif ctag not in ("script", "style") and not _is_hidden(child):
+                # what `walk` does for an element without children (most paragraphs), inline
+                cblock = ctag in _BLOCK
+                if cblock:
+                    buf.append("\n")
+                if child.text:
+                    buf.append(child.text)
+                if cblock:
+                    buf.append("\n")
             if child.tail:
-                self.buf.append(child.tail)
+                buf.append(child.tail)
         if block:
-            self.buf.append("\n")
+            buf.append("\n")
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    style = el.get("style")
+    return bool(style) and bool(_HIDDEN.search(style))
 
 
 def _html_rows(html: str | etree._Element) -> list[_Row] | None:
@@ -900,12 +936,18 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
     under: dict[tuple[int, int], tuple[str, int]] = {}
     stray: list[str] = []
     for v in vals:
-        covered = _covered_named(v, named) if isinstance(v, _Cell) else 0
-        if covered and isinstance(v, _Cell):
-            for c in range(v.col, v.col + v.span):
-                under.setdefault((v.table, c), (v, covered))
-        elif v.strip():
-            stray.append(v.strip())
+        if isinstance(v, _Cell):
+            if v.span == 1:  # the usual cell: no range to walk
+                where = (v.table, v.col)
+                if where in named:
+                    under.setdefault(where, (v, 1))
+                    continue
+            elif covered := _covered_named(v, named):
+                for c in range(v.col, v.col + v.span):
+                    under.setdefault((v.table, c), (v, covered))
+                continue
+        if text := v.strip():
+            stray.append(text)
     unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
     return [_placed(under.get(w)) if w is not None else unnamed for w in grid]
 
@@ -943,8 +985,8 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     for key, label, vals in seg.rows:
         cells = _row_cells(seg, vals, len(cols), grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
-            facts.append(Fact(template, seg.table, key, ckey, label, clabel, value, unit,
-                              raw_text, status))  # fmt: skip
+            facts.append(_new_fact(template, seg.table, key, ckey, label, clabel, value, unit,
+                                   raw_text, status))  # fmt: skip
     return facts
 
 
