@@ -77,7 +77,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 from lxml import etree
@@ -773,6 +773,29 @@ def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
     return _Seg("appeals", header, [("cases", "", vals)], html), i
 
 
+class _Opening(NamedTuple):
+    """What a label may open, from its text alone (cached: the same labels open every report)."""
+
+    art20_item: str | None  # 第二十条第（N）项 title: the item number
+    app_heading: bool  # 申请人情况 / 勾稽关系: the application table's header
+    new_received: bool  # 本年新收…: its first row (opens it when a value follows)
+    appeals_head: (
+        bool  # 行政复议 as a header cell (opens the appeals table when its header follows)
+    )
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _opening(n: str) -> _Opening:
+    m = _ART20_TITLE.search(n)
+    item = _ITEM_NUM.get(m.group(1)) if m and len(n) <= _MAX_TITLE else None
+    return _Opening(
+        item,
+        "申请人情况" in n or "勾稽关系" in n,
+        _strip_numbering(n).startswith("本年新收"),
+        n.startswith("行政复议") and len(n) <= _MAX_GROUP_LABEL,
+    )
+
+
 def _segments(tokens: list[str], html: bool) -> list[_Seg]:
     segs: list[_Seg] = []
     i = 0
@@ -781,14 +804,13 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
         if not _is_label(tok):
             i += 1
             continue
-        n = _norm(tok)
-        m = _ART20_TITLE.search(n)
-        if m and len(n) <= _MAX_TITLE and m.group(1) in _ITEM_NUM:
-            seg, i = _read_art20(tokens, i + 1, _ITEM_NUM[m.group(1)], html)
+        opening = _opening(_norm(tok))
+        if opening.art20_item is not None:
+            seg, i = _read_art20(tokens, i + 1, opening.art20_item, html)
             segs.append(seg)
             continue
-        starts_app = "申请人情况" in n or "勾稽关系" in n
-        if not starts_app and _strip_numbering(n).startswith("本年新收"):
+        starts_app = opening.app_heading
+        if not starts_app and opening.new_received:
             starts_app = i + 1 < len(tokens) and _is_value(tokens[i + 1])
         if starts_app and not any(s.table == "applications" for s in segs):
             app, j = _read_applications(tokens, i, html)
@@ -796,13 +818,8 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
                 segs.append(app)
                 i = j
                 continue
-        if (
-            n.startswith("行政复议")
-            and len(n) <= _MAX_GROUP_LABEL
-            and any(
-                "结果维持" in _norm(t) or _norm(t) == "总计"
-                for t in tokens[i : i + _APPEAL_LOOKAHEAD]
-            )
+        if opening.appeals_head and any(
+            "结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + _APPEAL_LOOKAHEAD]
         ):
             seg, i = _read_appeals(tokens, i, html)
             segs.append(seg)
