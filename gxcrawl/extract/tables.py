@@ -245,6 +245,11 @@ def _looks_value(text: str) -> bool:
     """A printed value: a number or a dash / 无 placeholder."""
     if len(text) > _MAX_VALUE_CHARS:
         return False
+    return _short_looks_value(str(text))
+
+
+@lru_cache(maxsize=_NORM_CACHE)
+def _short_looks_value(text: str) -> bool:
     n = _norm(text)
     return bool(_NUM.match(n) or _PLACEHOLDER.match(n))
 
@@ -666,11 +671,10 @@ def _is_label(token: str) -> bool:
 
 
 def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
-    vals = []
-    while i < len(tokens) and _is_value(tokens[i]):
-        vals.append(tokens[i])
-        i += 1
-    return vals, i
+    j = i
+    while j < len(tokens) and _is_value(tokens[j]):
+        j += 1
+    return tokens[i:j], j
 
 
 def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
