@@ -108,14 +108,10 @@ class Fact:
     status: str  # "ok" | "blank" | "unreadable"
 
     def as_dict(self) -> dict[str, Any]:
-        # Spelled out, in field order: not dataclasses.asdict (it deep-copies) nor a loop over
-        # dataclasses.fields (slow), and a report has hundreds of facts. A test checks the keys.
-        return {
-            "template": self.template, "table": self.table, "row_key": self.row_key,
-            "column_key": self.column_key, "row_label": self.row_label,
-            "column_label": self.column_label, "value": self.value, "unit": self.unit,
-            "raw_text": self.raw_text, "status": self.status,
-        }  # fmt: skip
+        # A copy of the instance dict: the fields in order (both constructors set them so; a
+        # test checks), without dataclasses.asdict's deep copy or a loop over dataclasses.fields
+        # (a report has hundreds of facts).
+        return self.__dict__.copy()
 
 
 def _new_fact(
@@ -347,8 +343,7 @@ _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000
 
 
 def _cell_text(el: etree._Element) -> str:
-    if not len(el):  # most cells: text only, nothing to walk
-        return _label(el.text or "")
+    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`)."""
     parts: list[str] = []
     for node in el.iter():
         tag = node.tag if isinstance(node.tag, str) else ""
@@ -388,7 +383,13 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if rowspan and (rs := _span(rowspan)) > 1:
                 for dr in range(1, rs):
                     spanned.setdefault(r + dr, set()).update(range(c, c + cs))
-            cell = _Cell(_cell_text(td))  # `value` stays False until `_tokens` marks it
+            if len(td):
+                text = _cell_text(td)
+            else:  # most cells: text only, and most of it without whitespace to tidy
+                text = td.text or ""
+                if _HAS_WS(text):
+                    text = _label(text)
+            cell = _Cell(text)  # `value` stays False until `_tokens` marks it
             cell.table, cell.col, cell.span = number, c, cs
             cells.append(cell)
             c += cs
