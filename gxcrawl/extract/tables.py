@@ -289,8 +289,7 @@ _short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
 # --------------------------------------------------------------------------- rows from input
 
 
-@dataclass
-class _Row:
+class _Row(NamedTuple):  # a tuple: built for every line of every report with a table
     cells: list[str]
     html: bool  # from a real <table>: blank cells are present as ""
 
@@ -426,9 +425,8 @@ class _Walker:
         self.buf: list[str] = []
 
     def flush(self) -> None:
-        for line in "".join(self.buf).splitlines():
-            if line.strip():
-                self.rows.append(_Row([_label(line)], html=False))
+        lines = "".join(self.buf).splitlines()
+        self.rows.extend(_Row([_label(line)], False) for line in lines if line.strip())
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
@@ -451,7 +449,9 @@ class _Walker:
             ctag = child.tag
             if len(child) or not isinstance(ctag, str) or child in self.leaves:
                 self.walk(child)
-            elif ctag not in ("script", "style") and not _is_hidden(child):
+            elif ctag not in ("script", "style") and not (
+                (style := child.get("style")) and _HIDDEN.search(style)
+            ):
                 # what `walk` does for an element without children (most paragraphs), inline
                 cblock = ctag in _BLOCK
                 if cblock:
