@@ -348,10 +348,10 @@ def _cell_text(el: etree._Element) -> str:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("br", "p", "div") and parts:
             parts.append(" ")
-        if node.text and tag not in ("script", "style"):
-            parts.append(node.text)
-        if node is not el and node.tail:
-            parts.append(node.tail)
+        if (text := node.text) and tag not in ("script", "style"):
+            parts.append(text)
+        if node is not el and (tail := node.tail):
+            parts.append(tail)
     return _label("".join(parts))
 
 
@@ -443,8 +443,9 @@ class _Walker:
         block = tag in _BLOCK
         if block:
             buf.append("\n")
-        if el.text and tag:
-            buf.append(el.text)
+        # .text and .tail are decoded anew on each access: read once
+        if tag and (text := el.text):
+            buf.append(text)
         for child in el:
             ctag = child.tag
             if len(child) or not isinstance(ctag, str) or child in self.leaves:
@@ -456,12 +457,12 @@ class _Walker:
                 cblock = ctag in _BLOCK
                 if cblock:
                     buf.append("\n")
-                if child.text:
-                    buf.append(child.text)
+                if text := child.text:
+                    buf.append(text)
                 if cblock:
                     buf.append("\n")
-            if child.tail:
-                buf.append(child.tail)
+            if tail := child.tail:
+                buf.append(tail)
         if block:
             buf.append("\n")
 
