@@ -18,7 +18,9 @@ Checks (``Finding.check``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from gxcrawl.extract.table_keys import (
@@ -62,6 +64,7 @@ _OUTCOME_FIXED = tuple(
 )
 _OTHER_2021 = tuple(k for k in APPLICATION_ROWS if k.startswith("result.other."))
 _APPEAL_PARTS = tuple(k for k in APPEAL_RESULTS if k != "total")
+_CHECKED = frozenset({"applications", "appeals"})
 
 
 class _Cells(dict[tuple[str, str], Fact]):
@@ -85,7 +88,7 @@ def _num(cells: _Cells, row: str, col: str) -> float | None:
     return cells.nums.get((row, col))
 
 
-def _sum(cells: _Cells, keys: list[tuple[str, str]]) -> float | None:
+def _sum(cells: _Cells, keys: Sequence[tuple[str, str]]) -> float | None:
     """Sum of the cells, or None when any of them is not an ok number."""
     nums = cells.nums
     total = 0.0
@@ -110,6 +113,11 @@ def _labels(cells: _Cells, row: str, col: str) -> tuple[str, str]:
     return (f.row_label, f.column_label) if f else (row, col)
 
 
+@lru_cache(maxsize=64)  # two forms of the outcome rows × seven columns
+def _outcome_keys(outcome_rows: tuple[str, ...], col: str) -> tuple[tuple[str, str], ...]:
+    return tuple((r, col) for r in outcome_rows)
+
+
 def _applications(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
     rows = list(dict.fromkeys(r for r, _ in cells))  # document order
@@ -127,7 +135,7 @@ def _applications(cells: _Cells) -> list[Finding]:
                 f"{col_label}: 一+二 = {'+'.join(parts_l)} = {_fmt(left)} ≠ "
                 f"三（七）+四 = {'+'.join(parts_r)} = {_fmt(right)}",
             ))  # fmt: skip
-        parts = _sum(cells, [(r, col) for r in outcome_rows])
+        parts = _sum(cells, _outcome_keys(outcome_rows, col))
         stated = _num(cells, "result.total", col)
         if parts is not None and stated is not None and _differs(parts, stated):
             nonzero = [
@@ -175,6 +183,8 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
     for f in facts:
+        if f.table not in _CHECKED:
+            continue  # the 第二十条 and legacy tables have no identities to check
         cells = by_table.get(f.table)
         if cells is None:
             cells = by_table[f.table] = _Cells()

@@ -908,12 +908,21 @@ def _header_cells(seg: _Seg) -> list[_Cell]:
 
 def _header_names(seg: _Seg, key: str, norm: str) -> bool:
     """The header cell (matching form) names column `key` of this art20 or applications block."""
-    if seg.table == "applications":
+    if len(norm) > _NORM_CACHE_CHARS:  # prose caught in a header: not worth holding
+        return _names_column(seg.table, seg.item, key, norm)
+    return _names_column_cached(seg.table, seg.item, key, norm)
+
+
+def _names_column(table: str, item: str, key: str, norm: str) -> bool:
+    if table == "applications":
         return _app_leaf_matches(APPLICATION_COLUMNS[key].rsplit("/", 1)[-1], norm)
     return any(
-        k == key and rx.search(norm) for specs in _ART20_COLS_RX[seg.item].values()
+        k == key and rx.search(norm) for specs in _ART20_COLS_RX[item].values()
         for k, rx, _ in specs
     )  # fmt: skip
+
+
+_names_column_cached = lru_cache(maxsize=_LABEL_CACHE)(_names_column)  # cells × column keys
 
 
 _Where = tuple[int, int] | None  # (table, grid column) of a header cell; None: not printed
