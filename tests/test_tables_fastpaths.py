@@ -25,7 +25,9 @@ TRICKY_TEXTS = [
     "／", "无", "见说明", "自然人", "商业 企业", "商业\n企业", "商业\u3000企业", "a  b\tc",
     "（三）不予公开", "(三)不予公开", "1.属于国家秘密", "㈠", "ﬁ", "本年新收政府信息公开申请",
     "行政复议", "第二十条第（一）项", "第二十条第(五)项：主动公开情况", "申请人情况",
-    "x" * 63, "x" * 64, "x" * 65, "１" * 70, "本年" * 40, " 1 2 ", "1 2",
+    "本年新制作数量", "处理决定数量", "本年收费金额（单位：万元）", "上一年项目数量", "公益组织",
+    "组织", "商业企业", "其他", "总计", "对外公开总数量" * 10, "x" * 63, "x" * 64,
+    "x" * 65, "１" * 70, "本年" * 40, " 1 2 ", "1 2",
 ]  # fmt: skip
 
 
@@ -51,6 +53,21 @@ def test_cached_text_helpers_match_the_plain_forms(text: str) -> None:
     label = tables._WS.sub(" ", tables._CJK_GAP.sub("", text)).strip()
     assert tables._label(text) == label and type(tables._label(text)) is str
     assert tables._app_match(n, None) == tables._app_match.__wrapped__(n, None)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_cached_header_column_match_is_the_plain_match(text: str) -> None:
+    n = tables._norm(text)
+    for table, item, keys in [
+        ("applications", "", list(tables.APPLICATION_COLUMNS)),
+        *(("art20_" + item, item, [k for k, _, _ in specs[0][1]])
+          for item, specs in ((i, list(t.items())) for i, t in tables._ART20_COLS.items())),
+    ]:  # fmt: skip
+        for key in keys:
+            seg = tables._Seg(table, [], [], html=True, item=item)
+            plain = tables._names_column(table, item, key, n)
+            assert tables._header_names(seg, key, n) is plain
+            assert tables._names_column_cached(table, item, key, n) is plain
 
 
 def test_cell_of_none_is_blank() -> None:

@@ -526,7 +526,10 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
     for row in rows:
         cells = row.cells
         if not row.html:
-            out.extend(c for c in cells if c)
+            if len(cells) == 1 and cells[0]:  # a line of text between tables
+                out.append(cells[0])
+            else:
+                out.extend(c for c in cells if c)
             continue
         start = _value_start(cells)
         out.extend(c for c in cells[:start] if c)
