@@ -149,8 +149,6 @@ class TableResult:
 _CJK = "\u3400-\u9fff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _WS = re.compile(r"\s+")
-
-
 _HAS_WS = re.compile(r"\s").search
 
 
@@ -788,9 +786,7 @@ class _Opening(NamedTuple):
     art20_item: str | None  # 第二十条第（N）项 title: the item number
     app_heading: bool  # 申请人情况 / 勾稽关系: the application table's header
     new_received: bool  # 本年新收…: its first row (opens it when a value follows)
-    appeals_head: (
-        bool  # 行政复议 as a header cell (opens the appeals table when its header follows)
-    )
+    appeals_head: bool  # 行政复议 as a header cell: the appeals table, if its header follows
 
 
 @lru_cache(maxsize=_LABEL_CACHE)
