@@ -336,6 +336,9 @@ _BLOCK = {
     "caption", "thead", "tbody", "tfoot",
 }  # fmt: skip
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Compiled once, as sanitize does (an .xpath() string is compiled on every call).
+_TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+_LEAF_TABLES = etree.XPath(".//table[not(.//table)]")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
@@ -360,7 +363,7 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     # before it in its own row: the column only moves right)
     spanned: dict[int, set[int]] = {}
     out: list[_Row] = []
-    trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    trs = _TABLE_ROWS(table)
     for r, tr in enumerate(trs):
         style = tr.get("style")
         if style and _HIDDEN.search(style):
@@ -475,7 +478,7 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
     root = _content_root(html)
     if root is None:
         return None
-    leaves = root.xpath(".//table[not(.//table)]")
+    leaves = _LEAF_TABLES(root)
     if not leaves:
         return None
     walker = _Walker(leaves)
