@@ -70,6 +70,15 @@ def test_cached_header_column_match_is_the_plain_match(text: str) -> None:
             assert tables._names_column_cached(table, item, key, n) is plain
 
 
+@pytest.mark.parametrize("text", _cells_of(TRICKY_TEXTS))
+@pytest.mark.parametrize("value", [False, True])
+def test_is_label_is_a_short_non_value(text: str, value: bool) -> None:
+    if isinstance(text, tables._Cell):
+        text.value = value
+    plain = bool(text) and len(text) <= tables._MAX_LABEL and not tables._is_value(text)
+    assert tables._is_label(text) is plain
+
+
 def test_cell_of_none_is_blank() -> None:
     assert tables._cell(None) == (None, None, "blank")
 

@@ -673,7 +673,10 @@ class _Seg:
 
 
 def _is_label(token: str) -> bool:
-    return bool(token) and len(token) <= _MAX_LABEL and not _is_value(token)
+    if not token or len(token) > _MAX_LABEL:
+        return False
+    # not _is_value(token), inline (run on every token of every report)
+    return not token.value if isinstance(token, _Cell) else not _looks_value(token)
 
 
 def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
