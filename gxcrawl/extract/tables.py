@@ -440,7 +440,7 @@ class _Walker:
             self.flush()
             self.rows.extend(_grid_rows(el, self.leaves[el]))
             return
-        buf = self.buf
+        buf, leaves = self.buf, self.leaves
         block = tag in _BLOCK
         if block:
             buf.append("\n")
@@ -449,7 +449,7 @@ class _Walker:
             buf.append(text)
         for child in el:
             ctag = child.tag
-            if len(child) or not isinstance(ctag, str) or child in self.leaves:
+            if len(child) or not isinstance(ctag, str) or child in leaves:
                 self.walk(child)
             elif ctag not in ("script", "style") and not (
                 (style := child.get("style")) and _HIDDEN.search(style)
