@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -353,3 +354,11 @@ def test_fixture_page_through_the_entry_point(name: str) -> None:
     if result.content_html is None:
         pytest.skip("extract_page does not hand over PageResult.content_html yet (lead wires it)")
     assert result.tables == gold(name)
+
+
+def test_fact_as_dict_is_every_field_in_order() -> None:
+    # as_dict spells its keys out for speed: it must stay the dataclass's fields, in order.
+    fact = Fact("gb2021", "applications", "new_received", "person", "一、本年新收", "自然人",
+                3, "件", "3", "ok")  # fmt: skip
+    assert fact.as_dict() == {f.name: getattr(fact, f.name) for f in dataclasses.fields(fact)}
+    assert list(fact.as_dict()) == [f.name for f in dataclasses.fields(fact)]

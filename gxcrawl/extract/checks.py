@@ -18,7 +18,9 @@ Checks (``Finding.check``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from gxcrawl.extract.table_keys import (
@@ -43,8 +45,13 @@ class Finding:
     row_key: str | None = None  # set by per-row checks (row_total)
 
     def as_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies, and a report has hundreds of facts.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        # Spelled out, in field order (not dataclasses.asdict, which deep-copies, nor a loop
+        # over dataclasses.fields, which is slow); a test checks the keys.
+        return {
+            "check": self.check, "table": self.table, "column_key": self.column_key,
+            "expected": self.expected, "actual": self.actual, "detail": self.detail,
+            "row_key": self.row_key,
+        }  # fmt: skip
 
 
 APP_COLUMNS = tuple(APPLICATION_COLUMNS)
@@ -57,22 +64,36 @@ _OUTCOME_FIXED = tuple(
 )
 _OTHER_2021 = tuple(k for k in APPLICATION_ROWS if k.startswith("result.other."))
 _APPEAL_PARTS = tuple(k for k in APPEAL_RESULTS if k != "total")
+_CHECKED = frozenset({"applications", "appeals"})
 
-_Cells = dict[tuple[str, str], Fact]
+
+class _Cells(dict[tuple[str, str], Fact]):
+    """A table's facts by (row_key, column_key), with the ok numbers among them as floats
+    (looked up hundreds of times per report by the checks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nums: dict[tuple[str, str], float] = {}
+
+    def add(self, fact: Fact) -> None:
+        key = (fact.row_key, fact.column_key)
+        self[key] = fact
+        if fact.status == "ok" and fact.value is not None:
+            self.nums[key] = float(fact.value)
+        else:
+            self.nums.pop(key, None)  # a later fact for the same cell replaces the earlier
 
 
 def _num(cells: _Cells, row: str, col: str) -> float | None:
-    f = cells.get((row, col))
-    if f is None or f.status != "ok" or f.value is None:
-        return None
-    return float(f.value)
+    return cells.nums.get((row, col))
 
 
-def _sum(cells: _Cells, keys: list[tuple[str, str]]) -> float | None:
+def _sum(cells: _Cells, keys: Sequence[tuple[str, str]]) -> float | None:
     """Sum of the cells, or None when any of them is not an ok number."""
+    nums = cells.nums
     total = 0.0
-    for row, col in keys:
-        v = _num(cells, row, col)
+    for key in keys:
+        v = nums.get(key)
         if v is None:
             return None
         total += v
@@ -92,6 +113,11 @@ def _labels(cells: _Cells, row: str, col: str) -> tuple[str, str]:
     return (f.row_label, f.column_label) if f else (row, col)
 
 
+@lru_cache(maxsize=64)  # two forms of the outcome rows × seven columns
+def _outcome_keys(outcome_rows: tuple[str, ...], col: str) -> tuple[tuple[str, str], ...]:
+    return tuple((r, col) for r in outcome_rows)
+
+
 def _applications(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
     rows = list(dict.fromkeys(r for r, _ in cells))  # document order
@@ -109,7 +135,7 @@ def _applications(cells: _Cells) -> list[Finding]:
                 f"{col_label}: 一+二 = {'+'.join(parts_l)} = {_fmt(left)} ≠ "
                 f"三（七）+四 = {'+'.join(parts_r)} = {_fmt(right)}",
             ))  # fmt: skip
-        parts = _sum(cells, [(r, col) for r in outcome_rows])
+        parts = _sum(cells, _outcome_keys(outcome_rows, col))
         stated = _num(cells, "result.total", col)
         if parts is not None and stated is not None and _differs(parts, stated):
             nonzero = [
@@ -157,7 +183,12 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
     for f in facts:
-        by_table.setdefault(f.table, {})[(f.row_key, f.column_key)] = f
+        if f.table not in _CHECKED:
+            continue  # the 第二十条 and legacy tables have no identities to check
+        cells = by_table.get(f.table)
+        if cells is None:
+            cells = by_table[f.table] = _Cells()
+        cells.add(f)
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))

@@ -74,10 +74,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 from lxml import etree
@@ -108,8 +108,34 @@ class Fact:
     status: str  # "ok" | "blank" | "unreadable"
 
     def as_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies, and a report has hundreds of facts.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        # A copy of the instance dict: the fields in order (both constructors set them so; a
+        # test checks), without dataclasses.asdict's deep copy or a loop over dataclasses.fields
+        # (a report has hundreds of facts).
+        return self.__dict__.copy()
+
+
+def _new_fact(
+    template: str,
+    table: str,
+    row_key: str,
+    column_key: str,
+    row_label: str,
+    column_label: str,
+    value: float | int | None,
+    unit: str | None,
+    raw_text: str | None,
+    status: str,
+) -> Fact:
+    """`Fact(...)` without the frozen dataclass's `object.__setattr__` per field (twice the
+    time, and a report has hundreds of facts): the same instance state, fields in order; a test
+    checks it against the constructor."""
+    fact = object.__new__(Fact)
+    object.__setattr__(fact, "__dict__", {
+        "template": template, "table": table, "row_key": row_key, "column_key": column_key,
+        "row_label": row_label, "column_label": column_label, "value": value, "unit": unit,
+        "raw_text": raw_text, "status": status,
+    })  # fmt: skip
+    return fact
 
 
 @dataclass
@@ -123,10 +149,13 @@ class TableResult:
 _CJK = "\u3400-\u9fff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _WS = re.compile(r"\s+")
+_HAS_WS = re.compile(r"\s").search
 
 
 def _label(text: str) -> str:
     """A label as printed: line breaks and spaces between two Chinese characters removed."""
+    if not _HAS_WS(text):  # most cells ("0", "自然人"): nothing to remove (one C-level scan)
+        return str(text)
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
@@ -150,12 +179,28 @@ class _NfkcChars(dict[int, str | None]):
 _NFKC_CHARS = _NfkcChars()
 
 
+# Short texts (cells, labels) repeat across every report and are normalised several times
+# each; the translation costs a dict lookup per char, a cache hit one lookup. Longer texts
+# (prose lines) are translated each time and never held.
+_NORM_CACHE = 8192
+_NORM_CACHE_CHARS = 64
+
+
+def _translate(text: str) -> str:
+    return text.translate(_NFKC_CHARS)
+
+
+_translate_short = lru_cache(maxsize=_NORM_CACHE)(_translate)
+
+
 def _norm(text: str) -> str:
     """Matching form: NFKC (full-width → half-width) char by char, whitespace removed.
 
     Char by char so that the result has one char per input char (a few NFKC mappings expand).
     """
-    return text.translate(_NFKC_CHARS)
+    if len(text) > _NORM_CACHE_CHARS:
+        return text.translate(_NFKC_CHARS)
+    return _translate_short(text)
 
 
 _NUMBERING = re.compile(r"^(?:[(\[]?[一二三四五六七八九十]+[)\]、.]|[(\[]?\d+[)\]、.])")
@@ -184,22 +229,21 @@ class _Cell(str):
     """An HTML table cell: its text, whether it sits in the value part of its row, and where it
     sits in its table's grid, so values are placed by column and not by count."""
 
-    value: bool  # in the value part of its row, whatever its text
+    value: bool = False  # in the value part of its row, whatever its text
     table: int  # which <table> of the fragment
     col: int  # first grid column, after rowspan/colspan expansion
     span: int  # grid columns covered
-
-
-def _grid_cell(text: str, table: int, col: int, span: int) -> _Cell:
-    cell = _Cell(text)
-    cell.value, cell.table, cell.col, cell.span = False, table, col, span
-    return cell
 
 
 def _looks_value(text: str) -> bool:
     """A printed value: a number or a dash / 无 placeholder."""
     if len(text) > _MAX_VALUE_CHARS:
         return False
+    return _short_looks_value(str(text))
+
+
+@lru_cache(maxsize=_NORM_CACHE)
+def _short_looks_value(text: str) -> bool:
     n = _norm(text)
     return bool(_NUM.match(n) or _PLACEHOLDER.match(n))
 
@@ -217,7 +261,15 @@ _Parsed = tuple[float | int | None, str | None, str]  # (value, raw_text, status
 def _cell(raw: str | None) -> _Parsed:
     """(value, raw_text, status) of one printed cell: an empty cell is ``blank``; a number is
     ``ok``; anything else (``见说明``, ``—``, ``-``, ``/``, ``无``, prose) is ``unreadable``."""
-    if raw is None or raw.strip() == "":
+    if raw is None:
+        return None, None, "blank"
+    if len(raw) <= _MAX_VALUE_CHARS:  # the usual cell: "0", "12", "—" repeat in every report
+        return _short_cell(str(raw))
+    return _parse_cell(raw)
+
+
+def _parse_cell(raw: str) -> _Parsed:
+    if raw.strip() == "":
         return None, None, "blank"
     text = raw.strip()
     m = _NUM.match(_norm(text))
@@ -229,11 +281,13 @@ def _cell(raw: str | None) -> _Parsed:
     return int(digits), text, "ok"
 
 
+_short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
+
+
 # --------------------------------------------------------------------------- rows from input
 
 
-@dataclass
-class _Row:
+class _Row(NamedTuple):  # a tuple: built for every line of every report with a table
     cells: list[str]
     html: bool  # from a real <table>: blank cells are present as ""
 
@@ -282,41 +336,62 @@ _BLOCK = {
     "caption", "thead", "tbody", "tfoot",
 }  # fmt: skip
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Compiled once, as sanitize does (an .xpath() string is compiled on every call).
+_TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+_LEAF_TABLES = etree.XPath(".//table[not(.//table)]")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
 def _cell_text(el: etree._Element) -> str:
+    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`)."""
     parts: list[str] = []
     for node in el.iter():
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("br", "p", "div") and parts:
             parts.append(" ")
-        if node.text and tag not in ("script", "style"):
-            parts.append(node.text)
-        if node is not el and node.tail:
-            parts.append(node.tail)
+        if (text := node.text) and tag not in ("script", "style"):
+            parts.append(text)
+        if node is not el and (tail := node.tail):
+            parts.append(tail)
     return _label("".join(parts))
 
 
 def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
     with its grid column."""
-    occupied: set[tuple[int, int]] = set()
+    # row → grid columns taken by rowspans from rows above (a cell never overlaps the cells
+    # before it in its own row: the column only moves right)
+    spanned: dict[int, set[int]] = {}
     out: list[_Row] = []
-    trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    trs = _TABLE_ROWS(table)
     for r, tr in enumerate(trs):
-        if _HIDDEN.search(tr.get("style") or ""):
+        style = tr.get("style")
+        if style and _HIDDEN.search(style):
             continue
+        taken = spanned.pop(r, None)
         c = 0
         cells: list[str] = []
         for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+            tag = td.tag
+            if tag != "td" and tag != "th":
                 continue
-            while (r, c) in occupied:
-                c += 1
-            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
-            occupied.update((r + dr, c + dc) for dr in range(rs) for dc in range(cs))
-            cells.append(_grid_cell(_cell_text(td), number, c, cs))
+            if taken:
+                while c in taken:
+                    c += 1
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            cs = _span(colspan) if colspan else 1
+            if rowspan and (rs := _span(rowspan)) > 1:
+                for dr in range(1, rs):
+                    spanned.setdefault(r + dr, set()).update(range(c, c + cs))
+            if len(td):
+                text = _cell_text(td)
+            else:  # most cells: text only, and most of it without whitespace to tidy
+                text = td.text or ""
+                if _HAS_WS(text):
+                    text = _label(text)
+            cell = _Cell(text)  # `value` stays False until `_tokens` marks it
+            cell.table, cell.col, cell.span = number, c, cs
+            cells.append(cell)
             c += cs
         if cells:
             out.append(_Row(cells, html=True))
@@ -351,30 +426,51 @@ class _Walker:
         self.buf: list[str] = []
 
     def flush(self) -> None:
-        for line in "".join(self.buf).splitlines():
-            if line.strip():
-                self.rows.append(_Row([_label(line)], html=False))
+        lines = "".join(self.buf).splitlines()
+        self.rows.extend(_Row([_label(line)], False) for line in lines if line.strip())
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("script", "style") or _HIDDEN.search(el.get("style") or ""):
+        if tag in ("script", "style"):
+            return
+        if _is_hidden(el):
             return
         if el in self.leaves:
             self.flush()
             self.rows.extend(_grid_rows(el, self.leaves[el]))
             return
+        buf, leaves = self.buf, self.leaves
         block = tag in _BLOCK
         if block:
-            self.buf.append("\n")
-        if el.text and tag:
-            self.buf.append(el.text)
+            buf.append("\n")
+        # .text and .tail are decoded anew on each access: read once
+        if tag and (text := el.text):
+            buf.append(text)
         for child in el:
-            self.walk(child)
-            if child.tail:
-                self.buf.append(child.tail)
+            ctag = child.tag
+            if len(child) or not isinstance(ctag, str) or child in leaves:
+                self.walk(child)
+            elif ctag not in ("script", "style") and not (
+                (style := child.get("style")) and _HIDDEN.search(style)
+            ):
+                # what `walk` does for an element without children (most paragraphs), inline
+                cblock = ctag in _BLOCK
+                if cblock:
+                    buf.append("\n")
+                if text := child.text:
+                    buf.append(text)
+                if cblock:
+                    buf.append("\n")
+            if tail := child.tail:
+                buf.append(tail)
         if block:
-            self.buf.append("\n")
+            buf.append("\n")
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    style = el.get("style")
+    return bool(style) and bool(_HIDDEN.search(style))
 
 
 def _html_rows(html: str | etree._Element) -> list[_Row] | None:
@@ -382,7 +478,7 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
     root = _content_root(html)
     if root is None:
         return None
-    leaves = root.xpath(".//table[not(.//table)]")
+    leaves = _LEAF_TABLES(root)
     if not leaves:
         return None
     walker = _Walker(leaves)
@@ -400,13 +496,13 @@ def _names_row(text: str) -> bool:
     n = _norm(text)
     if n in ("总计", "其他") or _NUM.match(n):
         return False
-    if any(re.fullmatch(pat, n) for rows in _ART20_ROWS.values() for _, pat in rows):
+    if any(rx.fullmatch(n) for rows in _ART20_ROWS_RX.values() for _, rx in rows):
         return True
     if _app_match(n, None) is not None:
         return True
     stripped = _strip_numbering(n)
     return bool(_SUB_NUMBERED.match(n)) and any(
-        re.search(pat, stripped) for subs in _APP_SUB.values() for pat, _ in subs
+        rx.search(stripped) for subs in _APP_SUB_RX.values() for rx, _ in subs
     )
 
 
@@ -431,7 +527,10 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
     for row in rows:
         cells = row.cells
         if not row.html:
-            out.extend(c for c in cells if c)
+            if len(cells) == 1 and cells[0]:  # a line of text between tables
+                out.append(cells[0])
+            else:
+                out.extend(c for c in cells if c)
             continue
         start = _value_start(cells)
         out.extend(c for c in cells[:start] if c)
@@ -535,6 +634,20 @@ _APP_SUB: dict[str, list[tuple[str, str]]] = {
 }
 _SUB_NUMBERED = re.compile(r"^[(\[]?\d+[)\]、.]")
 
+# The patterns above, compiled once (the readers try them on every label of every report).
+_Rx = re.Pattern[str]
+_ART20_COLS_RX: dict[str, dict[str, list[tuple[str, _Rx, str | None]]]] = {
+    item: {tpl: [(k, re.compile(p), u) for k, p, u in specs] for tpl, specs in by_tpl.items()}
+    for item, by_tpl in _ART20_COLS.items()
+}
+_ART20_ROWS_RX: dict[str, list[tuple[str, _Rx]]] = {
+    item: [(k, re.compile(p)) for k, p in rows] for item, rows in _ART20_ROWS.items()
+}
+_APP_TOP_RX: list[tuple[_Rx, str, str]] = [(re.compile(p), k, kind) for p, k, kind in _APP_TOP]
+_APP_SUB_RX: dict[str, list[tuple[_Rx, str]]] = {
+    group: [(re.compile(p), sub) for p, sub in subs] for group, subs in _APP_SUB.items()
+}
+
 _APPEAL_GROUP_LABELS = frozenset(p for lab in APPEAL_GROUPS.values() for p in lab.split("/"))
 
 _SECTION_HEAD = re.compile(r"^[一二三四五六七八九十]+、")
@@ -560,25 +673,27 @@ class _Seg:
 
 
 def _is_label(token: str) -> bool:
-    return bool(token) and len(token) <= _MAX_LABEL and not _is_value(token)
+    if not token or len(token) > _MAX_LABEL:
+        return False
+    # not _is_value(token), inline (run on every token of every report)
+    return not token.value if isinstance(token, _Cell) else not _looks_value(token)
 
 
 def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
-    vals = []
-    while i < len(tokens) and _is_value(tokens[i]):
-        vals.append(tokens[i])
-        i += 1
-    return vals, i
+    j = i
+    while j < len(tokens) and _is_value(tokens[j]):
+        j += 1
+    return tokens[i:j], j
 
 
 def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
-    specs = _ART20_ROWS[item]
+    specs = _ART20_ROWS_RX[item]
 
     def row_key(tok: str) -> str | None:
         if not _is_label(tok):
             return None
         n = _norm(tok)
-        return next((k for k, pat in specs if re.fullmatch(pat, n)), None)
+        return next((k for k, rx in specs if rx.fullmatch(n)), None)
 
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
@@ -601,14 +716,15 @@ def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg,
     return _Seg(f"art20_{item}", header, rows, html, item=item), i
 
 
+@lru_cache(maxsize=_LABEL_CACHE)
 def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
     stripped = _strip_numbering(norm)
-    if group in _APP_SUB and _SUB_NUMBERED.match(norm):
-        for pat, sub in _APP_SUB[group]:
-            if re.search(pat, stripped):
+    if group in _APP_SUB_RX and _SUB_NUMBERED.match(norm):
+        for rx, sub in _APP_SUB_RX[group]:
+            if rx.search(stripped):
                 return f"{group}.{sub}", "row"
-    for pat, key, kind in _APP_TOP:
-        if re.search(pat, stripped):
+    for rx, key, kind in _APP_TOP_RX:
+        if rx.search(stripped):
             return key, kind
     return None
 
@@ -670,6 +786,27 @@ def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
     return _Seg("appeals", header, [("cases", "", vals)], html), i
 
 
+class _Opening(NamedTuple):
+    """What a label may open, from its text alone (cached: the same labels open every report)."""
+
+    art20_item: str | None  # 第二十条第（N）项 title: the item number
+    app_heading: bool  # 申请人情况 / 勾稽关系: the application table's header
+    new_received: bool  # 本年新收…: its first row (opens it when a value follows)
+    appeals_head: bool  # 行政复议 as a header cell: the appeals table, if its header follows
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _opening(n: str) -> _Opening:
+    m = _ART20_TITLE.search(n)
+    item = _ITEM_NUM.get(m.group(1)) if m and len(n) <= _MAX_TITLE else None
+    return _Opening(
+        item,
+        "申请人情况" in n or "勾稽关系" in n,
+        _strip_numbering(n).startswith("本年新收"),
+        n.startswith("行政复议") and len(n) <= _MAX_GROUP_LABEL,
+    )
+
+
 def _segments(tokens: list[str], html: bool) -> list[_Seg]:
     segs: list[_Seg] = []
     i = 0
@@ -678,14 +815,13 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
         if not _is_label(tok):
             i += 1
             continue
-        n = _norm(tok)
-        m = _ART20_TITLE.search(n)
-        if m and len(n) <= _MAX_TITLE and m.group(1) in _ITEM_NUM:
-            seg, i = _read_art20(tokens, i + 1, _ITEM_NUM[m.group(1)], html)
+        opening = _opening(_norm(tok))
+        if opening.art20_item is not None:
+            seg, i = _read_art20(tokens, i + 1, opening.art20_item, html)
             segs.append(seg)
             continue
-        starts_app = "申请人情况" in n or "勾稽关系" in n
-        if not starts_app and _strip_numbering(n).startswith("本年新收"):
+        starts_app = opening.app_heading
+        if not starts_app and opening.new_received:
             starts_app = i + 1 < len(tokens) and _is_value(tokens[i + 1])
         if starts_app and not any(s.table == "applications" for s in segs):
             app, j = _read_applications(tokens, i, html)
@@ -693,13 +829,8 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
                 segs.append(app)
                 i = j
                 continue
-        if (
-            n.startswith("行政复议")
-            and len(n) <= _MAX_GROUP_LABEL
-            and any(
-                "结果维持" in _norm(t) or _norm(t) == "总计"
-                for t in tokens[i : i + _APPEAL_LOOKAHEAD]
-            )
+        if opening.appeals_head and any(
+            "结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + _APPEAL_LOOKAHEAD]
         ):
             seg, i = _read_appeals(tokens, i, html)
             segs.append(seg)
@@ -720,8 +851,8 @@ def _art20_columns(
     ]
     orig = "".join(c for c, n in chars if n)
     norm = "".join(n for _, n in chars if n)
-    for tpl, specs in _ART20_COLS[seg.item].items():
-        found = [re.search(p, norm) for _, p, _ in specs]
+    for tpl, specs in _ART20_COLS_RX[seg.item].items():
+        found = [rx.search(norm) for _, rx, _ in specs]
         if all(found) and [f.start() for f in found if f] == sorted(f.start() for f in found if f):
             cols = []
             starts = [f.start() for f in found if f] + [len(norm)]
@@ -782,12 +913,21 @@ def _header_cells(seg: _Seg) -> list[_Cell]:
 
 def _header_names(seg: _Seg, key: str, norm: str) -> bool:
     """The header cell (matching form) names column `key` of this art20 or applications block."""
-    if seg.table == "applications":
+    if len(norm) > _NORM_CACHE_CHARS:  # prose caught in a header: not worth holding
+        return _names_column(seg.table, seg.item, key, norm)
+    return _names_column_cached(seg.table, seg.item, key, norm)
+
+
+def _names_column(table: str, item: str, key: str, norm: str) -> bool:
+    if table == "applications":
         return _app_leaf_matches(APPLICATION_COLUMNS[key].rsplit("/", 1)[-1], norm)
     return any(
-        k == key and re.search(pat, norm) for specs in _ART20_COLS[seg.item].values()
-        for k, pat, _ in specs
+        k == key and rx.search(norm) for specs in _ART20_COLS_RX[item].values()
+        for k, rx, _ in specs
     )  # fmt: skip
+
+
+_names_column_cached = lru_cache(maxsize=_LABEL_CACHE)(_names_column)  # cells × column keys
 
 
 _Where = tuple[int, int] | None  # (table, grid column) of a header cell; None: not printed
@@ -815,36 +955,57 @@ def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
     return found
 
 
-def _covers(cell: str, table: int, col: int) -> bool:
-    return (
-        isinstance(cell, _Cell) and cell.table == table and cell.col <= col < cell.col + cell.span
-    )
+_Named = frozenset[tuple[int, int]]  # the (table, grid column) of every named header column
 
 
-def _placed(vals: list[str], where: tuple[int, int], named: list[tuple[int, int]]) -> _Parsed:
-    """The cell under one header column: the value cell covering that grid column. A cell
-    covering several header columns cannot be split between them: unreadable in each."""
-    hit = next((v for v in vals if _covers(v, *where)), None)
-    if hit is None:
-        return None, None, "blank"  # the row draws no cell there
-    if sum(1 for w in named if _covers(hit, *w)) > 1 and hit.strip():
-        return None, hit.strip(), "unreadable"
-    return _cell(hit)
+def _covered_named(cell: _Cell, named: _Named) -> int:
+    """How many named header columns the cell covers."""
+    if cell.span == 1:
+        return (cell.table, cell.col) in named
+    return sum((cell.table, c) in named for c in range(cell.col, cell.col + cell.span))
 
 
-def _grid_row(vals: list[str], grid: list[_Where]) -> list[_Parsed]:
+def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
-    named = [w for w in grid if w is not None]
-    stray = [v.strip() for v in vals if v.strip() and not any(_covers(v, *w) for w in named)]
+    # (table, column) → the first value cell covering it, and how many named columns it covers
+    # (one pass over the row instead of a scan of it per header column).
+    under: dict[tuple[int, int], tuple[str, int]] = {}
+    stray: list[str] = []
+    for v in vals:
+        if isinstance(v, _Cell):
+            if v.span == 1:  # the usual cell: no range to walk
+                where = (v.table, v.col)
+                if where in named:
+                    under.setdefault(where, (v, 1))
+                    continue
+            elif covered := _covered_named(v, named):
+                for c in range(v.col, v.col + v.span):
+                    under.setdefault((v.table, c), (v, covered))
+                continue
+        if text := v.strip():
+            stray.append(text)
     unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
-    return [_placed(vals, w, named) if w is not None else unnamed for w in grid]
+    return [_placed(under.get(w)) if w is not None else unnamed for w in grid]
 
 
-def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None) -> list[_Parsed]:
+def _placed(hit: tuple[str, int] | None) -> _Parsed:
+    """The cell under one header column: the value cell covering that grid column. A cell
+    covering several header columns cannot be split between them: unreadable in each."""
+    if hit is None:
+        return None, None, "blank"  # the row draws no cell there
+    cell, covered = hit
+    if covered > 1 and cell.strip():
+        return None, cell.strip(), "unreadable"
+    return _cell(cell)
+
+
+def _row_cells(
+    seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None, named: _Named
+) -> list[_Parsed]:
     """The row's cells, one per column: by grid column when the header resolved, else in order."""
     if grid is not None and vals:
-        return _grid_row(vals, grid)
+        return _grid_row(vals, grid, named)
     if seg.html and len(vals) > width and not any(vals[width:]):
         vals = vals[:width]  # blank padding cells of a table wider than this block
     if len(vals) == width:
@@ -856,12 +1017,13 @@ def _row_cells(seg: _Seg, vals: list[str], width: int, grid: list[_Where] | None
 
 def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]) -> list[Fact]:
     grid = _grid_columns(seg, [key for key, _, _ in cols])
+    named = frozenset(w for w in grid or () if w is not None)
     facts: list[Fact] = []
     for key, label, vals in seg.rows:
-        cells = _row_cells(seg, vals, len(cols), grid)
+        cells = _row_cells(seg, vals, len(cols), grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
-            facts.append(Fact(template, seg.table, key, ckey, label, clabel, value, unit,
-                              raw_text, status))  # fmt: skip
+            facts.append(_new_fact(template, seg.table, key, ckey, label, clabel, value, unit,
+                                   raw_text, status))  # fmt: skip
     return facts
 
 
