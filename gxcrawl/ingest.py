@@ -38,6 +38,7 @@ class SnapshotInput:
     standalone: bool  # not linked from a report page (a file straight from a list)
     run_id: int | None = None  # the crawl run that fetched it (None for a reparse)
     fresh: bool = False  # created in this transaction: no parsed row or verdict to replace yet
+    childless: bool = False  # its document is new in this transaction: no linked files yet
 
     @classmethod
     def of(cls, snap: repo.StoredSnapshot) -> SnapshotInput:
@@ -52,7 +53,7 @@ def raw_document(session: Session | None, snap: SnapshotInput, hints: PortalHint
     report page the texts of the files it links (a stub page takes theirs). Without a session
     (extraction ahead of the write, in a worker) no linked files: see `is_stub`."""
     linked: list[LinkedFile] = []
-    if snap.kind == DocumentKind.REPORT and session is not None:
+    if snap.kind == DocumentKind.REPORT and session is not None and not snap.childless:
         files = repo.attachment_texts_of(session, snap.document_id)
         linked = [LinkedFile(f.text, f.html) for f in files]
     return RawDocument(

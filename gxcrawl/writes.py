@@ -122,6 +122,7 @@ def _snapshot(job: WriteJob, stored: repo.StoredFetch) -> SnapshotInput:
         stored.snapshot_id, stored.document_id, item.url, item.kind, item.portal_id,
         item.body, item.headers, item.link_title, standalone=item.parent_url is None,
         run_id=job.run_id, fresh=True,  # a new version: record_fetch just made it
+        childless=stored.new_document,  # no file can link to a document made just now
     )  # fmt: skip
 
 

@@ -220,3 +220,24 @@ def test_driver_executemany_stores_what_core_inserts_store(any_db_url: str) -> N
                 assert by_report[reports[0]] == by_report[reports[1]] != []
     finally:
         db.close()
+
+
+def test_a_new_document_is_known_to_have_no_linked_files(sqlite_url: str) -> None:
+    """`new_document` lets extraction skip the linked-files query: true only for the fetch that
+    created the document, never for a page a linked file created first."""
+    db = Database(sqlite_url)
+    try:
+        with db.transaction() as session:
+            first = repo.record_fetch(session, FETCHES[0], run_id=None, recheck_after=None)
+            again = repo.record_fetch(session, FETCHES[10], run_id=None, recheck_after=None)
+            child = _rec("http://x/g.pdf", b"%PDF-1", kind=DocumentKind.ATTACHMENT,
+                         parent_url="http://x/page")  # fmt: skip
+            file = repo.record_fetch(session, child, run_id=None, recheck_after=None)
+            page = repo.record_fetch(
+                session, _rec("http://x/page", b"<p>p</p>"), run_id=None, recheck_after=None
+            )
+        assert first.new_document and not again.new_document
+        assert file.new_document  # the file's own row was made by its fetch
+        assert not page.new_document  # the page row existed (made for its file): it has a child
+    finally:
+        db.close()

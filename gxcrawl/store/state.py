@@ -58,6 +58,8 @@ class StoredFetch:
     outcome: Outcome
     change: ChangeKind | None  # the change recorded, if any
     is_new_version: bool
+    # The document row was created by this fetch (a URL never seen): no file links to it yet.
+    new_document: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def record_fetch(
         stored = _record_new_document(session, rec, run_id, recheck_after)
         if stored is not None:
             return stored
+    created = doc is None
     doc = _document_for(session, rec, doc)
     latest = session.scalar(_LATEST_SNAPSHOT, {"document_id": doc.id})
     digest = sha256(rec.body) if rec.body is not None else None
@@ -176,7 +179,9 @@ def record_fetch(
         _record_change(session, doc, rec, decision.change, latest, snapshot_id, new_version, run_id)
     session.add(Fetch(**_fetch_row(rec, doc.id, decision, snapshot_id, run_id)))
     session.flush()
-    return StoredFetch(doc.id, snapshot_id, decision.outcome, decision.change, new_version)
+    return StoredFetch(
+        doc.id, snapshot_id, decision.outcome, decision.change, new_version, new_document=created
+    )
 
 
 # Statements built once: a crawl runs them for every page (bound parameters, cached compile).
@@ -267,7 +272,9 @@ def _record_new_document(
             },
         )  # fmt: skip
     conn.execute(_insert_of(_FETCHES), _fetch_row(rec, doc_id, decision, snapshot_id, run_id))
-    return StoredFetch(doc_id, snapshot_id, decision.outcome, decision.change, new_version)
+    return StoredFetch(
+        doc_id, snapshot_id, decision.outcome, decision.change, new_version, new_document=True
+    )
 
 
 def _fetch_row(
