@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -168,6 +169,9 @@ def _writer_main(jobs: Any, replies: Any, parent: int, db: Database, config: Wri
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's: it closes us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent_watch(parent)
+    # What the fork inherited (Scrapy, the crawl's objects) lives as long as we do: keep the
+    # cyclic collector from traversing it again on every full collection.
+    gc.freeze()
     db.engine.dispose(close=False)  # the crawl's connections are the crawl's: open our own
 
     def crawl_alive() -> None:
