@@ -93,7 +93,8 @@ def server(store: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    os.killpg(proc.pid, signal.SIGTERM)  # else reading its output never ends
+                    out = proc.communicate(timeout=20)[0].decode()
                     pytest.fail(f"make explore did not start: {out[-2000:]}")
                 time.sleep(0.3)
         yield base
