@@ -7,6 +7,7 @@ pages of tests/workbench_store.py, scored by `refresh_quality_scores`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -99,7 +100,8 @@ def server(store: Path) -> Iterator[str]:
                 time.sleep(0.3)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
 
 
