@@ -1,7 +1,7 @@
 """Quality measures researchers compute by hand, as pure functions of a report's data: which of
 the six required parts are missing, who the reporter is and when its report was due, how late it
 was, whether its carried-over applications match last year's, and which other report its prose
-is nearest to (MinHash over character n-grams, LSH for candidates; the scheme of datasketch, in numpy).
+is nearest to (MinHash over character n-grams, LSH for candidates: datasketch's scheme, in numpy).
 
 No Scrapy, no SQL: text and dates in, data out. `gxcrawl.store.quality` feeds it the store.
 """
@@ -203,6 +203,7 @@ _TEMPLATE_PHRASES = sorted(
     key=len,
     reverse=True,
 )
+_ANY_TEMPLATE_PHRASE = re.compile("|".join(map(re.escape, _TEMPLATE_PHRASES)))
 _DIGITS = re.compile(r"[0-9０-９]+(?:[.,，][0-9０-９]+)*%?|[一二三四五六七八九〇○零]{4}(?=年)")
 # Table titles printed on a line of their own (第二十条第（一）项 …).
 _TEMPLATE_LINE = re.compile(r"^第二十条第[（(][一二三四五六七八九十]+[)）]项$")
@@ -221,8 +222,9 @@ def prose(text: str) -> str:
         body = _heading_body(line) if len(line) <= MAX_HEADING_CHARS else None
         if body is not None and any(p.search(body) for p in SECTION_KEYWORDS.values()):
             continue
-        for phrase in _TEMPLATE_PHRASES:
-            line = line.replace(phrase, "")
+        if _ANY_TEMPLATE_PHRASE.search(line):  # most prose lines hold none: skip the loop
+            for phrase in _TEMPLATE_PHRASES:
+                line = line.replace(phrase, "")
         kept.append(line)
     joined = _DIGITS.sub("#", "\n".join(kept))
     return _NOISE.sub("", joined)
@@ -253,13 +255,12 @@ def _permutations() -> tuple[Signature, Signature]:
     return a, b
 
 
-def _hash64(gram: str) -> int:
-    return int.from_bytes(hashlib.sha1(gram.encode("utf-8")).digest()[:8], "little")
-
-
 def signature(grams: Iterable[str]) -> Signature:
     """The MinHash signature of a set of n-grams (all maximal for an empty set)."""
-    hv = np.fromiter((_hash64(g) for g in grams), dtype=np.uint64)
+    sha1 = hashlib.sha1
+    # datasketch's sha1_hash64: the digest's first 8 bytes, little-endian
+    digests = b"".join([sha1(g.encode("utf-8")).digest()[:8] for g in grams])
+    hv = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
     shift, m1, m2 = _FMIX64
     with np.errstate(over="ignore"):  # wraparound is the intended arithmetic mod 2^64
         hv = hv ^ (hv >> shift)
@@ -363,7 +364,7 @@ def nearest_reports(
     out: dict[int, Nearest] = {}
     for index, keys in enumerate(members):
         found = np.flatnonzero((labels == labels[index]).any(axis=1))
-        counts = (matrix[found] == matrix[index]).sum(axis=1)
+        counts = np.count_nonzero(matrix[found] == matrix[index], axis=1)
         if len(keys) == 1:  # the only equal signature is the key's own: not a candidate
             others = found != index
             found, counts = found[others], counts[others]

@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from gxcrawl.extract import quality as q
-from gxcrawl.store.models import utcnow
+from gxcrawl.store.models import ReportFact, utcnow
 from gxcrawl.store.quality_models import QualityScore
 
 # The application-table rows compared across years (table_keys.APPLICATION_ROWS).
@@ -66,8 +66,18 @@ def _flags(value: Any) -> tuple[str, ...]:
     return tuple(str(f) for f in value or ())
 
 
+# The columns of the `reports` view read here (agency_id and agency_type only exist after the
+# agencies migration): the view has many more, the report text among them.
+_REPORT_COLUMNS = (
+    "report_id", "url", "agency", "agency_id", "agency_type", "year", "publish_date", "text",
+    "flags",
+)  # fmt: skip
+
+
 def _reports(session: Session) -> Iterator[ScoredReport]:
-    result = session.execute(text("SELECT * FROM reports ORDER BY report_id")).mappings()
+    present = set(session.execute(text("SELECT * FROM reports LIMIT 0")).keys())
+    columns = ", ".join(c for c in _REPORT_COLUMNS if c in present)
+    result = session.execute(text(f"SELECT {columns} FROM reports ORDER BY report_id")).mappings()
     for row in result:
         # After the agencies migration the view carries the entity and its type: prefer them.
         agency_key = row.get("agency_id") or row.get("agency")
@@ -84,17 +94,23 @@ def _reports(session: Session) -> Iterator[ScoredReport]:
         )
 
 
-def _carry_rows(session: Session) -> dict[tuple[int, str], dict[str, float | None]]:
-    """(report_id, row_key) → {column_key: value} for the two carry rows of every report."""
+def _carry_rows(
+    session: Session, report_ids: set[int]
+) -> dict[tuple[int, str], dict[str, float | None]]:
+    """(report_id, row_key) → {column_key: value} for the two carry rows of every report.
+    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`."""
     rows = session.execute(
-        text(
-            "SELECT report_id, row_key, column_key, value FROM report_facts "
-            "WHERE table_key = 'applications' AND row_key IN (:a, :b)"
-        ),
-        {"a": CARRIED_OVER, "b": CARRY_FORWARD},
+        select(
+            ReportFact.parsed_report_id, ReportFact.row_key, ReportFact.column_key, ReportFact.value
+        ).where(
+            ReportFact.table_key == "applications",
+            ReportFact.row_key.in_((CARRIED_OVER, CARRY_FORWARD)),
+        )
     )
     out: dict[tuple[int, str], dict[str, float | None]] = {}
     for report_id, row_key, column_key, value in rows:
+        if report_id not in report_ids:  # a version the `reports` view does not show
+            continue
         out.setdefault((int(report_id), row_key), {})[column_key] = (
             None if value is None else float(value)
         )
@@ -153,7 +169,7 @@ def _signatures(
 def refresh_quality_scores(session: Session) -> RefreshSummary:
     """Recompute every report's quality measures and replace `report_quality_scores`."""
     reports = list(_reports(session))
-    carry = _carry_forward(reports, _carry_rows(session))
+    carry = _carry_forward(reports, _carry_rows(session, {r.report_id for r in reports}))
     signatures, stored, reused = _signatures(session, reports)
     owners = {r.report_id: q.Owner(r.agency_key, r.year) for r in reports}
     nearest = q.nearest_reports(signatures, owners)
