@@ -142,3 +142,16 @@ def test_template_phrase_prefilter_changes_nothing(monkeypatch: pytest.MonkeyPat
     fast = q.prose(text)
     monkeypatch.setattr(q, "_ANY_TEMPLATE_PHRASE", re.compile(""))  # every line: the full loop
     assert fast == q.prose(text)
+
+
+@pytest.mark.parametrize("limit", [3, 200_000])  # 3: the memo is cleared again and again
+def test_signature_memo_changes_nothing(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    monkeypatch.setattr(q, "MAX_MEMO_GRAMS", limit)
+    rng = random.Random(limit)
+    sets = [
+        {"".join(rng.choice("公开申请abc") for _ in range(3)) for _ in range(60)} for _ in range(8)
+    ]
+    memo: dict[str, bytes] = {}
+    for grams in sets:
+        assert np.array_equal(q.signature(grams, memo), _datasketch_signature(grams))
+    assert len(memo) <= max(limit, 60)

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -255,11 +256,31 @@ def _permutations() -> tuple[Signature, Signature]:
     return a, b
 
 
-def signature(grams: Iterable[str]) -> Signature:
-    """The MinHash signature of a set of n-grams (all maximal for an empty set)."""
+# Bounds a `signature` hash memo: reports share much wording, so within one refresh most n-grams
+# recur, but a store's distinct n-grams are too many to keep them all.
+MAX_MEMO_GRAMS = 200_000
+
+
+def _hashes(grams: Iterable[str], memo: dict[str, bytes]) -> bytes:
+    """datasketch's sha1_hash64 of each n-gram (the digest's first 8 bytes, little-endian),
+    concatenated; looked up in `memo` first."""
     sha1 = hashlib.sha1
-    # datasketch's sha1_hash64: the digest's first 8 bytes, little-endian
-    digests = b"".join([sha1(g.encode("utf-8")).digest()[:8] for g in grams])
+    out: list[bytes] = []
+    for gram in grams:
+        digest = memo.get(gram)
+        if digest is None:
+            digest = sha1(gram.encode("utf-8")).digest()[:8]
+            if len(memo) >= MAX_MEMO_GRAMS:
+                memo.clear()
+            memo[gram] = digest
+        out.append(digest)
+    return b"".join(out)
+
+
+def signature(grams: Iterable[str], memo: dict[str, bytes] | None = None) -> Signature:
+    """The MinHash signature of a set of n-grams (all maximal for an empty set). Pass the same
+    `memo` to sign many reports: their shared n-grams are then hashed once."""
+    digests = _hashes(grams, {} if memo is None else memo)
     hv = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
     shift, m1, m2 = _FMIX64
     with np.errstate(over="ignore"):  # wraparound is the intended arithmetic mod 2^64
@@ -333,12 +354,23 @@ _TIE_MIN_COUNT = np.array(
 )
 
 
-def _band_labels(matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+def _column_codes(matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Each value replaced by its rank among its column's distinct values: equal iff the values
+    are, in 2 bytes instead of 8 (while there are fewer than 2^16 signatures), so comparing
+    signatures moves a quarter of the memory."""
+    dtype = np.uint16 if len(matrix) <= np.iinfo(np.uint16).max else np.uint32
+    codes = np.empty(matrix.shape, dtype=dtype)
+    for column in range(matrix.shape[1]):
+        codes[:, column] = np.unique(matrix[:, column], return_inverse=True)[1].reshape(-1)
+    return codes
+
+
+def _band_labels(codes: npt.NDArray[np.unsignedinteger[Any]]) -> npt.NDArray[np.int64]:
     """Per signature and band, a label equal between two signatures iff the band's values are."""
-    labels = np.empty((len(matrix), LSH_BANDS), dtype=np.int64)
+    labels = np.empty((len(codes), LSH_BANDS), dtype=np.int64)
     for band in range(LSH_BANDS):
-        rows = np.ascontiguousarray(matrix[:, band * LSH_ROWS : (band + 1) * LSH_ROWS])
-        _, inverse = np.unique(rows.view(f"V{rows.shape[1] * 8}"), return_inverse=True)
+        rows = np.ascontiguousarray(codes[:, band * LSH_ROWS : (band + 1) * LSH_ROWS])
+        _, inverse = np.unique(rows.view(f"V{rows.shape[1] * rows.itemsize}"), return_inverse=True)
         labels[:, band] = inverse.reshape(-1)
     return labels
 
@@ -357,14 +389,14 @@ def nearest_reports(
     if not groups:
         return {}
     members = list(groups.values())
-    matrix = np.stack([np.frombuffer(sig, dtype=np.uint64) for sig in groups])
-    labels = _band_labels(matrix)
+    codes = _column_codes(np.stack([np.frombuffer(sig, dtype=np.uint64) for sig in groups]))
+    labels = _band_labels(codes)
     owners = owners or {}
     nobody = Owner(None, None)
     out: dict[int, Nearest] = {}
     for index, keys in enumerate(members):
         found = np.flatnonzero((labels == labels[index]).any(axis=1))
-        counts = np.count_nonzero(matrix[found] == matrix[index], axis=1)
+        counts = (codes[found] == codes[index]).sum(axis=1, dtype=np.int32)
         if len(keys) == 1:  # the only equal signature is the key's own: not a candidate
             others = found != index
             found, counts = found[others], counts[others]

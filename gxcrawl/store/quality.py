@@ -147,6 +147,7 @@ def _signatures(
     signatures: dict[int, Any] = {}
     stored: dict[int, tuple[str, int, bytes | None]] = {}
     reused = 0
+    memo: dict[str, bytes] = {}  # n-gram hashes shared across reports
     for r in reports:
         keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
         sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
@@ -159,7 +160,7 @@ def _signatures(
             grams = q.shingles(r.text)
             n = len(grams)
             # the fresh MinHash is used as is: its bytes read back would be the same values
-            minhash = q.signature(grams) if n >= q.MIN_SHINGLES else None
+            minhash = q.signature(grams, memo) if n >= q.MIN_SHINGLES else None
             sig = None if minhash is None else q.signature_bytes(minhash)
         signatures[r.report_id] = minhash
         stored[r.report_id] = (sha, n, sig)
