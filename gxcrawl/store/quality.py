@@ -98,13 +98,12 @@ def _carry_rows(
     session: Session, report_ids: set[int]
 ) -> dict[tuple[int, str], dict[str, float | None]]:
     """(report_id, row_key) → {column_key: value} for the two carry rows of every report.
-    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`."""
-    rows = session.execute(
-        select(
-            ReportFact.parsed_report_id, ReportFact.row_key, ReportFact.column_key, ReportFact.value
-        ).where(
-            ReportFact.table_key == "applications",
-            ReportFact.row_key.in_((CARRIED_OVER, CARRY_FORWARD)),
+    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`; and
+    as plain rows (Core, not ORM): tens of thousands of them."""
+    facts = ReportFact.__table__.c
+    rows = session.connection().execute(
+        select(facts.parsed_report_id, facts.row_key, facts.column_key, facts.value).where(
+            facts.table_key == "applications", facts.row_key.in_((CARRIED_OVER, CARRY_FORWARD))
         )
     )
     out: dict[tuple[int, str], dict[str, float | None]] = {}
