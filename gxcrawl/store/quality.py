@@ -12,14 +12,18 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from gxcrawl.extract import quality as q
 from gxcrawl.store.models import ReportFact, utcnow
 from gxcrawl.store.quality_models import QualityScore
+
+# Read and written as Core tables: tens of thousands of plain rows, no ORM objects needed.
+_FACTS = cast(Table, ReportFact.__table__)
+_SCORES = cast(Table, QualityScore.__table__)
 
 # The application-table rows compared across years (table_keys.APPLICATION_ROWS).
 CARRIED_OVER = "carried_over"  # 二、上年结转 (this year)
@@ -98,9 +102,8 @@ def _carry_rows(
     session: Session, report_ids: set[int]
 ) -> dict[tuple[int, str], dict[str, float | None]]:
     """(report_id, row_key) → {column_key: value} for the two carry rows of every report.
-    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`; and
-    as plain rows (Core, not ORM): tens of thousands of them."""
-    facts = ReportFact.__table__.c
+    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`."""
+    facts = _FACTS.c
     rows = session.connection().execute(
         select(facts.parsed_report_id, facts.row_key, facts.column_key, facts.value).where(
             facts.table_key == "applications", facts.row_key.in_((CARRIED_OVER, CARRY_FORWARD))
@@ -201,7 +204,7 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
         )
     session.execute(delete(QualityScore))
     if rows:
-        session.execute(insert(QualityScore), rows)
+        session.connection().execute(insert(_SCORES), rows)
     return RefreshSummary(
         reports=len(rows),
         late=sum(1 for row in rows if (row["days_late"] or 0) > 0),
