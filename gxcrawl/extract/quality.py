@@ -1,7 +1,7 @@
 """Quality measures researchers compute by hand, as pure functions of a report's data: which of
 the six required parts are missing, who the reporter is and when its report was due, how late it
 was, whether its carried-over applications match last year's, and which other report its prose
-is nearest to (MinHash over character n-grams, LSH for candidates; datasketch).
+is nearest to (MinHash over character n-grams, LSH for candidates: datasketch's scheme, in numpy).
 
 No Scrapy, no SQL: text and dates in, data out. `gxcrawl.store.quality` feeds it the store.
 """
@@ -9,12 +9,15 @@ No Scrapy, no SQL: text and dates in, data out. `gxcrawl.store.quality` feeds it
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+import numpy.typing as npt
 
 from gxcrawl.extract.attachments import NEEDS_CONVERSION, NEEDS_OCR
 from gxcrawl.extract.process import STUB_CHARS
@@ -201,6 +204,7 @@ _TEMPLATE_PHRASES = sorted(
     key=len,
     reverse=True,
 )
+_ANY_TEMPLATE_PHRASE = re.compile("|".join(map(re.escape, _TEMPLATE_PHRASES)))
 _DIGITS = re.compile(r"[0-9０-９]+(?:[.,，][0-9０-９]+)*%?|[一二三四五六七八九〇○零]{4}(?=年)")
 # Table titles printed on a line of their own (第二十条第（一）项 …).
 _TEMPLATE_LINE = re.compile(r"^第二十条第[（(][一二三四五六七八九十]+[)）]项$")
@@ -219,8 +223,9 @@ def prose(text: str) -> str:
         body = _heading_body(line) if len(line) <= MAX_HEADING_CHARS else None
         if body is not None and any(p.search(body) for p in SECTION_KEYWORDS.values()):
             continue
-        for phrase in _TEMPLATE_PHRASES:
-            line = line.replace(phrase, "")
+        if _ANY_TEMPLATE_PHRASE.search(line):  # most prose lines hold none: skip the loop
+            for phrase in _TEMPLATE_PHRASES:
+                line = line.replace(phrase, "")
         kept.append(line)
     joined = _DIGITS.sub("#", "\n".join(kept))
     return _NOISE.sub("", joined)
@@ -232,19 +237,72 @@ def shingles(text: str, size: int = SHINGLE_CHARS) -> set[str]:
     return {body[i : i + size] for i in range(len(body) - size + 1)}
 
 
-def signature(grams: Iterable[str]) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
-    m.update_batch([g.encode("utf-8") for g in grams])
-    return m
+# A signature is the NUM_PERM minimum hash values, computed exactly as datasketch's
+# `MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)` does (SHA-1 64-bit hash,
+# MurmurHash3 finalizer, affine permutations mod 2^64; tests check the two agree), in numpy:
+# importing datasketch pulls in scipy, which costs more than the whole near-copy search.
+Signature = npt.NDArray[np.uint64]
+_MAX_HASH = np.uint64((1 << 64) - 1)
+_FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
+_ROWS_PER_CHUNK = 4096  # bounds the (n-grams × NUM_PERM) intermediate of a long report
 
 
-def signature_bytes(m: MinHash) -> bytes:
-    return np.asarray(m.hashvalues, dtype=np.uint64).tobytes()
+@functools.cache
+def _permutations() -> tuple[Signature, Signature]:
+    """datasketch's affine64 permutation parameters (a odd, b) for MINHASH_SEED."""
+    gen = np.random.RandomState(MINHASH_SEED)
+    a = gen.randint(0, 1 << 63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = gen.randint(0, 1 << 64, NUM_PERM, dtype=np.uint64)
+    return a, b
 
 
-def signature_from_bytes(data: bytes) -> MinHash:
-    values = np.frombuffer(data, dtype=np.uint64).copy()
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashvalues=values, scheme=MINHASH_SCHEME)
+# Bounds a `signature` hash memo: reports share much wording, so within one refresh most n-grams
+# recur, but a store's distinct n-grams are too many to keep them all.
+MAX_MEMO_GRAMS = 200_000
+
+
+def _hashes(grams: Iterable[str], memo: dict[str, bytes]) -> bytes:
+    """datasketch's sha1_hash64 of each n-gram (the digest's first 8 bytes, little-endian),
+    concatenated; looked up in `memo` first."""
+    sha1 = hashlib.sha1
+    out: list[bytes] = []
+    for gram in grams:
+        digest = memo.get(gram)
+        if digest is None:
+            digest = sha1(gram.encode("utf-8")).digest()[:8]
+            if len(memo) >= MAX_MEMO_GRAMS:
+                memo.clear()
+            memo[gram] = digest
+        out.append(digest)
+    return b"".join(out)
+
+
+def signature(grams: Iterable[str], memo: dict[str, bytes] | None = None) -> Signature:
+    """The MinHash signature of a set of n-grams (all maximal for an empty set). Pass the same
+    `memo` to sign many reports: their shared n-grams are then hashed once."""
+    digests = _hashes(grams, {} if memo is None else memo)
+    hv = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+    shift, m1, m2 = _FMIX64
+    with np.errstate(over="ignore"):  # wraparound is the intended arithmetic mod 2^64
+        hv = hv ^ (hv >> shift)
+        hv = hv * m1
+        hv = hv ^ (hv >> shift)
+        hv = hv * m2
+        hv = hv ^ (hv >> shift)
+        a, b = _permutations()
+        out = np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
+        for start in range(0, len(hv), _ROWS_PER_CHUNK):
+            chunk = hv[start : start + _ROWS_PER_CHUNK].reshape(-1, 1)
+            np.minimum(out, (chunk * a + b).min(axis=0), out=out)
+    return out
+
+
+def signature_bytes(m: Signature) -> bytes:
+    return np.asarray(m, dtype=np.uint64).tobytes()
+
+
+def signature_from_bytes(data: bytes) -> Signature:
+    return np.frombuffer(data, dtype=np.uint64).copy()
 
 
 @dataclass(frozen=True)
@@ -273,44 +331,91 @@ def _tie_rank(me: Owner, key: int, owner: Owner) -> tuple[int, int, int, int]:
     return same, abs(owner.year - me.year), 1 if owner.year > me.year else 0, key
 
 
+# LSH banding of datasketch's `MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)` (its
+# optimal parameters for these two constants; a test checks them): two signatures are candidates
+# when all LSH_ROWS values of at least one of the LSH_BANDS bands are equal.
+LSH_BANDS = 42
+LSH_ROWS = 6
+
+
+def _rounded(count: int) -> float:
+    return round(count / NUM_PERM, 4)
+
+
+# Similarity of m equal values out of NUM_PERM, rounded as stored; and the fewest equal values
+# still within TIE_TOLERANCE of a best of m (same float arithmetic as comparing the rounded values).
+_SIMILARITY = [_rounded(m) for m in range(NUM_PERM + 1)]
+_TIE_MIN_COUNT = np.array(
+    [
+        min(c for c in range(NUM_PERM + 1) if _SIMILARITY[c] >= _SIMILARITY[m] - TIE_TOLERANCE)
+        for m in range(NUM_PERM + 1)
+    ],
+    dtype=np.int64,
+)
+
+
+def _column_codes(matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Each value replaced by its rank among its column's distinct values: equal iff the values
+    are, in 2 bytes instead of 8 (while there are fewer than 2^16 signatures), so comparing
+    signatures moves a quarter of the memory."""
+    dtype = np.uint16 if len(matrix) <= np.iinfo(np.uint16).max else np.uint32
+    codes = np.empty(matrix.shape, dtype=dtype)
+    for column in range(matrix.shape[1]):
+        codes[:, column] = np.unique(matrix[:, column], return_inverse=True)[1].reshape(-1)
+    return codes
+
+
+def _band_labels(codes: npt.NDArray[np.unsignedinteger[Any]]) -> npt.NDArray[np.int64]:
+    """Per signature and band, a label equal between two signatures iff the band's values are."""
+    labels = np.empty((len(codes), LSH_BANDS), dtype=np.int64)
+    for band in range(LSH_BANDS):
+        rows = np.ascontiguousarray(codes[:, band * LSH_ROWS : (band + 1) * LSH_ROWS])
+        _, inverse = np.unique(rows.view(f"V{rows.shape[1] * rows.itemsize}"), return_inverse=True)
+        labels[:, band] = inverse.reshape(-1)
+    return labels
+
+
 def nearest_reports(
-    signatures: Mapping[int, MinHash | None], owners: Mapping[int, Owner] | None = None
+    signatures: Mapping[int, Signature | None], owners: Mapping[int, Owner] | None = None
 ) -> dict[int, Nearest]:
     """For each keyed signature, the most similar other one at or above LSH_THRESHOLD (near-ties
     resolved by `owners`: same agency, nearest year). Keys without a signature (too little
-    prose) are neither matched nor found. Identical signatures are indexed once, and candidate
-    similarities are computed as one vector operation, so copy-heavy stores stay fast."""
-    usable = {k: m for k, m in signatures.items() if m is not None}
+    prose) are neither matched nor found. Identical signatures are scored once, candidates and
+    their equal-value counts are found with numpy, and only near-ties reach Python."""
     groups: dict[bytes, list[int]] = {}
-    for key, m in usable.items():
-        groups.setdefault(signature_bytes(m), []).append(key)
-    distinct = list(groups)
-    matrix = (
-        np.stack([np.frombuffer(sig, dtype=np.uint64) for sig in distinct]) if distinct else None
-    )
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    for index, sig in enumerate(distinct):
-        lsh.insert(index, usable[groups[sig][0]])
-    out: dict[int, Nearest] = {}
+    for key, m in signatures.items():
+        if m is not None:
+            groups.setdefault(signature_bytes(m), []).append(key)
+    if not groups:
+        return {}
+    members = list(groups.values())
+    codes = _column_codes(np.stack([np.frombuffer(sig, dtype=np.uint64) for sig in groups]))
+    labels = _band_labels(codes)
+    owners = owners or {}
     nobody = Owner(None, None)
-    for index, sig in enumerate(distinct):
-        assert matrix is not None
-        found = np.array(sorted(lsh.query(usable[groups[sig][0]])), dtype=np.int64)
-        sims = (matrix[found] == matrix[index]).mean(axis=1)
-        scored = [
-            (round(float(sim), 4), other)
-            for g, sim in zip(found, sims, strict=True)
-            for other in groups[distinct[g]]
-        ]
-        for key in groups[sig]:
-            me = (owners or {}).get(key, nobody)
-            mine = [(sim, other) for sim, other in scored if other != key]
-            if not mine:
+    out: dict[int, Nearest] = {}
+    for index, keys in enumerate(members):
+        found = np.flatnonzero((labels == labels[index]).any(axis=1))
+        counts = (codes[found] == codes[index]).sum(axis=1, dtype=np.int32)
+        if len(keys) == 1:  # the only equal signature is the key's own: not a candidate
+            others = found != index
+            found, counts = found[others], counts[others]
+            if not len(found):
                 continue
-            best = max(sim for sim, _ in mine)
-            ties = [(sim, o) for sim, o in mine if sim >= best - TIE_TOLERANCE]
+            best = int(counts.max())
+        else:
+            best = NUM_PERM  # another key with the same signature
+        tied = counts >= _TIE_MIN_COUNT[best]
+        ties = [
+            (_SIMILARITY[count], other)
+            for g, count in zip(found[tied].tolist(), counts[tied].tolist(), strict=True)
+            for other in members[g]
+        ]
+        for key in keys:
+            me = owners.get(key, nobody)
             sim, other = min(
-                ties, key=lambda t: _tie_rank(me, t[1], (owners or {}).get(t[1], nobody))
+                (t for t in ties if t[1] != key),
+                key=lambda t: _tie_rank(me, t[1], owners.get(t[1], nobody)),
             )
             out[key] = Nearest(other, sim)
     return out

@@ -12,14 +12,18 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from gxcrawl.extract import quality as q
-from gxcrawl.store.models import utcnow
+from gxcrawl.store.models import ReportFact, utcnow
 from gxcrawl.store.quality_models import QualityScore
+
+# Read and written as Core tables: tens of thousands of plain rows, no ORM objects needed.
+_FACTS = cast(Table, ReportFact.__table__)
+_SCORES = cast(Table, QualityScore.__table__)
 
 # The application-table rows compared across years (table_keys.APPLICATION_ROWS).
 CARRIED_OVER = "carried_over"  # 二、上年结转 (this year)
@@ -66,8 +70,18 @@ def _flags(value: Any) -> tuple[str, ...]:
     return tuple(str(f) for f in value or ())
 
 
+# The columns of the `reports` view read here (agency_id and agency_type only exist after the
+# agencies migration): the view has many more, the report text among them.
+_REPORT_COLUMNS = (
+    "report_id", "url", "agency", "agency_id", "agency_type", "year", "publish_date", "text",
+    "flags",
+)  # fmt: skip
+
+
 def _reports(session: Session) -> Iterator[ScoredReport]:
-    result = session.execute(text("SELECT * FROM reports ORDER BY report_id")).mappings()
+    present = set(session.execute(text("SELECT * FROM reports LIMIT 0")).keys())
+    columns = ", ".join(c for c in _REPORT_COLUMNS if c in present)
+    result = session.execute(text(f"SELECT {columns} FROM reports ORDER BY report_id")).mappings()
     for row in result:
         # After the agencies migration the view carries the entity and its type: prefer them.
         agency_key = row.get("agency_id") or row.get("agency")
@@ -84,17 +98,21 @@ def _reports(session: Session) -> Iterator[ScoredReport]:
         )
 
 
-def _carry_rows(session: Session) -> dict[tuple[int, str], dict[str, float | None]]:
-    """(report_id, row_key) → {column_key: value} for the two carry rows of every report."""
-    rows = session.execute(
-        text(
-            "SELECT report_id, row_key, column_key, value FROM report_facts "
-            "WHERE table_key = 'applications' AND row_key IN (:a, :b)"
-        ),
-        {"a": CARRIED_OVER, "b": CARRY_FORWARD},
+def _carry_rows(
+    session: Session, report_ids: set[int]
+) -> dict[tuple[int, str], dict[str, float | None]]:
+    """(report_id, row_key) → {column_key: value} for the two carry rows of every report.
+    Read from `facts` itself, not the `report_facts` view: the view recomputes `reports`."""
+    facts = _FACTS.c
+    rows = session.connection().execute(
+        select(facts.parsed_report_id, facts.row_key, facts.column_key, facts.value).where(
+            facts.table_key == "applications", facts.row_key.in_((CARRIED_OVER, CARRY_FORWARD))
+        )
     )
     out: dict[tuple[int, str], dict[str, float | None]] = {}
     for report_id, row_key, column_key, value in rows:
+        if report_id not in report_ids:  # a version the `reports` view does not show
+            continue
         out.setdefault((int(report_id), row_key), {})[column_key] = (
             None if value is None else float(value)
         )
@@ -131,6 +149,7 @@ def _signatures(
     signatures: dict[int, Any] = {}
     stored: dict[int, tuple[str, int, bytes | None]] = {}
     reused = 0
+    memo: dict[str, bytes] = {}  # n-gram hashes shared across reports
     for r in reports:
         keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
         sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
@@ -143,7 +162,7 @@ def _signatures(
             grams = q.shingles(r.text)
             n = len(grams)
             # the fresh MinHash is used as is: its bytes read back would be the same values
-            minhash = q.signature(grams) if n >= q.MIN_SHINGLES else None
+            minhash = q.signature(grams, memo) if n >= q.MIN_SHINGLES else None
             sig = None if minhash is None else q.signature_bytes(minhash)
         signatures[r.report_id] = minhash
         stored[r.report_id] = (sha, n, sig)
@@ -153,7 +172,7 @@ def _signatures(
 def refresh_quality_scores(session: Session) -> RefreshSummary:
     """Recompute every report's quality measures and replace `report_quality_scores`."""
     reports = list(_reports(session))
-    carry = _carry_forward(reports, _carry_rows(session))
+    carry = _carry_forward(reports, _carry_rows(session, {r.report_id for r in reports}))
     signatures, stored, reused = _signatures(session, reports)
     owners = {r.report_id: q.Owner(r.agency_key, r.year) for r in reports}
     nearest = q.nearest_reports(signatures, owners)
@@ -185,7 +204,7 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
         )
     session.execute(delete(QualityScore))
     if rows:
-        session.execute(insert(QualityScore), rows)
+        session.connection().execute(insert(_SCORES), rows)
     return RefreshSummary(
         reports=len(rows),
         late=sum(1 for row in rows if (row["days_late"] or 0) > 0),
