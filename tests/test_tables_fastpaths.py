@@ -314,3 +314,41 @@ def test_text_only_and_nested_cells_read_alike() -> None:
     assert [str(c) for c in tables._grid_rows(a, 0)[0].cells] == ["商业企业"]
     assert [str(c) for c in tables._grid_rows(b, 0)[0].cells] == ["商业企业"]
     assert re.fullmatch(r"\S+", str(tables._grid_rows(a, 0)[0].cells[0]))
+
+
+ART20_HEADERS = [
+    [], [""], ["信息内容"], ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+    ["信息内容", "本年新 制作数量", "本年新\n公开数量", "对外公开总数量"],
+    ["本年制发件数", "现行有效件数", "本年废止件数"],
+    ["上一年项目数量", "本年增/减", "处理决定数量"],
+    ["信息内容", "本年收费金额（单位：万元）"], ["信息内容", "上一年项目数量", "本年增/减"],
+    ["采购项目数量", "采购总金额（元）"], ["ｘ\u3000信息内容", "１２", "本年 增减"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("header", ART20_HEADERS)
+@pytest.mark.parametrize("item", ["1", "5", "6", "8", "9"])
+@pytest.mark.parametrize("template", ["", "gb2019", "gb2021"])
+def test_cached_art20_columns_are_the_plain_columns(
+    header: list[str], item: str, template: str
+) -> None:
+    for texts in (header, _cells_of(header)[len(header) :]):  # plain strings, grid cells
+        seg = tables._Seg(f"art20_{item}", list(texts), [], True, item)
+        expected = tables._art20_columns_plain(seg, template)
+        assert tables._art20_columns(seg, template) == expected
+        assert tables._art20_columns(seg, template) == expected  # a cache hit too
+        assert all(type(label) is str for _, label, _ in expected[1])
+
+
+def test_inline_facts_are_constructed_facts() -> None:
+    seg = tables._Seg("art20_1", [], [("rules", "规章", ["1", "", "x"])], False, "1")
+    cols = [("issued", "本年制发件数", "件"), ("repealed", "本年废止件数", "件"),
+            ("in_force", "现行有效件数", None)]  # fmt: skip
+    facts = tables._row_facts("gb2021", seg, cols)
+    made = []
+    for (key, label, unit), raw in zip(cols, ["1", "", "x"], strict=True):
+        value, raw_text, status = tables._cell(raw)
+        made.append(Fact("gb2021", "art20_1", "rules", key, "规章", label, value, unit, raw_text,
+                         status))  # fmt: skip
+    assert facts == made and [f.as_dict() for f in facts] == [m.as_dict() for m in made]
+    assert [hash(f) for f in facts] == [hash(m) for m in made]

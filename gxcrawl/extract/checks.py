@@ -183,12 +183,19 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
     for f in facts:
-        if f.table not in _CHECKED:
+        table = f.table
+        if table not in _CHECKED:
             continue  # the 第二十条 and legacy tables have no identities to check
-        cells = by_table.get(f.table)
+        cells = by_table.get(table)
         if cells is None:
-            cells = by_table[f.table] = _Cells()
-        cells.add(f)
+            cells = by_table[table] = _Cells()
+        # `cells.add(f)`, inline: run for every fact of every report
+        key = (f.row_key, f.column_key)
+        cells[key] = f
+        if f.status == "ok" and (value := f.value) is not None:
+            cells.nums[key] = float(value)
+        else:
+            cells.nums.pop(key, None)  # a later fact for the same cell replaces the earlier
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))

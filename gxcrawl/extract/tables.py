@@ -842,10 +842,25 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
 # --------------------------------------------------------------------------- facts
 
 
-def _art20_columns(
-    seg: _Seg, template: str
-) -> tuple[str | None, list[tuple[str, str, str | None]]]:
+_Cols = list[tuple[str, str, str | None]]  # [(column_key, printed label, unit)]
+
+
+def _art20_columns(seg: _Seg, template: str) -> tuple[str | None, _Cols]:
     """(template matched by the header or None, [(column_key, printed label, unit)])."""
+    # The same few headers open every report's 第二十条 tables, and the matching normalises
+    # them char by char: cached by their text (a header is ≤ 12 labels of ≤ 60 chars).
+    tpl, cols = _art20_columns_cached(seg.item, tuple(map(str, seg.header)), template)
+    return tpl, list(cols)
+
+
+def _art20_columns_of(
+    item: str, header: tuple[str, ...], template: str
+) -> tuple[str | None, tuple[tuple[str, str, str | None], ...]]:
+    tpl, cols = _art20_columns_plain(_Seg(f"art20_{item}", list(header), [], True, item), template)
+    return tpl, tuple(cols)
+
+
+def _art20_columns_plain(seg: _Seg, template: str) -> tuple[str | None, _Cols]:
     chars = [
         (ch, _norm(ch)) for ch in "".join(_label(h).replace("信息内容", "") for h in seg.header)
     ]
@@ -869,6 +884,9 @@ def _art20_columns(
         um = _UNIT_IN_LABEL.search(_norm(label))
         cols.append((key, label, um.group(1) if um else _art20_unit(key)))
     return None, cols
+
+
+_art20_columns_cached = lru_cache(maxsize=_LABEL_CACHE)(_art20_columns_of)
 
 
 def _app_leaf_matches(leaf: str, norm: str) -> bool:
@@ -1019,11 +1037,19 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     grid = _grid_columns(seg, [key for key, _, _ in cols])
     named = frozenset(w for w in grid or () if w is not None)
     facts: list[Fact] = []
+    table = seg.table
+    new, set_dict = object.__new__, object.__setattr__
     for key, label, vals in seg.rows:
         cells = _row_cells(seg, vals, len(cols), grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
-            facts.append(_new_fact(template, seg.table, key, ckey, label, clabel, value, unit,
-                                   raw_text, status))  # fmt: skip
+            # `_new_fact(...)`, inline (hundreds of facts per report); a test checks it
+            fact = new(Fact)
+            set_dict(fact, "__dict__", {
+                "template": template, "table": table, "row_key": key, "column_key": ckey,
+                "row_label": label, "column_label": clabel, "value": value, "unit": unit,
+                "raw_text": raw_text, "status": status,
+            })  # fmt: skip
+            facts.append(fact)
     return facts
 
 
