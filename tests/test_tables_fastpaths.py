@@ -352,3 +352,24 @@ def test_inline_facts_are_constructed_facts() -> None:
                          status))  # fmt: skip
     assert facts == made and [f.as_dict() for f in facts] == [m.as_dict() for m in made]
     assert [hash(f) for f in facts] == [hash(m) for m in made]
+
+
+APP_HEADERS = [
+    [], [""], ["申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织",
+               "法律服务机构", "其他", "总计"],
+    ["申请人情况", "自然人", "法人或 其他组织", "商业", "企业", "科研\n机构", "公益组织", "组织",
+     "法律服务机构", "其他", "总计"],
+    ["行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉", *["结果维持", "结果纠正",
+     "其他结果", "尚未审结", "总计"] * 3],
+    ["行政复议", "结果维持", "总计", "0", "１２", "见说明"], ["x" * 61] * 40,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("header", APP_HEADERS)
+@pytest.mark.parametrize("columns", [tables._app_columns, tables._appeal_columns])
+def test_cached_header_columns_are_the_plain_columns(header: list[str], columns: object) -> None:
+    assert callable(columns)
+    for texts in (header, _cells_of(header)[len(header) :]):  # plain strings, grid cells
+        expected = columns(list(texts))
+        assert tables._header_columns(columns, list(texts)) == expected
+        assert tables._header_columns(columns, list(texts)) == expected  # a cache hit too

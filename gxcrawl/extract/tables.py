@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -889,6 +889,9 @@ def _art20_columns_plain(seg: _Seg, template: str) -> tuple[str | None, _Cols]:
 _art20_columns_cached = lru_cache(maxsize=_LABEL_CACHE)(_art20_columns_of)
 
 
+_ColumnsOf = Callable[[list[str]], _Cols]
+
+
 def _app_leaf_matches(leaf: str, norm: str) -> bool:
     """A printed header cell names this applicant column (``公益组织`` for ``社会公益组织``)."""
     return norm == leaf or (len(norm) > _SHORT_LEAF and leaf.endswith(norm))
@@ -923,6 +926,26 @@ def _appeal_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
             )
             cols.append((f"{gkey}.{ckey}", f"{gpath}/{leaf}", "件"))
     return cols
+
+
+# Header texts longer than this in all are not remembered (prose caught in a header).
+_MAX_CACHED_HEADER = 2000
+
+
+def _header_columns(columns: _ColumnsOf, header: list[str]) -> _Cols:
+    """`columns(header)`, cached by the header's text: the same headers open every report's
+    applications and appeals tables, and the labels are normalised one by one."""
+    texts = tuple(map(str, header))  # plain strings: the cache holds no grid cells
+    if sum(map(len, texts)) > _MAX_CACHED_HEADER:
+        return columns(header)
+    return list(_header_columns_cached(columns, texts))
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _header_columns_cached(
+    columns: _ColumnsOf, texts: tuple[str, ...]
+) -> tuple[tuple[str, str, str | None], ...]:
+    return tuple(columns(list(texts)))
 
 
 def _header_cells(seg: _Seg) -> list[_Cell]:
@@ -986,25 +1009,31 @@ def _covered_named(cell: _Cell, named: _Named) -> int:
 def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
-    # (table, column) → the first value cell covering it, and how many named columns it covers
-    # (one pass over the row instead of a scan of it per header column).
-    under: dict[tuple[int, int], tuple[str, int]] = {}
+    # (table, column) → what the first value cell covering it reads as there (one pass over
+    # the row instead of a scan of it per header column; each cell parsed once, no call per
+    # header column for the usual one-column cell).
+    under: dict[tuple[int, int], _Parsed] = {}
     stray: list[str] = []
     for v in vals:
         if isinstance(v, _Cell):
             if v.span == 1:  # the usual cell: no range to walk
                 where = (v.table, v.col)
                 if where in named:
-                    under.setdefault(where, (v, 1))
+                    if where not in under:
+                        under[where] = _cell(v)
                     continue
             elif covered := _covered_named(v, named):
+                placed = _placed((v, covered))
                 for c in range(v.col, v.col + v.span):
-                    under.setdefault((v.table, c), (v, covered))
+                    under.setdefault((v.table, c), placed)
                 continue
         if text := v.strip():
             stray.append(text)
     unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
-    return [_placed(under.get(w)) if w is not None else unnamed for w in grid]
+    return [under.get(w, _BLANK) if w is not None else unnamed for w in grid]
+
+
+_BLANK: _Parsed = (None, None, "blank")  # the row draws no cell under that header column
 
 
 def _placed(hit: tuple[str, int] | None) -> _Parsed:
@@ -1078,9 +1107,9 @@ def _gb_facts(segs: list[_Seg]) -> tuple[str, list[Fact]]:
         if seg.table.startswith("art20_"):
             _, cols = _art20_columns(seg, template)  # unnamed header: the template's columns
         elif seg.table == "applications":
-            cols = _app_columns(seg.header)
+            cols = _header_columns(_app_columns, seg.header)
         else:
-            cols = _appeal_columns(seg.header)
+            cols = _header_columns(_appeal_columns, seg.header)
         facts.extend(_row_facts(template, seg, cols))
     return template, facts
 
