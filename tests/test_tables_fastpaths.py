@@ -373,3 +373,13 @@ def test_cached_header_columns_are_the_plain_columns(header: list[str], columns:
         expected = columns(list(texts))
         assert tables._header_columns(columns, list(texts)) == expected
         assert tables._header_columns(columns, list(texts)) == expected  # a cache hit too
+
+
+def test_checks_key_tables_are_the_spelled_out_keys() -> None:
+    from gxcrawl.extract import checks
+
+    for col in checks.APP_COLUMNS:
+        assert checks._LEFT_KEYS[col] == (("new_received", col), ("carried_over", col))
+        assert checks._RIGHT_KEYS[col] == (("result.total", col), ("carry_forward", col))
+    for row in ("new_received", "result.withheld.state_secret", "odd row", ""):
+        assert list(checks._applicant_keys(row)) == [(row, c) for c in APPLICANT_COLUMNS]
