@@ -383,3 +383,14 @@ def test_checks_key_tables_are_the_spelled_out_keys() -> None:
         assert checks._RIGHT_KEYS[col] == (("result.total", col), ("carry_forward", col))
     for row in ("new_received", "result.withheld.state_secret", "odd row", ""):
         assert list(checks._applicant_keys(row)) == [(row, c) for c in APPLICANT_COLUMNS]
+
+
+def test_legacy_facts_are_constructed_facts() -> None:
+    from pathlib import Path
+
+    seed = next(Path(__file__).parent.parent.joinpath("fixtures/seeds").glob("001_*.txt"))
+    facts = tables.parse_tables(None, seed.read_text(encoding="utf-8")).facts
+    assert facts and all(f.template == "legacy_stats" for f in facts)
+    for f in facts:
+        made = Fact(*f.as_dict().values())
+        assert type(f) is Fact and f == made and f.as_dict() == dataclasses.asdict(made)

@@ -1159,10 +1159,11 @@ def _legacy_facts(rows: list[_Row]) -> list[Fact]:
         if seen[key] > 1:
             key = f"{key}#{seen[key]}"
         unit = None if _PLACEHOLDER.match(_norm(unit_raw) or "-") else unit_raw.strip()
+        row_label = _label(label)
         for (ckey, clabel), raw in zip(value_cols, values, strict=True):
             value, raw_text, status = _cell(raw)
-            facts.append(Fact("legacy_stats", "legacy", key, ckey, _label(label), clabel, value,
-                              unit, raw_text, status))  # fmt: skip
+            facts.append(_new_fact("legacy_stats", "legacy", key, ckey, row_label, clabel, value,
+                                   unit, raw_text, status))  # fmt: skip
     return facts
 
 
