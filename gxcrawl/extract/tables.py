@@ -735,10 +735,11 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
     while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if _is_label(tok):
-            m = _app_match(_norm(tok), None)
+            n = _norm(tok)
+            m = _app_match(n, None)
             if m and m[0] in ("new_received", "carried_over", "result"):
                 break
-            if _SECTION_HEAD.match(_norm(tok)) and i > start:
+            if _SECTION_HEAD.match(n) and i > start:
                 return None, i
         header.append(tok)
         i += 1
