@@ -314,3 +314,83 @@ def test_text_only_and_nested_cells_read_alike() -> None:
     assert [str(c) for c in tables._grid_rows(a, 0)[0].cells] == ["商业企业"]
     assert [str(c) for c in tables._grid_rows(b, 0)[0].cells] == ["商业企业"]
     assert re.fullmatch(r"\S+", str(tables._grid_rows(a, 0)[0].cells[0]))
+
+
+ART20_HEADERS = [
+    [], [""], ["信息内容"], ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+    ["信息内容", "本年新 制作数量", "本年新\n公开数量", "对外公开总数量"],
+    ["本年制发件数", "现行有效件数", "本年废止件数"],
+    ["上一年项目数量", "本年增/减", "处理决定数量"],
+    ["信息内容", "本年收费金额（单位：万元）"], ["信息内容", "上一年项目数量", "本年增/减"],
+    ["采购项目数量", "采购总金额（元）"], ["ｘ\u3000信息内容", "１２", "本年 增减"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("header", ART20_HEADERS)
+@pytest.mark.parametrize("item", ["1", "5", "6", "8", "9"])
+@pytest.mark.parametrize("template", ["", "gb2019", "gb2021"])
+def test_cached_art20_columns_are_the_plain_columns(
+    header: list[str], item: str, template: str
+) -> None:
+    for texts in (header, _cells_of(header)[len(header) :]):  # plain strings, grid cells
+        seg = tables._Seg(f"art20_{item}", list(texts), [], True, item)
+        expected = tables._art20_columns_plain(seg, template)
+        assert tables._art20_columns(seg, template) == expected
+        assert tables._art20_columns(seg, template) == expected  # a cache hit too
+        assert all(type(label) is str for _, label, _ in expected[1])
+
+
+def test_inline_facts_are_constructed_facts() -> None:
+    seg = tables._Seg("art20_1", [], [("rules", "规章", ["1", "", "x"])], False, "1")
+    cols = [("issued", "本年制发件数", "件"), ("repealed", "本年废止件数", "件"),
+            ("in_force", "现行有效件数", None)]  # fmt: skip
+    facts = tables._row_facts("gb2021", seg, cols)
+    made = []
+    for (key, label, unit), raw in zip(cols, ["1", "", "x"], strict=True):
+        value, raw_text, status = tables._cell(raw)
+        made.append(Fact("gb2021", "art20_1", "rules", key, "规章", label, value, unit, raw_text,
+                         status))  # fmt: skip
+    assert facts == made and [f.as_dict() for f in facts] == [m.as_dict() for m in made]
+    assert [hash(f) for f in facts] == [hash(m) for m in made]
+
+
+APP_HEADERS = [
+    [], [""], ["申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织",
+               "法律服务机构", "其他", "总计"],
+    ["申请人情况", "自然人", "法人或 其他组织", "商业", "企业", "科研\n机构", "公益组织", "组织",
+     "法律服务机构", "其他", "总计"],
+    ["行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉", *["结果维持", "结果纠正",
+     "其他结果", "尚未审结", "总计"] * 3],
+    ["行政复议", "结果维持", "总计", "0", "１２", "见说明"], ["x" * 61] * 40,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("header", APP_HEADERS)
+@pytest.mark.parametrize("columns", [tables._app_columns, tables._appeal_columns])
+def test_cached_header_columns_are_the_plain_columns(header: list[str], columns: object) -> None:
+    assert callable(columns)
+    for texts in (header, _cells_of(header)[len(header) :]):  # plain strings, grid cells
+        expected = columns(list(texts))
+        assert tables._header_columns(columns, list(texts)) == expected
+        assert tables._header_columns(columns, list(texts)) == expected  # a cache hit too
+
+
+def test_checks_key_tables_are_the_spelled_out_keys() -> None:
+    from gxcrawl.extract import checks
+
+    for col in checks.APP_COLUMNS:
+        assert checks._LEFT_KEYS[col] == (("new_received", col), ("carried_over", col))
+        assert checks._RIGHT_KEYS[col] == (("result.total", col), ("carry_forward", col))
+    for row in ("new_received", "result.withheld.state_secret", "odd row", ""):
+        assert list(checks._applicant_keys(row)) == [(row, c) for c in APPLICANT_COLUMNS]
+
+
+def test_legacy_facts_are_constructed_facts() -> None:
+    from pathlib import Path
+
+    seed = next(Path(__file__).parent.parent.joinpath("fixtures/seeds").glob("001_*.txt"))
+    facts = tables.parse_tables(None, seed.read_text(encoding="utf-8")).facts
+    assert facts and all(f.template == "legacy_stats" for f in facts)
+    for f in facts:
+        made = Fact(*f.as_dict().values())
+        assert type(f) is Fact and f == made and f.as_dict() == dataclasses.asdict(made)

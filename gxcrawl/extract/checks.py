@@ -118,6 +118,16 @@ def _outcome_keys(outcome_rows: tuple[str, ...], col: str) -> tuple[tuple[str, s
     return tuple((r, col) for r in outcome_rows)
 
 
+# The cells each identity reads, built once (the checks run on every report with tables).
+_LEFT_KEYS = {c: (("new_received", c), ("carried_over", c)) for c in APP_COLUMNS}  # 一 + 二
+_RIGHT_KEYS = {c: (("result.total", c), ("carry_forward", c)) for c in APP_COLUMNS}  # 三（七）+ 四
+
+
+@lru_cache(maxsize=256)  # the template's rows, plus the few odd keys some reports add
+def _applicant_keys(row: str) -> tuple[tuple[str, str], ...]:
+    return tuple((row, c) for c in APPLICANT_COLUMNS)
+
+
 def _applications(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
     rows = list(dict.fromkeys(r for r, _ in cells))  # document order
@@ -125,8 +135,8 @@ def _applications(cells: _Cells) -> list[Finding]:
     outcome_rows = (*_OUTCOME_FIXED, *other_rows)
     for col in APP_COLUMNS:
         col_label = _labels(cells, "result.total", col)[1]
-        left = _sum(cells, [("new_received", col), ("carried_over", col)])
-        right = _sum(cells, [("result.total", col), ("carry_forward", col)])
+        left = _sum(cells, _LEFT_KEYS[col])
+        right = _sum(cells, _RIGHT_KEYS[col])
         if left is not None and right is not None and _differs(left, right):
             parts_l = [_fmt(_num(cells, r, col) or 0) for r in ("new_received", "carried_over")]
             parts_r = [_fmt(_num(cells, r, col) or 0) for r in ("result.total", "carry_forward")]
@@ -149,7 +159,7 @@ def _applications(cells: _Cells) -> list[Finding]:
                 f"{_fmt(parts)} ≠ 三（七）总计 = {_fmt(stated)}",
             ))  # fmt: skip
     for row in rows:
-        parts = _sum(cells, [(row, c) for c in APPLICANT_COLUMNS])
+        parts = _sum(cells, _applicant_keys(row))
         stated = _num(cells, row, "total")
         if parts is not None and stated is not None and _differs(parts, stated):
             row_label = _labels(cells, row, "total")[0]
@@ -183,12 +193,19 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
     for f in facts:
-        if f.table not in _CHECKED:
+        table = f.table
+        if table not in _CHECKED:
             continue  # the 第二十条 and legacy tables have no identities to check
-        cells = by_table.get(f.table)
+        cells = by_table.get(table)
         if cells is None:
-            cells = by_table[f.table] = _Cells()
-        cells.add(f)
+            cells = by_table[table] = _Cells()
+        # `cells.add(f)`, inline: run for every fact of every report
+        key = (f.row_key, f.column_key)
+        cells[key] = f
+        if f.status == "ok" and (value := f.value) is not None:
+            cells.nums[key] = float(value)
+        else:
+            cells.nums.pop(key, None)  # a later fact for the same cell replaces the earlier
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))

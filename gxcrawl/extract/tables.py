@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -735,10 +735,11 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
     while i < len(tokens) and len(header) < _MAX_HEADER:
         tok = tokens[i]
         if _is_label(tok):
-            m = _app_match(_norm(tok), None)
+            n = _norm(tok)
+            m = _app_match(n, None)
             if m and m[0] in ("new_received", "carried_over", "result"):
                 break
-            if _SECTION_HEAD.match(_norm(tok)) and i > start:
+            if _SECTION_HEAD.match(n) and i > start:
                 return None, i
         header.append(tok)
         i += 1
@@ -842,10 +843,25 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
 # --------------------------------------------------------------------------- facts
 
 
-def _art20_columns(
-    seg: _Seg, template: str
-) -> tuple[str | None, list[tuple[str, str, str | None]]]:
+_Cols = list[tuple[str, str, str | None]]  # [(column_key, printed label, unit)]
+
+
+def _art20_columns(seg: _Seg, template: str) -> tuple[str | None, _Cols]:
     """(template matched by the header or None, [(column_key, printed label, unit)])."""
+    # The same few headers open every report's 第二十条 tables, and the matching normalises
+    # them char by char: cached by their text (a header is ≤ 12 labels of ≤ 60 chars).
+    tpl, cols = _art20_columns_cached(seg.item, tuple(map(str, seg.header)), template)
+    return tpl, list(cols)
+
+
+def _art20_columns_of(
+    item: str, header: tuple[str, ...], template: str
+) -> tuple[str | None, tuple[tuple[str, str, str | None], ...]]:
+    tpl, cols = _art20_columns_plain(_Seg(f"art20_{item}", list(header), [], True, item), template)
+    return tpl, tuple(cols)
+
+
+def _art20_columns_plain(seg: _Seg, template: str) -> tuple[str | None, _Cols]:
     chars = [
         (ch, _norm(ch)) for ch in "".join(_label(h).replace("信息内容", "") for h in seg.header)
     ]
@@ -869,6 +885,12 @@ def _art20_columns(
         um = _UNIT_IN_LABEL.search(_norm(label))
         cols.append((key, label, um.group(1) if um else _art20_unit(key)))
     return None, cols
+
+
+_art20_columns_cached = lru_cache(maxsize=_LABEL_CACHE)(_art20_columns_of)
+
+
+_ColumnsOf = Callable[[list[str]], _Cols]
 
 
 def _app_leaf_matches(leaf: str, norm: str) -> bool:
@@ -905,6 +927,26 @@ def _appeal_columns(header: list[str]) -> list[tuple[str, str, str | None]]:
             )
             cols.append((f"{gkey}.{ckey}", f"{gpath}/{leaf}", "件"))
     return cols
+
+
+# Header texts longer than this in all are not remembered (prose caught in a header).
+_MAX_CACHED_HEADER = 2000
+
+
+def _header_columns(columns: _ColumnsOf, header: list[str]) -> _Cols:
+    """`columns(header)`, cached by the header's text: the same headers open every report's
+    applications and appeals tables, and the labels are normalised one by one."""
+    texts = tuple(map(str, header))  # plain strings: the cache holds no grid cells
+    if sum(map(len, texts)) > _MAX_CACHED_HEADER:
+        return columns(header)
+    return list(_header_columns_cached(columns, texts))
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _header_columns_cached(
+    columns: _ColumnsOf, texts: tuple[str, ...]
+) -> tuple[tuple[str, str, str | None], ...]:
+    return tuple(columns(list(texts)))
 
 
 def _header_cells(seg: _Seg) -> list[_Cell]:
@@ -968,25 +1010,31 @@ def _covered_named(cell: _Cell, named: _Named) -> int:
 def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
-    # (table, column) → the first value cell covering it, and how many named columns it covers
-    # (one pass over the row instead of a scan of it per header column).
-    under: dict[tuple[int, int], tuple[str, int]] = {}
+    # (table, column) → what the first value cell covering it reads as there (one pass over
+    # the row instead of a scan of it per header column; each cell parsed once, no call per
+    # header column for the usual one-column cell).
+    under: dict[tuple[int, int], _Parsed] = {}
     stray: list[str] = []
     for v in vals:
         if isinstance(v, _Cell):
             if v.span == 1:  # the usual cell: no range to walk
                 where = (v.table, v.col)
                 if where in named:
-                    under.setdefault(where, (v, 1))
+                    if where not in under:
+                        under[where] = _cell(v)
                     continue
             elif covered := _covered_named(v, named):
+                placed = _placed((v, covered))
                 for c in range(v.col, v.col + v.span):
-                    under.setdefault((v.table, c), (v, covered))
+                    under.setdefault((v.table, c), placed)
                 continue
         if text := v.strip():
             stray.append(text)
     unnamed: _Parsed = (None, " ".join(stray), "unreadable") if stray else (None, None, "blank")
-    return [_placed(under.get(w)) if w is not None else unnamed for w in grid]
+    return [under.get(w, _BLANK) if w is not None else unnamed for w in grid]
+
+
+_BLANK: _Parsed = (None, None, "blank")  # the row draws no cell under that header column
 
 
 def _placed(hit: tuple[str, int] | None) -> _Parsed:
@@ -1019,11 +1067,19 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     grid = _grid_columns(seg, [key for key, _, _ in cols])
     named = frozenset(w for w in grid or () if w is not None)
     facts: list[Fact] = []
+    table = seg.table
+    new, set_dict = object.__new__, object.__setattr__
     for key, label, vals in seg.rows:
         cells = _row_cells(seg, vals, len(cols), grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
-            facts.append(_new_fact(template, seg.table, key, ckey, label, clabel, value, unit,
-                                   raw_text, status))  # fmt: skip
+            # `_new_fact(...)`, inline (hundreds of facts per report); a test checks it
+            fact = new(Fact)
+            set_dict(fact, "__dict__", {
+                "template": template, "table": table, "row_key": key, "column_key": ckey,
+                "row_label": label, "column_label": clabel, "value": value, "unit": unit,
+                "raw_text": raw_text, "status": status,
+            })  # fmt: skip
+            facts.append(fact)
     return facts
 
 
@@ -1052,9 +1108,9 @@ def _gb_facts(segs: list[_Seg]) -> tuple[str, list[Fact]]:
         if seg.table.startswith("art20_"):
             _, cols = _art20_columns(seg, template)  # unnamed header: the template's columns
         elif seg.table == "applications":
-            cols = _app_columns(seg.header)
+            cols = _header_columns(_app_columns, seg.header)
         else:
-            cols = _appeal_columns(seg.header)
+            cols = _header_columns(_appeal_columns, seg.header)
         facts.extend(_row_facts(template, seg, cols))
     return template, facts
 
@@ -1104,10 +1160,11 @@ def _legacy_facts(rows: list[_Row]) -> list[Fact]:
         if seen[key] > 1:
             key = f"{key}#{seen[key]}"
         unit = None if _PLACEHOLDER.match(_norm(unit_raw) or "-") else unit_raw.strip()
+        row_label = _label(label)
         for (ckey, clabel), raw in zip(value_cols, values, strict=True):
             value, raw_text, status = _cell(raw)
-            facts.append(Fact("legacy_stats", "legacy", key, ckey, _label(label), clabel, value,
-                              unit, raw_text, status))  # fmt: skip
+            facts.append(_new_fact("legacy_stats", "legacy", key, ckey, row_label, clabel, value,
+                                   unit, raw_text, status))  # fmt: skip
     return facts
 
 
