@@ -69,7 +69,7 @@ def test_whitespace_helpers_on_random_text(text: str) -> None:
 
 
 def _classify_line_reference(line: str) -> str | None:
-    """`chrome.classify_line` without the character-set test."""
+    """`chrome.classify_line` without the character-set and first-character tests."""
     if (
         len(line) <= 120
         and chrome._TOOL_TOKENS.search(line)
@@ -86,7 +86,10 @@ LINE_WORDS = [
     "分享到：", "微信", "QQ空间", "[打印本页]", "【关闭窗口】", "字体：【大 中 小】",
     "字号：大 中 小", "政务微博", "客户端", "扫一扫在手机打开当前页", " ", "\u3000", "|", "、",
     "·", "正文", "。", "x", "版权所有", "当前位置：", "2021-01-06 来源", "纠错", "长者模式",
-    "\n", "\t", "-", "（", "）",
+    "\n", "\t", "-", "（", "）", "发布时间：", "2021", "-01-06", " 12:30", " 浏览", "来源：",
+    "信息来源:", "点击次数：", "您的位置", "所在位置", "PDF", "pdf", "Word", "DOC", "doc", "附件",
+    "文件", " 下载：", "下载:", "网站标识码", "ICP备", "公网安备", "主办单位：", "Copyright", "©",
+    "技术支持：", "建议使用", "浏览器", "网站地图", "公开", "1", "d",
 ]  # fmt: skip
 
 
@@ -293,6 +296,47 @@ def test_parse_document_builds_lxml_html_tree(html: str) -> None:
     assert lxml.html.tostring(root) == lxml.html.tostring(lxml.html.document_fromstring(html))
     assert all(isinstance(el, HtmlElement) for el in root.iter(etree.Element))
     assert root.text_content() == lxml.html.document_fromstring(html).text_content()
+
+
+def _first_chars(items: list[tuple[object, object]]) -> tuple[set[str], bool]:
+    """The characters a match of the parsed pattern `items` can start with, and whether it can
+    be empty. Knows the constructs the anchored line rules use (and fails on any other)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    first: set[str] = set()
+    for op, av in items:
+        if op is c.AT:
+            continue  # `^`: zero width
+        if op is c.LITERAL:
+            return first | {chr(av)}, False  # type: ignore[arg-type]
+        if op is c.SUBPATTERN:
+            chars, empty = _first_chars(list(av[3]))  # type: ignore[index]
+        elif op is c.BRANCH:
+            parts = [_first_chars(list(b)) for b in av[1]]  # type: ignore[index]
+            chars = set().union(*(p[0] for p in parts))
+            empty = any(p[1] for p in parts)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            chars, empty = _first_chars(list(av[2]))  # type: ignore[index]
+            empty = empty or av[0] == 0  # type: ignore[index]
+        else:
+            raise AssertionError(f"unhandled {op}")
+        first |= chars
+        if not empty:
+            return first, False
+    return first, True
+
+
+def test_anchored_first_characters_cover_the_rules() -> None:
+    """A line starting with a character outside `chrome._ANCHORED_FIRST` matches no anchored
+    rule: the set holds every character their matches can start with (and they cannot match
+    empty)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    assert (*chrome._ANCHORED_RULES, ("footer", chrome._FOOTER_RULE)) == chrome._LINE_RULES
+    for _, rule in chrome._ANCHORED_RULES:
+        assert rule.pattern.startswith("^") and not rule.flags & re.IGNORECASE
+        chars, empty = _first_chars(list(_parser.parse(rule.pattern)))
+        assert not empty and chars <= chrome._ANCHORED_FIRST, rule.pattern
 
 
 def test_toolbar_character_set_covers_the_patterns() -> None:
