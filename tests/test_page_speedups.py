@@ -228,6 +228,31 @@ def test_select_each_matches_css_select(html: str) -> None:
         assert content.select_each(root, selectors) == expected
 
 
+def _longest_reference(found: list[HtmlElement]) -> HtmlElement | None:
+    """`content._longest` as it was: `max` by text length, the winner's text read again."""
+    best = max(found, key=content._text_len, default=None)
+    if best is not None and content._text_len(best) >= content.MIN_CONTENT_CHARS:
+        return best
+    return None
+
+
+LONG_TEXT = ["x" * 39, "y" * 40, "长" * 20, "\u3000 \u3000", "a b"]
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.sampled_from([*PIECES, *LONG_TEXT, "<div class='content'>", "<p class='content'>"]),
+        max_size=40,
+    ).map(lambda ps: "<html><body><div class='content'>" + "".join(ps) + "</div></body></html>")
+)
+def test_longest_matches_reference(html: str) -> None:
+    """Ties (the first wins), nesting, and texts either side of the minimum length."""
+    root = _parse(html)
+    for found in [content.css_select(root, ".content"), list(root.iter("div", "p")), []]:
+        assert content._longest(found) is _longest_reference(found)
+
+
 def _element_lines_reference(el: HtmlElement) -> list[str]:
     """`content.element_lines` as it was: a recursive walk, tables read by two passes."""
     out: list[str] = []

@@ -113,9 +113,14 @@ def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlEle
 
 
 def _longest(found: list[HtmlElement]) -> HtmlElement | None:
-    """The element with the most text (the first of equals), if it holds real text."""
-    best = max(found, key=_text_len, default=None)
-    return best if best is not None and _text_len(best) >= MIN_CONTENT_CHARS else None
+    """The element with the most text (the first of equals), if it holds real text. Each text
+    is read once: the winner is usually the whole article, too long to read twice."""
+    best, best_len = None, -1
+    for el in found:
+        n = _text_len(el)
+        if n > best_len:
+            best, best_len = el, n
+    return best if best_len >= MIN_CONTENT_CHARS else None
 
 
 # One class, id or tag name: what `select_each` answers without a CSS search per selector.
