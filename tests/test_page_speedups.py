@@ -388,3 +388,26 @@ def test_hiding_candidates_match_the_predicate_search(markup: str) -> None:
         assert spam._hiding_candidates(root, (classes, ids)) == expected
     chrome_expected = root.xpath("descendant::*[@class or @id or self::footer or self::nav]")
     assert chrome._CANDIDATES(root) == chrome_expected
+
+
+STYLE_PIECES = [
+    "display:none", "DISPLAY : None", "visibility:hidden", "font-size:0", "font-size:0px;",
+    "font-size:0.5px", "left:-999px", "text-indent:-2000px", "height:0", "width:0px;",
+    "overflow:hidden", "OVERFLOW: HIDDEN", "color:red", ";", " ", "x" * 60,
+]  # fmt: skip
+
+
+def _hidden_style_reference(style: str) -> bool:
+    """`spam.hidden_style` without the cache."""
+    if spam._HIDDEN_STYLE.search(style):
+        return True
+    return bool(spam._ZERO_BOX.search(style)) and bool(spam._OVERFLOW_HIDDEN.search(style))
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(STYLE_PIECES), max_size=12).map("".join))
+def test_hidden_style_cache_matches_reference(style: str) -> None:
+    """Short styles (cached, asked twice) and long ones (over the cached length) alike."""
+    for text in (style, style + " " * spam._CACHED_STYLE_CHARS):
+        assert spam.hidden_style(text) == _hidden_style_reference(text)
+        assert spam.hidden_style(text) == _hidden_style_reference(text)
