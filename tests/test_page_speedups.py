@@ -301,6 +301,8 @@ TABLE_PIECES = [
     *PIECES, "<table>", "</table>", "<tr>", "</tr>", "<th>", "</th>", "<td>x</td>", "<tbody>",
     "<br>x<br>", "<span>a</span>", "<font>b</font>", "<img>", "<style>p{}</style>", "<title>t",
     "<td><div>in</div></td>", "<tr><td>1</td><td></td></tr>", "<td><tr><td>y</td></tr></td>",
+    "<td><!-- c -->z</td>", "<td>a<?pi y?>b</td>", "<td>&amp;\u3000x\u200b</td>",
+    "<td>" + "文" * 300 + "</td>", "<td>" + "文" * 301 + "</td>", "<th>\n \n</th>",
 ]  # fmt: skip
 
 

@@ -238,7 +238,8 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
     prose cells), which is walked as blocks.
 
     One pass over rows and cells (document order): each cell's text is read once, for both the
-    layout test and its row, the row being the `tr` it is a direct child of."""
+    layout test and its row, the row being the `tr` it is a direct child of. A cell without
+    children (comments count as children), most of them, is its own `.text`: no serialiser."""
     if table.find(".//table") is not None:
         return None
     rows: dict[HtmlElement, list[str]] = {}
@@ -246,7 +247,7 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
         if el.tag == "tr":
             rows[el] = []
             continue
-        text = text_of(el)
+        text = text_of(el) if len(el) else el.text or ""
         if len(text) > _PROSE_CELL_CHARS:
             return None
         row = rows.get(el.getparent())
