@@ -413,3 +413,29 @@ def test_hidden_style_cache_matches_reference(style: str) -> None:
     for text in (style, style + " " * spam._CACHED_STYLE_CHARS):
         assert spam.hidden_style(text) == _hidden_style_reference(text)
         assert spam.hidden_style(text) == _hidden_style_reference(text)
+
+
+def _strip_spam_lines_reference(work: page._Work, lines: list[str]) -> list[str]:
+    """`page._strip_spam_lines` as it was: every line through `strip_spam_text`."""
+    clean_lines: list[str] = []
+    for line in lines:
+        clean, spans = spam.strip_spam_text(line)
+        work.removed += [Removal("spam", s) for s in spans]
+        if clean.strip(" ,，.。;；:：、"):
+            clean_lines.append(clean)
+        elif spans:
+            work.removed.append(Removal("spam", line))
+    return clean_lines
+
+
+SPAM_LINE_WORDS = [*SPAM_WORDS, " ", "，", "。", "、", "|", "\u3000"]
+
+
+@FUZZ
+@given(st.lists(st.lists(st.sampled_from(SPAM_LINE_WORDS), max_size=6).map("".join), max_size=8))
+def test_strip_spam_lines_matches_reference(lines: list[str]) -> None:
+    """Clean lines, punctuation-only lines, spam-only lines and spam inside text."""
+    el = _parse("<html><body><div>x</div></body></html>")
+    fast, slow = page._Work(el, el, "x.gov.cn"), page._Work(el, el, "x.gov.cn")
+    assert page._strip_spam_lines(fast, lines) == _strip_spam_lines_reference(slow, lines)
+    assert fast.removed == slow.removed

@@ -187,13 +187,21 @@ def _read_body(work: _Work, body_lines: list[str]) -> list[str]:
     return lines
 
 
+# A line of nothing but these (once spam is cut out of it) is dropped.
+_PUNCTUATION = " ,，.。;；:：、"
+
+
 def _strip_spam_lines(work: _Work, lines: list[str]) -> list[str]:
     """Spam words inside visible text are cut out; a line of nothing but spam goes."""
     clean_lines: list[str] = []
     for line in lines:
+        if not spam.has_spam(line):  # most lines: what `strip_spam_text` returns them as
+            if line.strip(_PUNCTUATION):
+                clean_lines.append(line)
+            continue
         clean, spans = spam.strip_spam_text(line)
         work.removed += [Removal("spam", s) for s in spans]
-        if clean.strip(" ,，.。;；:：、"):
+        if clean.strip(_PUNCTUATION):
             clean_lines.append(clean)
         elif spans:
             work.removed.append(Removal("spam", line))
