@@ -303,6 +303,8 @@ TABLE_PIECES = [
     "<td><div>in</div></td>", "<tr><td>1</td><td></td></tr>", "<td><tr><td>y</td></tr></td>",
     "<td><!-- c -->z</td>", "<td>a<?pi y?>b</td>", "<td>&amp;\u3000x\u200b</td>",
     "<td>" + "文" * 300 + "</td>", "<td>" + "文" * 301 + "</td>", "<th>\n \n</th>",
+    "<p>leaf\u3000 x</p>", "<li></li>", "<p> </p>", "<table></table>", "<h2>\u200b</h2>",
+    "<br/>", "<center>c</center>", "<noscript>n</noscript>", "<hr>",
 ]  # fmt: skip
 
 

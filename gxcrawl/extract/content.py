@@ -260,6 +260,9 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
 _LINE_TAGS = BLOCK_TAGS | {"td", "th"}
 # An element without children and none of these tags adds only its text to the current line.
 _NOT_PLAIN = _LINE_TAGS | SKIP_TAGS | {"br", "table"}
+# A childless element with one of these tags is a line of its own text (what `walk` makes of
+# it, without the call). Not a table: `_table_lines` reads a childless one as no rows.
+_LEAF_LINE = _LINE_TAGS - {"table"}
 
 
 def element_lines(el: HtmlElement) -> list[str]:
@@ -279,11 +282,12 @@ def element_lines(el: HtmlElement) -> list[str]:
         if tag == "table":
             rows = _table_lines(node)
             if rows is not None:
-                flush()
+                if buf:
+                    flush()
                 out.extend(rows)
                 return
         block = tag in _LINE_TAGS
-        if block or tag == "br":
+        if (block or tag == "br") and buf:
             flush()
         text = node.text
         if text:
@@ -292,7 +296,15 @@ def element_lines(el: HtmlElement) -> list[str]:
             ctag = child.tag
             # Comments and processing instructions (a function as tag) add only their tails.
             if isinstance(ctag, str) and ctag not in SKIP_TAGS:
-                if ctag in _NOT_PLAIN or len(child):
+                if len(child):
+                    walk(child, ctag)
+                elif ctag in _LEAF_LINE:  # a childless <p>, <td>, …: its text is one line
+                    if buf:
+                        flush()
+                    ctext = child.text
+                    if ctext and (line := norm_space(ctext)):
+                        out.append(line)
+                elif ctag in _NOT_PLAIN:
                     walk(child, ctag)
                 else:  # a plain inline leaf (span, a, font, …): what `walk` would add
                     ctext = child.text
@@ -301,7 +313,7 @@ def element_lines(el: HtmlElement) -> list[str]:
             tail = child.tail
             if tail:
                 buf.append(tail)
-        if block:
+        if block and buf:
             flush()
 
     tag = el.tag
