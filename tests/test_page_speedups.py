@@ -441,3 +441,58 @@ def test_strip_spam_lines_matches_reference(lines: list[str]) -> None:
     fast, slow = page._Work(el, el, "x.gov.cn"), page._Work(el, el, "x.gov.cn")
     assert page._strip_spam_lines(fast, lines) == _strip_spam_lines_reference(slow, lines)
     assert fast.removed == slow.removed
+
+
+def _is_styled_reference(el: HtmlElement, text: str) -> bool:
+    """`page._is_styled` as it was: no style cache, the bold text read for every element."""
+    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    style = el.get("style") or ""
+    if (el.get("align") or "").lower() == "center" or page._CENTRED_STYLE.search(style):
+        return True
+    if page._BOLD_STYLE.search(style):
+        return True
+    size = page._FONT_SIZE.search(style)
+    if size:
+        scale = page._PX_PER_PT if size.group(2).lower() == "pt" else 1.0
+        if float(size.group(1)) * scale >= page._LARGE_FONT_PX:
+            return True
+    bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*page._BOLD_TAGS))
+    return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+
+
+def _styled_texts_reference(body_el: HtmlElement) -> tuple[set[str], set[str]]:
+    styled: set[str] = set()
+    seen = 0
+    for el in body_el.iter(*page._STYLED_TAGS):
+        text = content.norm_space(content.text_of(el))
+        if not text:
+            continue
+        seen += 1
+        if seen > page._STYLED_BLOCKS:
+            break
+        if _is_styled_reference(el, text):
+            styled.add(text)
+    links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
+    return styled, links
+
+
+STYLED_PIECES = [
+    *PIECES, "<p style='text-align:center'>", "<p align='CENTER'>",
+    "<span style='font-size:22px'>", "<font style='FONT-SIZE: 16pt'>",
+    "<span style='font-size:21px'>", "<p style='font-weight:700'>", "<strong>", "</strong>",
+    "<b>bold</b>", "<h2>h</h2>", "<p style=''>", "<td style='color:red'>",
+    "<span style='" + "x" * 200 + ";font-weight:bold'>", "<p><!-- c --></p>",
+    "<span> \u3000</span>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(STYLED_PIECES), max_size=40).map("".join))
+def test_styled_texts_match_reference(markup: str) -> None:
+    """Leaves and containers, cached and long styles, bold-only and empty elements."""
+    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    assert page._styled_texts(root) == _styled_texts_reference(root)
+    for el in root.iter(*page._STYLED_TAGS, "b", "strong"):
+        for text in (content.norm_space(content.text_of(el)), "x", " ", ""):
+            assert page._is_styled(el, text) == _is_styled_reference(el, text)
