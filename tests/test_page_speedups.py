@@ -496,3 +496,21 @@ def test_styled_texts_match_reference(markup: str) -> None:
     for el in root.iter(*page._STYLED_TAGS, "b", "strong"):
         for text in (content.norm_space(content.text_of(el)), "x", " ", ""):
             assert page._is_styled(el, text) == _is_styled_reference(el, text)
+
+
+MARKUP_PIECES = [
+    *PIECES, "\x00", "\x0b", "\ud800", "\uffff", "&#11;", "&#x0B;", "&#38;", "&#", "11;", "<!--",
+    "-->", "<?xml version='1.0'?>", "<!bogus>", "<!DOCTYPE html>", "\ufeff", "<p>&#xFFFF;</p>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(MARKUP_PIECES), max_size=30).map("".join))
+def test_parse_of_cleaned_markup_skips_only_a_no_op(text: str) -> None:
+    """`parse_document(clean_markup(t), xml_compatible=True)` (what `_locate` does) builds the
+    tree and flags the full cleaning builds, even where cleaning twice is not cleaning once."""
+    clean = sanitize.clean_markup(text)
+    fast_root, fast_flags = sanitize.parse_document(clean, xml_compatible=True)
+    root, flags = sanitize.parse_document(clean)
+    assert lxml.html.tostring(fast_root) == lxml.html.tostring(root)
+    assert fast_flags == flags

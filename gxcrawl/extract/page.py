@@ -100,7 +100,8 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
     """Stage 1: the parsed page and its detached main content, hidden elements gone."""
     # Sanitised before anything parses it (the Hanweb body too): see extract/sanitize.py.
     rest, hanweb_body = content.split_hanweb(sanitize.clean_markup(html))
-    root, flags = sanitize.parse_document(rest)
+    # Cleaned already: `split_hanweb` only cuts the text and puts an ASCII slot in.
+    root, flags = sanitize.parse_document(rest, xml_compatible=True)
     body_el = None
     if hanweb_body is not None:
         body_el, body_flags = sanitize.parse_fragment(hanweb_body)
