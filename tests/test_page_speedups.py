@@ -99,13 +99,29 @@ def test_classify_line_matches_reference(line: str) -> None:
     assert chrome.classify_line(line) == _classify_line_reference(line)
 
 
-SPAM_WORDS = ["bet365", "BET365", "Bet365", "博彩", "葡京", "亚洲官网", "官网", "b", "et365", "文"]
+SPAM_WORDS = [
+    "bet365", "BET365", "Bet365", "博彩", "葡京", "亚洲官网", "官网", "b", "et365", "文", "365",
+    "36", "5", "bEt", "\u0392ET365", "be\u0442365", "ｂｅｔ３６５",
+]  # fmt: skip
 
 
 @FUZZ
 @given(st.lists(st.sampled_from(SPAM_WORDS), max_size=8).map(" ".join))
 def test_has_spam_matches_the_ignorecase_pattern(text: str) -> None:
     assert spam.has_spam(text) == (spam._patterns()[0].search(text) is not None)
+
+
+def test_ascii_digits_match_only_themselves_ignoring_case() -> None:
+    """What `spam._digit_needles` relies on: under IGNORECASE an ASCII digit matches no other
+    character (whole Unicode range, surrogates aside)."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    for digit in "0123456789":
+        assert re.findall(digit, every, re.IGNORECASE) == [digit]
+
+
+def test_digit_needles() -> None:
+    assert spam._digit_needles(("bet365", "BET365x", "a12b345")) == ("365", "345")
+    assert spam._digit_needles(("bet365", "agent")) is None  # a term without digits: no test
 
 
 def _strip_chrome_blocks_reference(root: HtmlElement) -> list[Removal]:
