@@ -53,7 +53,8 @@ _TOOL_CHARS = (
     | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 )
 
-_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+# Rules anchored at the line start, tried in order before the footer rule.
+_ANCHORED_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "header",
         re.compile(
@@ -68,14 +69,16 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("breadcrumb", re.compile(r"^(?:当前位置|您的位置|你的位置|您现在的位置|所在位置)[:：]?")),
     ("download", re.compile(r"^(?:PDF|pdf|附件|文件|WORD|Word|DOC|doc)\s*下载[:：]")),
-    (
-        "footer",
-        re.compile(
-            r"网站标识码|ICP备|ICP证|公安备案|公网安备|主办单位[:：]|承办单位[:：]|"
-            r"版权所有|Copyright|©|技术支持[:：]|建议使用.{0,20}浏览器|网站地图"
-        ),
-    ),
 )
+_FOOTER_RULE = re.compile(
+    r"网站标识码|ICP备|ICP证|公安备案|公网安备|主办单位[:：]|承办单位[:：]|"
+    r"版权所有|Copyright|©|技术支持[:：]|建议使用.{0,20}浏览器|网站地图"
+)
+# Whole-line rules, the first that matches names the kind (the anchored ones, then the footer).
+_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (*_ANCHORED_RULES, ("footer", _FOOTER_RULE))
+# The characters an anchored rule's match starts with: a line starting with none of them (most
+# lines) needs none of those four searches.
+_ANCHORED_FIRST = frozenset("发12来信当您你所PpWDd附文")
 
 
 def classify_line(line: str) -> str | None:
@@ -87,9 +90,14 @@ def classify_line(line: str) -> str | None:
         and _TOOL_LEFTOVER.match(_TOOL_TOKENS.sub("", line))
     ):
         return "nav" if _NAV_WORDS.search(line) else "chrome"
-    for kind, rule in _LINE_RULES:
-        if len(line) <= 200 and rule.search(line):
-            return kind
+    if len(line) > 200:
+        return None
+    if line[:1] in _ANCHORED_FIRST:
+        for kind, rule in _ANCHORED_RULES:
+            if rule.search(line):
+                return kind
+    if _FOOTER_RULE.search(line):
+        return "footer"
     return None
 
 

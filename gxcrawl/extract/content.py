@@ -113,9 +113,14 @@ def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlEle
 
 
 def _longest(found: list[HtmlElement]) -> HtmlElement | None:
-    """The element with the most text (the first of equals), if it holds real text."""
-    best = max(found, key=_text_len, default=None)
-    return best if best is not None and _text_len(best) >= MIN_CONTENT_CHARS else None
+    """The element with the most text (the first of equals), if it holds real text. Each text
+    is read once: the winner is usually the whole article, too long to read twice."""
+    best, best_len = None, -1
+    for el in found:
+        n = _text_len(el)
+        if n > best_len:
+            best, best_len = el, n
+    return best if best_len >= MIN_CONTENT_CHARS else None
 
 
 # One class, id or tag name: what `select_each` answers without a CSS search per selector.
@@ -233,7 +238,8 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
     prose cells), which is walked as blocks.
 
     One pass over rows and cells (document order): each cell's text is read once, for both the
-    layout test and its row, the row being the `tr` it is a direct child of."""
+    layout test and its row, the row being the `tr` it is a direct child of. A cell without
+    children (comments count as children), most of them, is its own `.text`: no serialiser."""
     if table.find(".//table") is not None:
         return None
     rows: dict[HtmlElement, list[str]] = {}
@@ -241,7 +247,7 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
         if el.tag == "tr":
             rows[el] = []
             continue
-        text = text_of(el)
+        text = text_of(el) if len(el) else el.text or ""
         if len(text) > _PROSE_CELL_CHARS:
             return None
         row = rows.get(el.getparent())
@@ -254,6 +260,9 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
 _LINE_TAGS = BLOCK_TAGS | {"td", "th"}
 # An element without children and none of these tags adds only its text to the current line.
 _NOT_PLAIN = _LINE_TAGS | SKIP_TAGS | {"br", "table"}
+# A childless element with one of these tags is a line of its own text (what `walk` makes of
+# it, without the call). Not a table: `_table_lines` reads a childless one as no rows.
+_LEAF_LINE = _LINE_TAGS - {"table"}
 
 
 def element_lines(el: HtmlElement) -> list[str]:
@@ -273,11 +282,12 @@ def element_lines(el: HtmlElement) -> list[str]:
         if tag == "table":
             rows = _table_lines(node)
             if rows is not None:
-                flush()
+                if buf:
+                    flush()
                 out.extend(rows)
                 return
         block = tag in _LINE_TAGS
-        if block or tag == "br":
+        if (block or tag == "br") and buf:
             flush()
         text = node.text
         if text:
@@ -286,7 +296,15 @@ def element_lines(el: HtmlElement) -> list[str]:
             ctag = child.tag
             # Comments and processing instructions (a function as tag) add only their tails.
             if isinstance(ctag, str) and ctag not in SKIP_TAGS:
-                if ctag in _NOT_PLAIN or len(child):
+                if len(child):
+                    walk(child, ctag)
+                elif ctag in _LEAF_LINE:  # a childless <p>, <td>, …: its text is one line
+                    if buf:
+                        flush()
+                    ctext = child.text
+                    if ctext and (line := norm_space(ctext)):
+                        out.append(line)
+                elif ctag in _NOT_PLAIN:
                     walk(child, ctag)
                 else:  # a plain inline leaf (span, a, font, …): what `walk` would add
                     ctext = child.text
@@ -295,7 +313,7 @@ def element_lines(el: HtmlElement) -> list[str]:
             tail = child.tail
             if tail:
                 buf.append(tail)
-        if block:
+        if block and buf:
             flush()
 
     tag = el.tag

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -99,7 +100,8 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
     """Stage 1: the parsed page and its detached main content, hidden elements gone."""
     # Sanitised before anything parses it (the Hanweb body too): see extract/sanitize.py.
     rest, hanweb_body = content.split_hanweb(sanitize.clean_markup(html))
-    root, flags = sanitize.parse_document(rest)
+    # Cleaned already: `split_hanweb` only cuts the text and puts an ASCII slot in.
+    root, flags = sanitize.parse_document(rest, xml_compatible=True)
     body_el = None
     if hanweb_body is not None:
         body_el, body_flags = sanitize.parse_fragment(hanweb_body)
@@ -187,13 +189,21 @@ def _read_body(work: _Work, body_lines: list[str]) -> list[str]:
     return lines
 
 
+# A line of nothing but these (once spam is cut out of it) is dropped.
+_PUNCTUATION = " ,，.。;；:：、"
+
+
 def _strip_spam_lines(work: _Work, lines: list[str]) -> list[str]:
     """Spam words inside visible text are cut out; a line of nothing but spam goes."""
     clean_lines: list[str] = []
     for line in lines:
+        if not spam.has_spam(line):  # most lines: what `strip_spam_text` returns them as
+            if line.strip(_PUNCTUATION):
+                clean_lines.append(line)
+            continue
         clean, spans = spam.strip_spam_text(line)
         work.removed += [Removal("spam", s) for s in spans]
-        if clean.strip(" ,，.。;；:：、"):
+        if clean.strip(_PUNCTUATION):
             clean_lines.append(clean)
         elif spans:
             work.removed.append(Removal("spam", line))
@@ -259,18 +269,43 @@ def _is_styled(el: HtmlElement, text: str) -> bool:
     `norm_space(text_of(el))`, which the caller has read already."""
     if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
         return True
-    style = el.get("style") or ""
-    if (el.get("align") or "").lower() == "center" or _CENTRED_STYLE.search(style):
+    if (el.get("align") or "").lower() == "center":
         return True
-    if _BOLD_STYLE.search(style):
+    style = el.get("style")
+    if style and _styled_style(style):
+        return True
+    if not len(el) and el.tag not in _BOLD_TAGS:  # no <b>/<strong>: the bold text is ""
+        return bool(text) and not text.replace(" ", "")
+    bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
+    return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+
+
+# Inline styles up to this long have their verdict cached: editors repeat a few styles on
+# every paragraph. (Longer ones are searched each time, so the cache stays small.)
+_CACHED_STYLE_CHARS = 200
+
+
+def _styled_style(style: str) -> bool:
+    """True when an inline style centres, bolds or enlarges the text."""
+    if len(style) <= _CACHED_STYLE_CHARS:
+        return _cached_styled_style(style)
+    return _search_styled_style(style)
+
+
+@lru_cache(maxsize=1024)
+def _cached_styled_style(style: str) -> bool:
+    return _search_styled_style(style)
+
+
+def _search_styled_style(style: str) -> bool:
+    if _CENTRED_STYLE.search(style) or _BOLD_STYLE.search(style):
         return True
     size = _FONT_SIZE.search(style)
     if size:
         scale = _PX_PER_PT if size.group(2).lower() == "pt" else 1.0
         if float(size.group(1)) * scale >= _LARGE_FONT_PX:
             return True
-    bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
-    return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+    return False
 
 
 def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
@@ -278,7 +313,8 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     styled: set[str] = set()
     seen = 0
     for el in body_el.iter(*_STYLED_TAGS):
-        text = content.norm_space(content.text_of(el))
+        # A childless element's text is its `.text`: no serialiser call.
+        text = content.norm_space(content.text_of(el) if len(el) else el.text)
         if not text:
             continue
         seen += 1

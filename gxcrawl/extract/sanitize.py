@@ -72,7 +72,12 @@ def clean_markup(text: str) -> str:
     """Text lxml can parse and store: XML-incompatible characters (and numeric references to
     them) dropped, a leading XML declaration and a leading bogus `<!…>` removed, an
     unterminated `<!--` neutralised."""
-    text = _XML_INCOMPATIBLE.sub("", text)
+    return _clean_compatible(_XML_INCOMPATIBLE.sub("", text))
+
+
+def _clean_compatible(text: str) -> str:
+    """`clean_markup` of a text without XML-incompatible characters: the steps after their
+    removal (which would leave the text as it is)."""
     if "&#" in text:
         text = _CHAR_REF.sub(_drop_bad_reference, text)
     text = _LEADING_XML_DECL.sub("", text, count=1)
@@ -158,7 +163,7 @@ def _empty_document() -> HtmlElement:
 
 
 def parse_document(
-    text: str, max_elements: int | None = MAX_ELEMENTS
+    text: str, max_elements: int | None = MAX_ELEMENTS, *, xml_compatible: bool = False
 ) -> tuple[HtmlElement, list[str]]:
     """Parse any text into an HTML tree; never raises.
 
@@ -166,8 +171,11 @@ def parse_document(
     rebuilt from a flattened copy, so nothing after the deep part is lost), `markup_too_large`
     when the tree had more than `max_elements` elements (it is cut after that many, in document
     order), `markup_unparsable` when nothing could be parsed (an empty document is returned).
+
+    `xml_compatible`: the caller vouches that `text` holds no XML-incompatible character (it
+    comes out of `clean_markup`), so that scan over the whole page is not made a second time.
     """
-    root, flags = _parse_flat(clean_markup(text))
+    root, flags = _parse_flat(_clean_compatible(text) if xml_compatible else clean_markup(text))
     if max_elements is not None and _cut_after(root, max_elements):
         flags.append(MARKUP_TOO_LARGE)
     return root, flags
