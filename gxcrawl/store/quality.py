@@ -32,14 +32,19 @@ CARRY_FORWARD = "carry_forward"  # 四、结转下年度 (last year)
 
 @dataclass(frozen=True)
 class ScoredReport:
+    """A report as the refresh keeps it: its text is read, measured and dropped (a store's
+    texts together would make the crawl's memory grow with the store)."""
+
     report_id: int
     url: str
     agency_key: str | None  # agency_id when the store has agency entities, else the name
     year: int | None
     reporter_type: str
     publish_date: dt.date | None
-    text: str
-    flags: tuple[str, ...]
+    sections_missing: list[str] | None
+    text_sha256: str
+    n_shingles: int
+    minhash: bytes | None  # the stored signature (None: too little prose)
 
 
 @dataclass(frozen=True)
@@ -78,24 +83,59 @@ _REPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _reports(session: Session) -> Iterator[ScoredReport]:
+def _report_rows(session: Session) -> Iterator[Any]:
     present = set(session.execute(text("SELECT * FROM reports LIMIT 0")).keys())
     columns = ", ".join(c for c in _REPORT_COLUMNS if c in present)
-    result = session.execute(text(f"SELECT {columns} FROM reports ORDER BY report_id")).mappings()
-    for row in result:
+    yield from session.execute(text(f"SELECT {columns} FROM reports ORDER BY report_id")).mappings()
+
+
+class _Signer:
+    """MinHash signatures of report texts, reusing the stored ones of unchanged texts."""
+
+    def __init__(self, session: Session) -> None:
+        self.cached = {
+            sha: (n, sig)
+            for sha, n, sig in session.execute(
+                select(QualityScore.text_sha256, QualityScore.n_shingles, QualityScore.minhash)
+            )
+        }
+        self.memo: dict[str, bytes] = {}  # n-gram hashes shared across reports
+        self.reused = 0
+
+    def sign(self, body: str) -> tuple[str, int, Any]:
+        """(text hash, n-gram count, signature or None for too little prose)."""
+        keyed = f"{q.SIMILARITY_VERSION}\n{body}"  # a new algorithm never reuses old ones
+        sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
+        if sha in self.cached:
+            n, sig = self.cached[sha]
+            self.reused += 1
+            return sha, n, None if sig is None else q.signature_from_bytes(sig)
+        grams = q.shingles(body)
+        n = len(grams)
+        return sha, n, q.signature(grams, self.memo) if n >= q.MIN_SHINGLES else None
+
+
+def _reports(session: Session, signer: _Signer) -> Iterator[tuple[ScoredReport, Any]]:
+    """Each report of the `reports` view with its signature, read one at a time."""
+    for row in _report_rows(session):
         # After the agencies migration the view carries the entity and its type: prefer them.
         agency_key = row.get("agency_id") or row.get("agency")
         kind = row.get("agency_type")
-        yield ScoredReport(
+        body = row.get("text") or ""
+        sha, n, minhash = signer.sign(body)
+        report = ScoredReport(
             report_id=int(row["report_id"]),
             url=str(row["url"]),
             agency_key=None if agency_key is None else str(agency_key),
             year=row.get("year"),
             reporter_type=kind if kind in q.REPORTER_TYPES else q.classify_reporter(row["agency"]),
             publish_date=_date(row.get("publish_date")),
-            text=row.get("text") or "",
-            flags=_flags(row.get("flags")),
+            sections_missing=q.sections_missing_if_known(body, _flags(row.get("flags"))),
+            text_sha256=sha,
+            n_shingles=n,
+            minhash=None if minhash is None else q.signature_bytes(minhash),
         )
+        yield report, minhash
 
 
 def _carry_rows(
@@ -135,45 +175,15 @@ def _carry_forward(
     return out
 
 
-def _signatures(
-    session: Session, reports: list[ScoredReport]
-) -> tuple[dict[int, Any], dict[int, tuple[str, int, bytes | None]], int]:
-    """MinHash per report (None for too little prose), reusing stored signatures of unchanged
-    texts; also (text hash, n-gram count, signature bytes) to store."""
-    cached = {
-        sha: (n, sig)
-        for sha, n, sig in session.execute(
-            select(QualityScore.text_sha256, QualityScore.n_shingles, QualityScore.minhash)
-        )
-    }
-    signatures: dict[int, Any] = {}
-    stored: dict[int, tuple[str, int, bytes | None]] = {}
-    reused = 0
-    memo: dict[str, bytes] = {}  # n-gram hashes shared across reports
-    for r in reports:
-        keyed = f"{q.SIMILARITY_VERSION}\n{r.text}"  # a new algorithm never reuses old ones
-        sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
-        minhash: Any = None
-        if sha in cached:
-            n, sig = cached[sha]
-            reused += 1
-            minhash = None if sig is None else q.signature_from_bytes(sig)
-        else:
-            grams = q.shingles(r.text)
-            n = len(grams)
-            # the fresh MinHash is used as is: its bytes read back would be the same values
-            minhash = q.signature(grams, memo) if n >= q.MIN_SHINGLES else None
-            sig = None if minhash is None else q.signature_bytes(minhash)
-        signatures[r.report_id] = minhash
-        stored[r.report_id] = (sha, n, sig)
-    return signatures, stored, reused
-
-
 def refresh_quality_scores(session: Session) -> RefreshSummary:
     """Recompute every report's quality measures and replace `report_quality_scores`."""
-    reports = list(_reports(session))
+    signer = _Signer(session)
+    reports: list[ScoredReport] = []
+    signatures: dict[int, Any] = {}
+    for report, minhash in _reports(session, signer):
+        reports.append(report)
+        signatures[report.report_id] = minhash
     carry = _carry_forward(reports, _carry_rows(session, {r.report_id for r in reports}))
-    signatures, stored, reused = _signatures(session, reports)
     owners = {r.report_id: q.Owner(r.agency_key, r.year) for r in reports}
     nearest = q.nearest_reports(signatures, owners)
     urls = {r.report_id: r.url for r in reports}
@@ -181,9 +191,8 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
     rows: list[dict[str, Any]] = []
     for r in reports:
         due = q.deadline(r.year, r.reporter_type)
-        missing = q.sections_missing_if_known(r.text, r.flags)
+        missing = r.sections_missing
         near = nearest.get(r.report_id)
-        sha, n_grams, sig = stored[r.report_id]
         rows.append(
             {
                 "report_id": r.report_id,
@@ -195,10 +204,10 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
                 "similar_report_id": near.other if near else None,
                 "similar_url": urls[near.other] if near else None,
                 "similarity": near.similarity if near else None,
-                "n_shingles": n_grams,
+                "n_shingles": r.n_shingles,
                 "carry_forward_ok": carry[r.report_id],
-                "text_sha256": sha,
-                "minhash": sig,
+                "text_sha256": r.text_sha256,
+                "minhash": r.minhash,
                 "computed_at": now,
             }
         )
@@ -210,5 +219,5 @@ def refresh_quality_scores(session: Session) -> RefreshSummary:
         late=sum(1 for row in rows if (row["days_late"] or 0) > 0),
         incomplete=sum(1 for row in rows if row["n_sections_missing"]),
         near_copies=sum(1 for row in rows if (row["similarity"] or 0) >= NEAR_COPY),
-        signatures_reused=reused,
+        signatures_reused=signer.reused,
     )
