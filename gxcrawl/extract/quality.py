@@ -306,6 +306,12 @@ def signature_from_bytes(data: bytes) -> Signature:
     return np.frombuffer(data, dtype=np.uint64).copy()
 
 
+def signature_view(data: bytes) -> Signature:
+    """The signature stored in `data`, read-only and without a copy (a store's signatures are
+    held once, as the bytes they are stored as)."""
+    return np.frombuffer(data, dtype=np.uint64)
+
+
 @dataclass(frozen=True)
 class Nearest:
     other: int  # the key of the most similar other report

@@ -102,17 +102,18 @@ class _Signer:
         self.memo: dict[str, bytes] = {}  # n-gram hashes shared across reports
         self.reused = 0
 
-    def sign(self, body: str) -> tuple[str, int, Any]:
-        """(text hash, n-gram count, signature or None for too little prose)."""
+    def sign(self, body: str) -> tuple[str, int, bytes | None]:
+        """(text hash, n-gram count, signature bytes or None for too little prose)."""
         keyed = f"{q.SIMILARITY_VERSION}\n{body}"  # a new algorithm never reuses old ones
         sha = hashlib.sha256(keyed.encode("utf-8")).hexdigest()
         if sha in self.cached:
-            n, sig = self.cached[sha]
             self.reused += 1
-            return sha, n, None if sig is None else q.signature_from_bytes(sig)
+            return sha, *self.cached[sha]
         grams = q.shingles(body)
         n = len(grams)
-        return sha, n, q.signature(grams, self.memo) if n >= q.MIN_SHINGLES else None
+        if n < q.MIN_SHINGLES:
+            return sha, n, None
+        return sha, n, q.signature_bytes(q.signature(grams, self.memo))
 
 
 def _reports(session: Session, signer: _Signer) -> Iterator[tuple[ScoredReport, Any]]:
@@ -122,7 +123,7 @@ def _reports(session: Session, signer: _Signer) -> Iterator[tuple[ScoredReport, 
         agency_key = row.get("agency_id") or row.get("agency")
         kind = row.get("agency_type")
         body = row.get("text") or ""
-        sha, n, minhash = signer.sign(body)
+        sha, n, signature = signer.sign(body)
         report = ScoredReport(
             report_id=int(row["report_id"]),
             url=str(row["url"]),
@@ -133,9 +134,9 @@ def _reports(session: Session, signer: _Signer) -> Iterator[tuple[ScoredReport, 
             sections_missing=q.sections_missing_if_known(body, _flags(row.get("flags"))),
             text_sha256=sha,
             n_shingles=n,
-            minhash=None if minhash is None else q.signature_bytes(minhash),
+            minhash=signature,
         )
-        yield report, minhash
+        yield report, None if report.minhash is None else q.signature_view(report.minhash)
 
 
 def _carry_rows(
