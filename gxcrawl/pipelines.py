@@ -76,6 +76,8 @@ class StorePipeline:
             return item
         job.ahead = self._worth_extracting(item)
         future = self.writer.submit(job)
+        # Items handed over and not yet written (held in this process until they are).
+        self.stats.max_value("gxcrawl/writer_backlog_max", self.writer.backlog)
         return asyncio.ensure_future(self._written(item, future))
 
     async def _written(self, item: PageItem, future: asyncio.Future[Written]) -> PageItem:

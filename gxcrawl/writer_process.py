@@ -89,6 +89,11 @@ class WriterProcess:
         return "fork" in multiprocessing.get_all_start_methods()
 
     @property
+    def backlog(self) -> int:
+        """Items handed over and not yet written."""
+        return len(self._pending)
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid
 
