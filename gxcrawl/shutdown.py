@@ -4,9 +4,10 @@ Scrapy's graceful stop already asks the scheduler for nothing more, but it waits
 request already handed to the downloader, including those queued in a domain's slot behind
 DOWNLOAD_DELAY / AutoThrottle (up to CONCURRENT_REQUESTS of them, seconds each: a crawl kept
 fetching for ~20 s after Ctrl-C). On the first shutdown signal this extension takes those
-not-yet-sent requests out of the slots: with a JOBDIR they go back into the persisted queue (so
-the resumed run asks them), and they end as `Postponed`, which the spider neither records nor
-counts as an error. Requests already on the wire finish and are stored as usual.
+not-yet-sent requests out of the slots: with a JOBDIR or a scale-out frontier they go back into
+the persisted queue (so the resumed run asks them), and they end as `Postponed`, which the
+spider neither records nor counts as an error. Requests already on the wire finish and are
+stored as usual.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def postpone_queued(engine: Any) -> int:
     """Take the not-yet-sent requests out of the downloader's slots; the number taken."""
     slot = getattr(engine, "_slot", None)
     scheduler = getattr(slot, "scheduler", None)
-    keep = bool(getattr(scheduler, "dqs", None))  # a JOBDIR disk queue: resume asks them
+    # A JOBDIR disk queue, or a shared frontier that outlives the worker (scale-out's Redis
+    # scheduler, SCHEDULER_PERSIST): the resumed run asks them. Dropped from a frontier whose
+    # dupefilter already saw them, they would never be fetched again.
+    keep = bool(getattr(scheduler, "dqs", None)) or bool(getattr(scheduler, "persist", False))
     taken = 0
     for dslot in list(engine.downloader.slots.values()):
         while dslot.queue:
