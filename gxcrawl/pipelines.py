@@ -74,7 +74,8 @@ class StorePipeline:
         if self.writer is None or self.writer.dead:
             self._finish(item, self.local.write([job])[0])
             return item
-        job.ahead = self._worth_extracting(item)
+        # Only a writer with an extraction pool extracts ahead: the hash check is wasted otherwise.
+        job.ahead = self.workers > 1 and self._worth_extracting(item)
         future = self.writer.submit(job)
         # Items handed over and not yet written (held in this process until they are).
         self.stats.max_value("gxcrawl/writer_backlog_max", self.writer.backlog)

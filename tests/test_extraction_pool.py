@@ -144,16 +144,7 @@ def test_writer_process_writes_in_arrival_order_in_batches(
     monkeypatch.setattr("gxcrawl.writer_process.BATCH_LINGER", 1.0)  # batches by count only
     pipe, crawler = _pooled_pipeline(sqlite_url, batch=3, workers=workers)
     writer_pids: list[int | None] = []
-
-    async def run() -> list[Any]:
-        pipe.open_spider()  # inside the loop: the writer process is used
-        assert pipe.writer is not None
-        writer_pids.append(pipe.writer.pid)
-        done = await asyncio.gather(*(pipe.process_item(i) for i in _items()))
-        pipe.close_spider()
-        return [i.url for i in done]
-
-    urls = asyncio.run(run())
+    urls = _write_items(pipe, lambda p: writer_pids.append(p.writer.pid))
     stored, reports = _stored_urls(crawler)
     assert writer_pids[0] not in (None, os.getpid())  # written in another process
     assert stored == urls  # written in the order the items arrived
@@ -163,22 +154,33 @@ def test_writer_process_writes_in_arrival_order_in_batches(
     assert crawler.stats.get_value("gxcrawl/write_transactions") == 2
 
 
-def test_a_dead_writer_leaves_its_items_to_the_crawl(
-    sqlite_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+def _write_items(pipe: StorePipeline, opened: Any = None) -> list[str]:
+    """Open the pipeline in an event loop (the writer process is used), call `opened(pipe)`,
+    hand it the items and close it; the URLs of the items in the order they completed."""
 
-    async def run() -> list[Any]:
+    async def run() -> list[str]:
         pipe.open_spider()
-        assert pipe.writer is not None and pipe.writer.pid is not None
-        os.kill(pipe.writer.pid, signal.SIGKILL)
+        if opened is not None:
+            opened(pipe)
         done = await asyncio.wait_for(
             asyncio.gather(*(pipe.process_item(i) for i in _items())), timeout=30
         )
         pipe.close_spider()
         return [i.url for i in done]
 
-    urls = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def _kill_writer(pipe: StorePipeline) -> None:
+    assert pipe.writer is not None and pipe.writer.pid is not None
+    os.kill(pipe.writer.pid, signal.SIGKILL)
+
+
+def test_a_dead_writer_leaves_its_items_to_the_crawl(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
+    urls = _write_items(pipe, _kill_writer)
     stored, reports = _stored_urls(crawler)
     assert stored == urls and reports == len(REPORTS)  # nothing lost, still in order
     assert "the store writer process died" in caplog.text
@@ -207,6 +209,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _survivors_of_killing(proc: subprocess.Popen[str], children: list[int]) -> list[int]:
+    """Kill -9 `proc`; the `children` still alive after ORPHAN_GRACE seconds (killed too, so a
+    failing test never leaves them behind)."""
+    assert children and all(_alive(p) for p in children)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + ORPHAN_GRACE
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in children if _alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to watch the workers")
 def test_workers_exit_when_their_crawl_is_killed() -> None:
     proc = subprocess.Popen(
@@ -214,15 +231,7 @@ def test_workers_exit_when_their_crawl_is_killed() -> None:
     )
     assert proc.stdout is not None
     workers = [int(p) for p in proc.stdout.readline().split()]
-    assert workers and all(_alive(p) for p in workers)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + ORPHAN_GRACE
-    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = [p for p in workers if _alive(p)]
-    for pid in left:  # never leave them behind, even when the test fails
-        os.kill(pid, signal.SIGKILL)
+    left = _survivors_of_killing(proc, workers)
     assert not left, f"workers {left} outlived their killed crawl"
 
 
@@ -239,16 +248,7 @@ def test_a_failing_writer_leaves_its_items_to_the_crawl(
 
     monkeypatch.setattr("gxcrawl.writer_process.ItemWriter", Broken)  # the forked writer's only
     pipe, crawler = _pooled_pipeline(sqlite_url, batch=3)
-
-    async def run() -> list[Any]:
-        pipe.open_spider()
-        done = await asyncio.wait_for(
-            asyncio.gather(*(pipe.process_item(i) for i in _items())), timeout=30
-        )
-        pipe.close_spider()
-        return [i.url for i in done]
-
-    urls = asyncio.run(run())
+    urls = _write_items(pipe)
     stored, reports = _stored_urls(crawler)
     assert stored == urls and reports == len(REPORTS)
     assert "the store writer process died" in caplog.text
@@ -278,13 +278,4 @@ def test_the_writer_exits_when_its_crawl_is_killed(sqlite_url: str) -> None:
     )
     assert proc.stdout is not None
     writer = int(proc.stdout.readline())
-    assert _alive(writer)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + ORPHAN_GRACE
-    while _alive(writer) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    alive = _alive(writer)
-    if alive:
-        os.kill(writer, signal.SIGKILL)  # never leave it behind, even when the test fails
-    assert not alive, f"writer {writer} outlived its killed crawl"
+    assert not _survivors_of_killing(proc, [writer]), f"writer {writer} outlived its crawl"
