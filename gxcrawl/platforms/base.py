@@ -111,8 +111,10 @@ def clean_text(text: str | None) -> str:
 
 
 # The URL helpers below are pure and cached: every list page of a column repeats the same menu,
-# pager and page URLs (a pager linking all N pages makes N² of them over a column).
-_URL_CACHE = 16384
+# pager and page URLs (a pager linking all N pages makes N² of them over a column). The bound
+# keeps memory flat: five caches of 16,384 URLs held ~28 MB by 20k pages; a column's working
+# set (menu, pager, the page's own links) stays far below 2,048 entries, so LRU keeps it warm.
+_URL_CACHE = 2048
 
 
 @functools.lru_cache(maxsize=_URL_CACHE)
