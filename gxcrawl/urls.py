@@ -8,12 +8,22 @@ marked in the fragment, since their URL alone does not say which page was asked 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from w3lib.url import canonicalize_url
 
+# A fetched URL is canonicalised three times on its way (conditional middleware, due check,
+# item); w3lib's canonicalisation is the slow part. Bounded: memory stays flat over a crawl.
+_CANONICAL_CACHE = 2048
+
 
 def canonical_url(url: str, method: str = "GET", body: bytes = b"") -> str:
-    canonical = canonicalize_url(url, keep_fragments=False)
+    canonical = _canonical(url)
     if method.upper() == "POST":
         canonical += "#post-" + hashlib.sha256(body).hexdigest()[:16]
     return canonical
+
+
+@lru_cache(maxsize=_CANONICAL_CACHE)
+def _canonical(url: str) -> str:
+    return canonicalize_url(url, keep_fragments=False)
