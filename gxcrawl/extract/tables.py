@@ -77,7 +77,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import lxml.html
 from lxml import etree
@@ -229,10 +229,20 @@ class _Cell(str):
     """An HTML table cell: its text, whether it sits in the value part of its row, and where it
     sits in its table's grid, so values are placed by column and not by count."""
 
-    value: bool = False  # in the value part of its row, whatever its text
+    # Slots: a report has hundreds of cells, and a slot is set and read faster than an entry
+    # of a per-instance dict (which would also be allocated for every cell).
+    __slots__ = ("col", "span", "table", "value")
+    value: bool  # in the value part of its row, whatever its text
     table: int  # which <table> of the fragment
     col: int  # first grid column, after rowspan/colspan expansion
     span: int  # grid columns covered
+
+    def __getattr__(self, name: str) -> bool:
+        # Only reached for a slot never set: `_grid_rows` sets them all, but a cell made
+        # elsewhere (tests) and never marked is in the label part of its row.
+        if name == "value":
+            return False
+        raise AttributeError(name)
 
 
 def _looks_value(text: str) -> bool:
@@ -343,59 +353,79 @@ _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000
 
 
 def _cell_text(el: etree._Element) -> str:
-    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`)."""
+    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`):
+    every text and tail below it (a comment's too), not a script's or style's own text, a
+    space before a line-breaking element's text."""
     parts: list[str] = []
-    for node in el.iter():
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in ("br", "p", "div") and parts:
+    if (text := el.text) and el.tag not in _NO_TEXT:
+        parts.append(text)  # the cell itself: nothing before it, so no space
+    for node in el.iterdescendants():
+        tag = node.tag  # read once (lxml builds the string on each access); a comment's is
+        # a function, in neither set
+        if tag in _BREAKS and parts:
             parts.append(" ")
-        if (text := node.text) and tag not in ("script", "style"):
+        if (text := node.text) and tag not in _NO_TEXT:
             parts.append(text)
-        if node is not el and (tail := node.tail):
+        if tail := node.tail:
             parts.append(tail)
     return _label("".join(parts))
 
 
+_BREAKS = frozenset({"br", "p", "div"})
+_NO_TEXT = frozenset({"script", "style"})
+
+
 def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
-    with its grid column."""
+    with its grid column, and the cells of its value part marked (`_value_start`; done here,
+    while the row is built, rather than in a second pass over every cell)."""
     # row → grid columns taken by rowspans from rows above (a cell never overlaps the cells
     # before it in its own row: the column only moves right)
     spanned: dict[int, set[int]] = {}
     out: list[_Row] = []
-    trs = _TABLE_ROWS(table)
-    for r, tr in enumerate(trs):
+    for r, tr in enumerate(_TABLE_ROWS(table)):
         style = tr.get("style")
         if style and _HIDDEN.search(style):
             continue
         taken = spanned.pop(r, None)
         c = 0
-        cells: list[str] = []
-        for td in tr:
-            tag = td.tag
-            if tag != "td" and tag != "th":
-                continue
+        cells: list[_Cell] = []
+        kinds: list[int] = []  # `_cell_kind` of each cell, for `_value_start`
+        for td in tr.iterchildren("td", "th"):  # the tag test in C: no proxy for a comment
             if taken:
                 while c in taken:
                     c += 1
             rowspan, colspan = td.get("rowspan"), td.get("colspan")
-            cs = _span(colspan) if colspan else 1
-            if rowspan and (rs := _span(rowspan)) > 1:
+            cs = _span(colspan) if colspan and colspan != "1" else 1
+            if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
                 for dr in range(1, rs):
                     spanned.setdefault(r + dr, set()).update(range(c, c + cs))
             if len(td):
                 text = _cell_text(td)
-            else:  # most cells: text only, and most of it without whitespace to tidy
-                text = td.text or ""
-                if _HAS_WS(text):
-                    text = _label(text)
-            cell = _Cell(text)  # `value` stays False until `_tokens` marks it
-            cell.table, cell.col, cell.span = number, c, cs
+                kind = _cell_kind(text)
+            elif len(raw := td.text or "") <= _MAX_LABEL:  # most cells: short text only
+                text, kind = _leaf_cell(raw)
+            else:
+                text = _label(raw)
+                kind = _cell_kind(text)
+            cell = _Cell(text)
+            cell.value, cell.table, cell.col, cell.span = False, number, c, cs
             cells.append(cell)
+            kinds.append(kind)
             c += cs
         if cells:
-            out.append(_Row(cells, html=True))
+            for cell in cells[_value_start(kinds) :]:
+                cell.value = True
+            out.append(_Row(cells, html=True))  # type: ignore[arg-type]  # cells are strs
     return out
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _leaf_cell(raw: str) -> tuple[str, int]:
+    """(label, `_cell_kind`) of a text-only cell's text: one cached call per cell for both
+    (the same labels and numbers fill every report's tables)."""
+    text = _label(raw)
+    return text, _cell_kind(text)
 
 
 def _span(value: str | None) -> int:
@@ -506,14 +536,38 @@ def _names_row(text: str) -> bool:
     )
 
 
-def _value_start(cells: list[str]) -> int:
-    """Index of the first value cell of an HTML row: after the last cell naming a template row;
-    without one, after the last label before the first number."""
-    named = [i for i, c in enumerate(cells) if _names_row(c)]
-    if named:
-        return named[-1] + 1
-    first_num = next((i for i, c in enumerate(cells) if c and _looks_value(c)), len(cells))
-    return max((i for i in range(first_num) if cells[i]), default=-1) + 1
+# What a cell's text says about where its row's values start (`_cell_kind`).
+_EMPTY, _TEXT, _VALUE, _NAMES_ROW = 0, 1, 2, 3
+
+
+def _cell_kind(text: str) -> int:
+    """`_NAMES_ROW` if the text names a template row, else `_VALUE` if it looks like a value,
+    else `_TEXT` (or `_EMPTY`): both tests in one cached call per cell."""
+    if not text:
+        return _EMPTY
+    if len(text) > _MAX_LABEL:  # too long to name a row or to be a value
+        return _TEXT
+    return _short_cell_kind(str(text))
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _short_cell_kind(text: str) -> int:
+    if _names_row(text):
+        return _NAMES_ROW
+    return _VALUE if _looks_value(text) else _TEXT
+
+
+def _value_start(kinds: list[int]) -> int:
+    """Index of the first value cell of an HTML row, from its cells' `_cell_kind`s: after the
+    last cell naming a template row; without one, after the last label before the first
+    number."""
+    if _NAMES_ROW in kinds:
+        return len(kinds) - kinds[::-1].index(_NAMES_ROW)
+    first_num = kinds.index(_VALUE) if _VALUE in kinds else len(kinds)
+    for i in range(first_num - 1, -1, -1):
+        if kinds[i] != _EMPTY:
+            return i + 1
+    return 0
 
 
 def _tokens(rows: Iterable[_Row]) -> list[str]:
@@ -521,7 +575,7 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
 
     Text renderings lose blank cells, so empty text cells are dropped. In an HTML row every
     cell from the value start on is a value — blank (a real blank cell) or text (an unreadable
-    cell) — and is marked so the readers never take it for a label.
+    cell) — and is marked so (by `_grid_rows`) that the readers never take it for a label.
     """
     out: list[str] = []
     for row in rows:
@@ -532,12 +586,8 @@ def _tokens(rows: Iterable[_Row]) -> list[str]:
             else:
                 out.extend(c for c in cells if c)
             continue
-        start = _value_start(cells)
-        out.extend(c for c in cells[:start] if c)
-        for c in cells[start:]:
-            if isinstance(c, _Cell):
-                c.value = True
-            out.append(c)
+        grid_cells = cast("list[_Cell]", cells)  # an HTML row: built by `_grid_rows`
+        out.extend([c for c in grid_cells if c or c.value])  # empty cells: in the value part
     return out
 
 
