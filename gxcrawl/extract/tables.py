@@ -570,25 +570,46 @@ def _value_start(kinds: list[int]) -> int:
     return 0
 
 
-def _tokens(rows: Iterable[_Row]) -> list[str]:
+class _Stream(NamedTuple):
+    """The cell stream the readers walk, with what they ask of every token worked out once."""
+
+    tokens: list[str]
+    norms: list[str | None]  # a label token's matching form (`_is_label`), else None
+    values: list[bool]  # `_is_value` of each token, then one False past the end (a sentinel:
+    # a run of values ends at `values.index(False, i)`, a scan in C)
+
+
+def _tokens(rows: Iterable[_Row]) -> _Stream:
     """Flatten rows into a cell stream for the national templates.
 
     Text renderings lose blank cells, so empty text cells are dropped. In an HTML row every
     cell from the value start on is a value — blank (a real blank cell) or text (an unreadable
     cell) — and is marked so (by `_grid_rows`) that the readers never take it for a label.
     """
-    out: list[str] = []
+    tokens: list[str] = []
+    norms: list[str | None] = []
+    values: list[bool] = []
     for row in rows:
-        cells = row.cells
-        if not row.html:
-            if len(cells) == 1 and cells[0]:  # a line of text between tables
-                out.append(cells[0])
-            else:
-                out.extend(c for c in cells if c)
+        if row.html:
+            # an HTML row: built by `_grid_rows`; its empty cells are all in the value part
+            for c in cast("list[_Cell]", row.cells):
+                if c.value:
+                    tokens.append(c)
+                    norms.append(None)
+                    values.append(True)
+                elif c:
+                    tokens.append(c)
+                    norms.append(_norm(c) if len(c) <= _MAX_LABEL else None)
+                    values.append(False)
             continue
-        grid_cells = cast("list[_Cell]", cells)  # an HTML row: built by `_grid_rows`
-        out.extend([c for c in grid_cells if c or c.value])  # empty cells: in the value part
-    return out
+        for t in row.cells:
+            if t:
+                value = _looks_value(t)  # `_is_value`, `_is_label` of a text token
+                tokens.append(t)
+                norms.append(_norm(t) if not value and len(t) <= _MAX_LABEL else None)
+                values.append(value)
+    values.append(False)
+    return _Stream(tokens, norms, values)
 
 
 # --------------------------------------------------------------------------- template specs
@@ -729,40 +750,39 @@ def _is_label(token: str) -> bool:
     return not token.value if isinstance(token, _Cell) else not _looks_value(token)
 
 
-def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
-    j = i
-    while j < len(tokens) and _is_value(tokens[j]):
-        j += 1
-    return tokens[i:j], j
+def _read_values(stream: _Stream, i: int) -> tuple[list[str], int]:
+    j = stream.values.index(False, i)  # the sentinel stops it at the end
+    return stream.tokens[i:j], j
 
 
-def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
+def _read_art20(stream: _Stream, i: int, item: str, html: bool) -> tuple[_Seg, int]:
     specs = _ART20_ROWS_RX[item]
+    tokens, norms = stream.tokens, stream.norms
 
-    def row_key(tok: str) -> str | None:
-        if not _is_label(tok):
+    def row_key(n: str | None) -> str | None:
+        if n is None:  # not a label
             return None
-        n = _norm(tok)
         return next((k for k, rx in specs if rx.fullmatch(n)), None)
 
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
         tok = tokens[i]
-        n = _norm(tok)
         if tok == "":
             i += 1  # an empty header cell of a table wider than this block
             continue
-        if row_key(tok) or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n) or not _is_label(tok):
+        n = norms[i]
+        if n is None or row_key(n) or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n):
             break
         header.append(tok)
         i += 1
     rows: list[tuple[str, str, list[str]]] = []
     while i < len(tokens):
-        key = row_key(tokens[i])
+        key = row_key(norms[i])
         if key is None:
             break
-        vals, i = _read_values(tokens, i + 1)
-        rows.append((key, _label(tokens[i - len(vals) - 1]), vals))
+        label = _label(tokens[i])
+        vals, i = _read_values(stream, i + 1)
+        rows.append((key, label, vals))
     return _Seg(f"art20_{item}", header, rows, html, item=item), i
 
 
@@ -779,30 +799,29 @@ def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
     return None
 
 
-def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | None, int]:
+def _read_applications(stream: _Stream, i: int, html: bool) -> tuple[_Seg | None, int]:
+    tokens, norms = stream.tokens, stream.norms
     start = i
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_HEADER:
-        tok = tokens[i]
-        if _is_label(tok):
-            n = _norm(tok)
+        if (n := norms[i]) is not None:
             m = _app_match(n, None)
             if m and m[0] in ("new_received", "carried_over", "result"):
                 break
             if _SECTION_HEAD.match(n) and i > start:
                 return None, i
-        header.append(tok)
+        header.append(tokens[i])
         i += 1
     rows: list[tuple[str, str, list[str]]] = []
     group: str | None = None
     pending: tuple[str, str] | None = None  # a group_or_row label waiting to see what follows
-    while i < len(tokens) and _is_label(tokens[i]):
+    while i < len(tokens) and (n := norms[i]) is not None:
         tok = tokens[i]
-        m = _app_match(_norm(tok), group)
+        m = _app_match(n, group)
         if m is None:
             break
         key, kind = m
-        vals, j = _read_values(tokens, i + 1)
+        vals, j = _read_values(stream, i + 1)
         if pending and not key.startswith(pending[0] + "."):
             rows.append((pending[0], pending[1], []))  # 2019 其他处理 whose cells were lost
         pending = None
@@ -825,15 +844,16 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
     return _Seg("applications", header, rows, html), i
 
 
-def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
+def _read_appeals(stream: _Stream, i: int, html: bool) -> tuple[_Seg, int]:
+    tokens, norms = stream.tokens, stream.norms
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_HEADER:
-        tok = tokens[i]
-        if not _is_label(tok) or (header and _SECTION_HEAD.match(_norm(tok))):
+        n = norms[i]
+        if n is None or (header and _SECTION_HEAD.match(n)):
             break
-        header.append(tok)
+        header.append(tokens[i])
         i += 1
-    vals, i = _read_values(tokens, i)
+    vals, i = _read_values(stream, i)
     return _Seg("appeals", header, [("cases", "", vals)], html), i
 
 
@@ -858,24 +878,25 @@ def _opening(n: str) -> _Opening:
     )
 
 
-def _segments(tokens: list[str], html: bool) -> list[_Seg]:
+def _segments(stream: _Stream, html: bool) -> list[_Seg]:
+    tokens, norms = stream.tokens, stream.norms
     segs: list[_Seg] = []
     i = 0
     while i < len(tokens):
-        tok = tokens[i]
-        if not _is_label(tok):
+        n = norms[i]
+        if n is None:  # not a label
             i += 1
             continue
-        opening = _opening(_norm(tok))
+        opening = _opening(n)
         if opening.art20_item is not None:
-            seg, i = _read_art20(tokens, i + 1, opening.art20_item, html)
+            seg, i = _read_art20(stream, i + 1, opening.art20_item, html)
             segs.append(seg)
             continue
         starts_app = opening.app_heading
         if not starts_app and opening.new_received:
-            starts_app = i + 1 < len(tokens) and _is_value(tokens[i + 1])
+            starts_app = stream.values[i + 1]  # False past the last token
         if starts_app and not any(s.table == "applications" for s in segs):
-            app, j = _read_applications(tokens, i, html)
+            app, j = _read_applications(stream, i, html)
             if app is not None:
                 segs.append(app)
                 i = j
@@ -883,7 +904,7 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
         if opening.appeals_head and any(
             "结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + _APPEAL_LOOKAHEAD]
         ):
-            seg, i = _read_appeals(tokens, i, html)
+            seg, i = _read_appeals(stream, i, html)
             segs.append(seg)
             continue
         i += 1
