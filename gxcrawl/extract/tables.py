@@ -1053,19 +1053,42 @@ def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
     if not seg.html or not cells:
         return None
     found: list[_Where]
+    texts = tuple(map(str, cells))  # plain strings: the cache holds no grid cells
+    if sum(map(len, texts)) > _MAX_CACHED_HEADER:
+        picks = _header_picks(seg.table, seg.item, texts, tuple(keys))
+    else:
+        picks = _header_picks_cached(seg.table, seg.item, texts, tuple(keys))
     if seg.table == "appeals":  # 15 leaves under three group headers, left to right
-        leaves = sorted((h for h in cells if _norm(h) not in _APPEAL_GROUP_LABELS),
+        leaves = sorted((cells[k] for k in picks if k is not None),
                         key=lambda h: (h.table, h.col))  # fmt: skip
         if len(leaves) != len(keys):
             return None
         found = [(h.table, h.col) for h in leaves]
     else:
-        hits = [next((h for h in cells if _header_names(seg, k, _norm(h))), None) for k in keys]
-        found = [(h.table, h.col) if h is not None else None for h in hits]
+        found = [(cells[k].table, cells[k].col) if k is not None else None for k in picks]
     named = [w for w in found if w is not None]
     if not named or len(set(named)) != len(named) or len({t for t, _ in named}) > 1:
         return None
     return found
+
+
+def _header_picks(
+    table: str, item: str, texts: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[int | None, ...]:
+    """Which header cells (by index) `_grid_columns` places, from their texts alone: for the
+    appeals table every leaf cell (not a group label), else for each column key the first
+    cell naming it (None: not printed). Cached: the same headers open every report's tables,
+    and matching them is a test per cell and key."""
+    norms = [_norm(t) for t in texts]
+    if table == "appeals":
+        return tuple(k for k, n in enumerate(norms) if n not in _APPEAL_GROUP_LABELS)
+    seg = _Seg(table, [], [], True, item)
+    return tuple(
+        next((k for k, n in enumerate(norms) if _header_names(seg, key, n)), None) for key in keys
+    )
+
+
+_header_picks_cached = lru_cache(maxsize=_LABEL_CACHE)(_header_picks)
 
 
 _Named = frozenset[tuple[int, int]]  # the (table, grid column) of every named header column
@@ -1091,8 +1114,10 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
             if v.span == 1:  # the usual cell: no range to walk
                 where = (v.table, v.col)
                 if where in named:
-                    if where not in under:
-                        under[where] = _cell(v)
+                    if where not in under:  # `_cell(v)`, inline: run for every value cell
+                        under[where] = (
+                            _short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v)
+                        )
                     continue
             elif covered := _covered_named(v, named):
                 placed = _placed((v, covered))
@@ -1140,8 +1165,12 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     facts: list[Fact] = []
     table = seg.table
     new, set_dict = object.__new__, object.__setattr__
+    width = len(cols)
     for key, label, vals in seg.rows:
-        cells = _row_cells(seg, vals, len(cols), grid, named)
+        if grid is not None and vals:  # `_row_cells`, its usual case inline
+            cells = _grid_row(vals, grid, named)
+        else:
+            cells = _row_cells(seg, vals, width, grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
             # `_new_fact(...)`, inline (hundreds of facts per report); a test checks it
             fact = new(Fact)
