@@ -302,6 +302,10 @@ class _Row(NamedTuple):  # a tuple: built for every line of every report with a 
     html: bool  # from a real <table>: blank cells are present as ""
 
 
+# `_Row(cells, html)` without the Python-level `__new__` a NamedTuple has (one per row).
+_new_row = cast("Callable[[type[_Row], tuple[list[str], bool]], _Row]", tuple.__new__)
+
+
 def _text_rows(text: str) -> list[_Row]:
     rows = []
     for line in text.splitlines():
@@ -348,7 +352,6 @@ _BLOCK = {
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Compiled once, as sanitize does (an .xpath() string is compiled on every call).
 _TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
-_LEAF_TABLES = etree.XPath(".//table[not(.//table)]")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
@@ -409,14 +412,14 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
                 text = _label(raw)
                 kind = _cell_kind(text)
             cell = _Cell(text)
-            cell.value, cell.table, cell.col, cell.span = False, number, c, cs
+            cell.value, cell.table, cell.col, cell.span = True, number, c, cs
             cells.append(cell)
             kinds.append(kind)
             c += cs
         if cells:
-            for cell in cells[_value_start(kinds) :]:
-                cell.value = True
-            out.append(_Row(cells, html=True))  # type: ignore[arg-type]  # cells are strs
+            for cell in cells[: _value_start(kinds)]:  # the label part: usually a cell or two
+                cell.value = False
+            out.append(_new_row(_Row, (cells, True)))  # type: ignore[arg-type]  # cells are strs
     return out
 
 
@@ -457,7 +460,7 @@ class _Walker:
 
     def flush(self) -> None:
         lines = "".join(self.buf).splitlines()
-        self.rows.extend(_Row([_label(line)], False) for line in lines if line.strip())
+        self.rows += [_new_row(_Row, ([_label(line)], False)) for line in lines if line.strip()]
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
@@ -498,6 +501,14 @@ class _Walker:
             buf.append("\n")
 
 
+def _leaf_tables(root: etree._Element) -> list[etree._Element]:
+    """The tables below `root` with no table inside (XPath ``.//table[not(.//table)]``, here as
+    two tag-filtered walks in C: without the cost of setting up an XPath evaluation)."""
+    return [
+        t for t in root.iterdescendants("table") if next(t.iterdescendants("table"), None) is None
+    ]
+
+
 def _is_hidden(el: etree._Element) -> bool:
     style = el.get("style")
     return bool(style) and bool(_HIDDEN.search(style))
@@ -508,7 +519,7 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
     root = _content_root(html)
     if root is None:
         return None
-    leaves = _LEAF_TABLES(root)
+    leaves = _leaf_tables(root)
     if not leaves:
         return None
     walker = _Walker(leaves)
