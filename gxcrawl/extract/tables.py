@@ -350,6 +350,15 @@ _BLOCK = {
     "caption", "thead", "tbody", "tfoot",
 }  # fmt: skip
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+# A style attribute is a handful of declarations repeated on every paragraph and row of a page:
+# the search is remembered per distinct text (a bound keeps a long crawl's memory flat).
+@lru_cache(maxsize=_LABEL_CACHE)
+def _hidden_style(style: str) -> bool:
+    return _HIDDEN.search(style) is not None
+
+
 # Compiled once, as sanitize does (an .xpath() string is compiled on every call).
 _TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
@@ -388,13 +397,16 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     out: list[_Row] = []
     for r, tr in enumerate(_TABLE_ROWS(table)):
         style = tr.get("style")
-        if style and _HIDDEN.search(style):
+        if style and _hidden_style(style):
             continue
-        taken = spanned.pop(r, None)
+        taken = spanned.pop(r, None) if spanned else None
         c = 0
         cells: list[_Cell] = []
         kinds: list[int] = []  # `_cell_kind` of each cell, for `_value_start`
-        for td in tr.iterchildren("td", "th"):  # the tag test in C: no proxy for a comment
+        for td in tr:
+            tag = td.tag
+            if tag != "td" and tag != "th":
+                continue  # (plain iteration and this test beat lxml's tag-filtered iterator)
             if taken:
                 while c in taken:
                     c += 1
@@ -485,7 +497,7 @@ class _Walker:
             if len(child) or not isinstance(ctag, str) or child in leaves:
                 self.walk(child)
             elif ctag not in ("script", "style") and not (
-                (style := child.get("style")) and _HIDDEN.search(style)
+                (style := child.get("style")) and _hidden_style(style)
             ):
                 # what `walk` does for an element without children (most paragraphs), inline
                 cblock = ctag in _BLOCK
@@ -511,7 +523,7 @@ def _leaf_tables(root: etree._Element) -> list[etree._Element]:
 
 def _is_hidden(el: etree._Element) -> bool:
     style = el.get("style")
-    return bool(style) and bool(_HIDDEN.search(style))
+    return bool(style) and bool(_hidden_style(style))
 
 
 def _html_rows(html: str | etree._Element) -> list[_Row] | None:
@@ -603,7 +615,8 @@ def _tokens(rows: Iterable[_Row]) -> _Stream:
     for row in rows:
         if row.html:
             # an HTML row: built by `_grid_rows`; its empty cells are all in the value part
-            for c in cast("list[_Cell]", row.cells):
+            cells: list[_Cell] = row.cells  # type: ignore[assignment]  # (no call to `cast`)
+            for c in cells:
                 if c.value:
                     tokens.append(c)
                     norms.append(None)
