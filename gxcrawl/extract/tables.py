@@ -300,10 +300,11 @@ _short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
 class _Row(NamedTuple):  # a tuple: built for every line of every report with a table
     cells: list[str]
     html: bool  # from a real <table>: blank cells are present as ""
+    start: int = 0  # an HTML row: where its value part starts (`_value_start`)
 
 
-# `_Row(cells, html)` without the Python-level `__new__` a NamedTuple has (one per row).
-_new_row = cast("Callable[[type[_Row], tuple[list[str], bool]], _Row]", tuple.__new__)
+# `_Row(cells, html, start)` without the Python-level `__new__` a NamedTuple has (one per row).
+_new_row = cast("Callable[[type[_Row], tuple[list[str], bool, int]], _Row]", tuple.__new__)
 
 
 def _text_rows(text: str) -> list[_Row]:
@@ -429,9 +430,10 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             kinds.append(kind)
             c += cs
         if cells:
-            for cell in cells[: _value_start(kinds)]:  # the label part: usually a cell or two
+            start = _value_start(kinds)
+            for cell in cells[:start]:  # the label part: usually a cell or two
                 cell.value = False
-            out.append(_new_row(_Row, (cells, True)))  # type: ignore[arg-type]  # cells are strs
+            out.append(_new_row(_Row, (cells, True, start)))  # type: ignore[arg-type]  # strs
     return out
 
 
@@ -443,6 +445,7 @@ def _leaf_cell(raw: str) -> tuple[str, int]:
     return text, _cell_kind(text)
 
 
+@lru_cache(maxsize=256)  # "2", "3", …: a few distinct texts, parsed once each
 def _span(value: str | None) -> int:
     try:
         return max(1, min(int(value or 1), _MAX_SPAN))
@@ -472,7 +475,7 @@ class _Walker:
 
     def flush(self) -> None:
         lines = "".join(self.buf).splitlines()
-        self.rows += [_new_row(_Row, ([_label(line)], False)) for line in lines if line.strip()]
+        self.rows += [_new_row(_Row, ([_label(line)], False, 0)) for line in lines if line.strip()]
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
@@ -612,21 +615,22 @@ def _tokens(rows: Iterable[_Row]) -> _Stream:
     tokens: list[str] = []
     norms: list[str | None] = []
     values: list[bool] = []
-    for row in rows:
-        if row.html:
-            # an HTML row: built by `_grid_rows`; its empty cells are all in the value part
-            cells: list[_Cell] = row.cells  # type: ignore[assignment]  # (no call to `cast`)
-            for c in cells:
-                if c.value:
-                    tokens.append(c)
-                    norms.append(None)
-                    values.append(True)
-                elif c:
-                    tokens.append(c)
-                    norms.append(_norm(c) if len(c) <= _MAX_LABEL else None)
-                    values.append(False)
+    for cells, html, start in rows:
+        if html:  # built by `_grid_rows`: its value part starts at `start`
+            vals = cells
+            if start:
+                for c in cells[:start]:  # the label part (a cell or two): blank cells dropped
+                    if c:
+                        tokens.append(c)
+                        norms.append(_norm(c) if len(c) <= _MAX_LABEL else None)
+                        values.append(False)
+                vals = cells[start:]
+            # the value part, taken whole: the lists grow by slices, not by a call per cell
+            tokens += vals
+            norms += [None] * len(vals)
+            values += [True] * len(vals)
             continue
-        for t in row.cells:
+        for t in cells:
             if t:
                 value = _looks_value(t)  # `_is_value`, `_is_label` of a text token
                 tokens.append(t)
@@ -1131,6 +1135,10 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
     # (table, column) → what the first value cell covering it reads as there (one pass over
     # the row instead of a scan of it per header column; each cell parsed once, no call per
     # header column for the usual one-column cell).
+    if len(vals) == len(grid) == len(named) and _aligned(vals, grid):
+        # The usual row: one one-column cell under each header column, in order (and the
+        # header names distinct columns): each column reads its own cell, nothing is stray.
+        return [_short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v) for v in vals]
     under: dict[tuple[int, int], _Parsed] = {}
     stray: list[str] = []
     for v in vals:
@@ -1155,6 +1163,14 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
 
 
 _BLANK: _Parsed = (None, None, "blank")  # the row draws no cell under that header column
+
+
+def _aligned(vals: list[str], grid: list[_Where]) -> bool:
+    """Every value is a one-column grid cell sitting at its header column's place."""
+    for v, w in zip(vals, grid, strict=True):
+        if not isinstance(v, _Cell) or v.span != 1 or w is None or v.col != w[1] or v.table != w[0]:
+            return False
+    return True
 
 
 def _placed(hit: tuple[str, int] | None) -> _Parsed:
