@@ -331,3 +331,12 @@ def test_checks_find_what_the_plain_checks_found(seed: int) -> None:
     facts = _random_facts(random.Random(seed))
     got = [f.as_dict() for f in check_consistency(facts)]
     assert got == [f.as_dict() for f in _reference_check_consistency(facts)]
+
+
+@pytest.mark.parametrize("item", ["1", "5", "6", "8", "9"])
+@pytest.mark.parametrize("text", [*CELL_TEXTS, *HEADER_TEXTS, "第二十条第(五)项", "二、主动公开"])
+def test_cached_art20_label_is_the_plain_tests(item: str, text: str) -> None:
+    n = tables._norm(text)
+    key = next((k for k, rx in tables._ART20_ROWS_RX[item] if rx.fullmatch(n)), None)
+    ends = bool(key or tables._ART20_TITLE.search(n) or tables._SECTION_HEAD.match(n))
+    assert tables._art20_label(item, n) == (key, ends)

@@ -783,29 +783,33 @@ def _read_values(stream: _Stream, i: int) -> tuple[list[str], int]:
     return stream.tokens[i:j], j
 
 
+@lru_cache(maxsize=_LABEL_CACHE)
+def _art20_label(item: str, n: str) -> tuple[str | None, bool]:
+    """(the row key this label names in the 第二十条 item's table, or None; whether it ends the
+    table's header: a row label, a 第二十条 title or a section heading). Cached: the same
+    labels fill every report's tables."""
+    key = next((k for k, rx in _ART20_ROWS_RX[item] if rx.fullmatch(n)), None)
+    return key, bool(key or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n))
+
+
 def _read_art20(stream: _Stream, i: int, item: str, html: bool) -> tuple[_Seg, int]:
-    specs = _ART20_ROWS_RX[item]
     tokens, norms = stream.tokens, stream.norms
-
-    def row_key(n: str | None) -> str | None:
-        if n is None:  # not a label
-            return None
-        return next((k for k, rx in specs if rx.fullmatch(n)), None)
-
+    end = len(tokens)
     header: list[str] = []
-    while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
+    while i < end and len(header) < _MAX_ART20_HEADER:
         tok = tokens[i]
         if tok == "":
             i += 1  # an empty header cell of a table wider than this block
             continue
         n = norms[i]
-        if n is None or row_key(n) or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n):
+        if n is None or _art20_label(item, n)[1]:
             break
         header.append(tok)
         i += 1
     rows: list[tuple[str, str, list[str]]] = []
-    while i < len(tokens):
-        key = row_key(norms[i])
+    while i < end:
+        n = norms[i]
+        key = None if n is None else _art20_label(item, n)[0]
         if key is None:
             break
         label = _label(tokens[i])
@@ -829,9 +833,9 @@ def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
 
 def _read_applications(stream: _Stream, i: int, html: bool) -> tuple[_Seg | None, int]:
     tokens, norms = stream.tokens, stream.norms
-    start = i
+    start, end = i, len(tokens)
     header: list[str] = []
-    while i < len(tokens) and len(header) < _MAX_HEADER:
+    while i < end and len(header) < _MAX_HEADER:
         if (n := norms[i]) is not None:
             m = _app_match(n, None)
             if m and m[0] in ("new_received", "carried_over", "result"):
@@ -843,7 +847,7 @@ def _read_applications(stream: _Stream, i: int, html: bool) -> tuple[_Seg | None
     rows: list[tuple[str, str, list[str]]] = []
     group: str | None = None
     pending: tuple[str, str] | None = None  # a group_or_row label waiting to see what follows
-    while i < len(tokens) and (n := norms[i]) is not None:
+    while i < end and (n := norms[i]) is not None:
         tok = tokens[i]
         m = _app_match(n, group)
         if m is None:
@@ -909,8 +913,8 @@ def _opening(n: str) -> _Opening:
 def _segments(stream: _Stream, html: bool) -> list[_Seg]:
     tokens, norms = stream.tokens, stream.norms
     segs: list[_Seg] = []
-    i = 0
-    while i < len(tokens):
+    i, end = 0, len(tokens)
+    while i < end:
         n = norms[i]
         if n is None:  # not a label
             i += 1
