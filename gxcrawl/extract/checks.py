@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from gxcrawl.extract.table_keys import (
@@ -130,8 +131,9 @@ def _applicant_keys(row: str) -> tuple[tuple[str, str], ...]:
 
 def _applications(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
-    rows = list(dict.fromkeys(r for r, _ in cells))  # document order
-    other_rows = _OTHER_2021 if any(r in rows for r in _OTHER_2021) else ("result.other",)
+    row_set = dict.fromkeys(map(itemgetter(0), cells))  # the row keys in document order
+    rows = list(row_set)
+    other_rows = _OTHER_2021 if any(r in row_set for r in _OTHER_2021) else ("result.other",)
     outcome_rows = (*_OUTCOME_FIXED, *other_rows)
     nums = cells.nums
     for col in APP_COLUMNS:
