@@ -1,7 +1,7 @@
 """The table stage's faster forms return what the forms they replaced returned.
 
 Each test puts a fast piece next to a plain reference copy of what it replaced (kept here,
-written as it was) and compares them on random input: the value start from cached cell kinds,
+written as it was) and compares them on random input: the value start read with the row,
 the token stream with its precomputed label forms and value flags, leaf tables found without
 XPath, header cells placed by a cached match, the aligned-row shortcut, the cached style and
 span tests, and the consistency checks' reordered work.
@@ -40,12 +40,15 @@ def _reference_value_start(cells: list[str]) -> int:
     return max((i for i in range(first_num) if cells[i]), default=-1) + 1
 
 
-@pytest.mark.parametrize("seed", range(200))
-def test_value_start_from_kinds_is_the_cell_scan(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(300))
+def test_value_start_read_with_the_row_is_the_cell_scan(seed: int) -> None:
     rng = random.Random(seed)
-    cells = [rng.choice(CELL_TEXTS) for _ in range(rng.randint(0, 10))]
-    kinds = [tables._cell_kind(c) for c in cells]
-    assert tables._value_start(kinds) == _reference_value_start(cells)
+    texts = [rng.choice(CELL_TEXTS) for _ in range(rng.randint(1, 10))]
+    cells = "".join(f"<td>{t.replace('<', '')}</td>" for t in texts)
+    table = lxml.html.fragment_fromstring(f"<table><tr>{cells}</tr></table>")
+    (row,) = tables._grid_rows(table, 0)
+    assert row.start == _reference_value_start(row.cells)
+    assert [c.value for c in row.cells] == [i >= row.start for i in range(len(row.cells))]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("text", [*CELL_TEXTS, " 自然人 ", "商业\n企业", "x" * 61, " 0 "])

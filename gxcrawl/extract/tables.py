@@ -221,6 +221,7 @@ _MAX_VALUE_CHARS = 24
 # and the bound keeps a long crawl's memory flat.
 _LABEL_CACHE = 4096
 _MAX_LABEL = 60  # longest template label (2021 其他处理 sub-rows are ~40 chars) with margin
+assert _MAX_LABEL <= _NORM_CACHE_CHARS  # `_norm` of a label takes its cached branch
 # A table row printed on one line (PDF text): a long label plus its numbers; longer is prose.
 _MAX_SPACED_ROW = _MAX_LABEL + 200
 
@@ -300,7 +301,7 @@ _short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
 class _Row(NamedTuple):  # a tuple: built for every line of every report with a table
     cells: list[str]
     html: bool  # from a real <table>: blank cells are present as ""
-    start: int = 0  # an HTML row: where its value part starts (`_value_start`)
+    start: int = 0  # an HTML row: where its value part starts (`_grid_rows`)
 
 
 # `_Row(cells, html, start)` without the Python-level `__new__` a NamedTuple has (one per row).
@@ -390,8 +391,11 @@ _NO_TEXT = frozenset({"script", "style"})
 
 def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
-    with its grid column, and the cells of its value part marked (`_value_start`; done here,
-    while the row is built, rather than in a second pass over every cell)."""
+    with its grid column, and the cells of its value part marked.
+
+    The value part starts after the last cell naming a template row; without one, after the
+    last label before the first value (blank cells count for neither). It is worked out while
+    the row is read, from each cell's cached `_cell_kind`, rather than in a pass of its own."""
     # row → grid columns taken by rowspans from rows above (a cell never overlaps the cells
     # before it in its own row: the column only moves right)
     spanned: dict[int, set[int]] = {}
@@ -401,9 +405,10 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
         if style and _hidden_style(style):
             continue
         taken = spanned.pop(r, None) if spanned else None
-        c = 0
+        c = k = 0  # grid column, index in the row
         cells: list[_Cell] = []
-        kinds: list[int] = []  # `_cell_kind` of each cell, for `_value_start`
+        named_end = label_end = 0  # just past the last cell naming a row / the last label
+        seen_value = False  # whether a value came before this cell
         for td in tr:
             tag = td.tag
             if tag != "td" and tag != "th":
@@ -427,10 +432,16 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             cell = _Cell(text)
             cell.value, cell.table, cell.col, cell.span = True, number, c, cs
             cells.append(cell)
-            kinds.append(kind)
+            if kind == _NAMES_ROW:
+                named_end = k + 1
+            elif kind == _TEXT and not seen_value:
+                label_end = k + 1
+            elif kind == _VALUE:
+                seen_value = True
             c += cs
+            k += 1
         if cells:
-            start = _value_start(kinds)
+            start = named_end or label_end
             for cell in cells[:start]:  # the label part: usually a cell or two
                 cell.value = False
             out.append(_new_row(_Row, (cells, True, start)))  # type: ignore[arg-type]  # strs
@@ -562,7 +573,7 @@ def _names_row(text: str) -> bool:
     )
 
 
-# What a cell's text says about where its row's values start (`_cell_kind`).
+# What a cell's text says about where its row's values start (`_grid_rows`).
 _EMPTY, _TEXT, _VALUE, _NAMES_ROW = 0, 1, 2, 3
 
 
@@ -581,19 +592,6 @@ def _short_cell_kind(text: str) -> int:
     if _names_row(text):
         return _NAMES_ROW
     return _VALUE if _looks_value(text) else _TEXT
-
-
-def _value_start(kinds: list[int]) -> int:
-    """Index of the first value cell of an HTML row, from its cells' `_cell_kind`s: after the
-    last cell naming a template row; without one, after the last label before the first
-    number."""
-    if _NAMES_ROW in kinds:
-        return len(kinds) - kinds[::-1].index(_NAMES_ROW)
-    first_num = kinds.index(_VALUE) if _VALUE in kinds else len(kinds)
-    for i in range(first_num - 1, -1, -1):
-        if kinds[i] != _EMPTY:
-            return i + 1
-    return 0
 
 
 class _Stream(NamedTuple):
@@ -622,7 +620,8 @@ def _tokens(rows: Iterable[_Row]) -> _Stream:
                 for c in cells[:start]:  # the label part (a cell or two): blank cells dropped
                     if c:
                         tokens.append(c)
-                        norms.append(_norm(c) if len(c) <= _MAX_LABEL else None)
+                        # `_norm(c)`, its cached branch direct (a label is short)
+                        norms.append(_translate_short(c) if len(c) <= _MAX_LABEL else None)
                         values.append(False)
                 vals = cells[start:]
             # the value part, taken whole: the lists grow by slices, not by a call per cell
