@@ -626,8 +626,9 @@ def _tokens(rows: Iterable[_Row]) -> _Stream:
                 vals = cells[start:]
             # the value part, taken whole: the lists grow by slices, not by a call per cell
             tokens += vals
-            norms += [None] * len(vals)
-            values += [True] * len(vals)
+            n = len(vals)
+            norms += [None] * n
+            values += [True] * n
             continue
         for t in cells:
             if t:
@@ -1171,7 +1172,7 @@ _BLANK: _Parsed = (None, None, "blank")  # the row draws no cell under that head
 def _aligned(vals: list[str], grid: list[_Where]) -> bool:
     """Every value is a one-column grid cell sitting at its header column's place."""
     for v, w in zip(vals, grid, strict=True):
-        if not isinstance(v, _Cell) or v.span != 1 or w is None or v.col != w[1] or v.table != w[0]:
+        if type(v) is not _Cell or v.span != 1 or w is None or v.col != w[1] or v.table != w[0]:
             return False
     return True
 
