@@ -424,7 +424,9 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if len(td):
                 text = _cell_text(td)
                 kind = _cell_kind(text)
-            elif len(raw := td.text or "") <= _MAX_LABEL:  # most cells: short text only
+            elif (raw := td.text) is None:  # a blank cell (one in six)
+                text, kind = "", _EMPTY
+            elif len(raw) <= _MAX_LABEL:  # most cells: short text only
                 text, kind = _leaf_cell(raw)
             else:
                 text = _label(raw)
