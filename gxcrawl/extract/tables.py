@@ -1138,13 +1138,19 @@ def _covered_named(cell: _Cell, named: _Named) -> int:
 def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
+    if len(vals) == len(grid) == len(named):  # as many cells as distinct header columns
+        for v, w in zip(vals, grid, strict=True):
+            if type(v) is not _Cell or v.span != 1 or w is None or (v.table, v.col) != w:
+                break
+        else:
+            # The usual row: one one-column cell at each header column's place, in order:
+            # each column reads its own cell, nothing is stray.
+            return [
+                _short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v) for v in vals
+            ]
     # (table, column) → what the first value cell covering it reads as there (one pass over
     # the row instead of a scan of it per header column; each cell parsed once, no call per
     # header column for the usual one-column cell).
-    if len(vals) == len(grid) == len(named) and _aligned(vals, grid):
-        # The usual row: one one-column cell under each header column, in order (and the
-        # header names distinct columns): each column reads its own cell, nothing is stray.
-        return [_short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v) for v in vals]
     under: dict[tuple[int, int], _Parsed] = {}
     stray: list[str] = []
     for v in vals:
@@ -1169,14 +1175,6 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
 
 
 _BLANK: _Parsed = (None, None, "blank")  # the row draws no cell under that header column
-
-
-def _aligned(vals: list[str], grid: list[_Where]) -> bool:
-    """Every value is a one-column grid cell sitting at its header column's place."""
-    for v, w in zip(vals, grid, strict=True):
-        if type(v) is not _Cell or v.span != 1 or w is None or v.col != w[1] or v.table != w[0]:
-            return False
-    return True
 
 
 def _placed(hit: tuple[str, int] | None) -> _Parsed:
