@@ -343,3 +343,23 @@ def test_cached_art20_label_is_the_plain_tests(item: str, text: str) -> None:
     key = next((k for k, rx in tables._ART20_ROWS_RX[item] if rx.fullmatch(n)), None)
     ends = bool(key or tables._ART20_TITLE.search(n) or tables._SECTION_HEAD.match(n))
     assert tables._art20_label(item, n) == (key, ends)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *CELL_TEXTS,
+        " 商业 \n 企业 ",
+        "a \u3000 b",
+        "中 a 文",
+        "中\x1c文",
+        "x\u2028y 中",
+        "  ",
+        "\t中\t",
+    ],
+)
+def test_label_is_its_own_label(text: str) -> None:
+    # `_grid_rows` hands `_leaf_cell` the text of a cell with children, already a label
+    label = tables._label(text)
+    assert tables._label(label) == label
+    assert tables._leaf_cell(label) == (label, tables._cell_kind(label))

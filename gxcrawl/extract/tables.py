@@ -421,12 +421,12 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
                 for dr in range(1, rs):
                     spanned.setdefault(r + dr, set()).update(range(c, c + cs))
-            if len(td):
-                text = _cell_text(td)
-                kind = _cell_kind(text)
-            elif (raw := td.text) is None:  # a blank cell (one in six)
+            # a cell with children is read whole (its text is a label already, which
+            # `_leaf_cell` leaves as it is); most cells hold short text only
+            raw = _cell_text(td) if len(td) else td.text
+            if raw is None:  # a blank cell (one in six)
                 text, kind = "", _EMPTY
-            elif len(raw) <= _MAX_LABEL:  # most cells: short text only
+            elif len(raw) <= _MAX_LABEL:
                 text, kind = _leaf_cell(raw)
             else:
                 text = _label(raw)
@@ -452,8 +452,9 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
 
 @lru_cache(maxsize=_LABEL_CACHE)
 def _leaf_cell(raw: str) -> tuple[str, int]:
-    """(label, `_cell_kind`) of a text-only cell's text: one cached call per cell for both
-    (the same labels and numbers fill every report's tables)."""
+    """(label, `_cell_kind`) of a cell's text: one cached call per cell for both (the same
+    labels and numbers fill every report's tables). A label is its own label (`_label` is
+    idempotent), so a text already read as one comes back as it is."""
     text = _label(raw)
     return text, _cell_kind(text)
 
