@@ -17,6 +17,7 @@ import pytest
 
 from gxcrawl.extract import checks, tables
 from gxcrawl.extract.checks import Finding, check_consistency
+from gxcrawl.extract.table_keys import APPLICATION_ROWS
 from gxcrawl.extract.tables import Fact
 from tests.test_tables_fastpaths import TRICKY_TEXTS, _random_table, _reference_grid_row
 
@@ -363,3 +364,9 @@ def test_label_is_its_own_label(text: str) -> None:
     label = tables._label(text)
     assert tables._label(label) == label
     assert tables._leaf_cell(label) == (label, tables._cell_kind(label))
+
+
+def test_the_2021_other_rows_are_the_result_other_sub_rows() -> None:
+    # `_gb_template` votes gb2021 for any of these; they are every ``result.other.*`` row key
+    sub_rows = {k for k in APPLICATION_ROWS if k.startswith("result.other.")}
+    assert sub_rows == tables._OTHER_2021_KEYS

@@ -77,6 +77,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 import lxml.html
@@ -304,6 +305,7 @@ class _Row(NamedTuple):  # a tuple: built for every line of every report with a 
     start: int = 0  # an HTML row: where its value part starts (`_grid_rows`)
 
 
+_row_html = attrgetter("html")  # (read in C)
 # `_Row(cells, html, start)` without the Python-level `__new__` a NamedTuple has (one per row).
 _new_row = cast("Callable[[type[_Row], tuple[list[str], bool, int]], _Row]", tuple.__new__)
 
@@ -1228,6 +1230,10 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     return facts
 
 
+# The rows `_read_applications` can key ``result.other.<sub>``: gb2021's 其他处理 sub-rows.
+_OTHER_2021_KEYS = frozenset(f"result.other.{sub}" for _, sub in _APP_SUB["result.other"])
+
+
 def _gb_template(segs: list[_Seg]) -> str:
     votes = {"gb2019": 0, "gb2021": 0}
     for seg in segs:
@@ -1239,7 +1245,7 @@ def _gb_template(segs: list[_Seg]) -> str:
                 votes["gb2019"] += 1
         elif seg.table == "applications":
             keys = {k for k, _, _ in seg.rows}
-            if any(k.startswith("result.other.") for k in keys):
+            if not keys.isdisjoint(_OTHER_2021_KEYS):  # a `result.other.*` row
                 votes["gb2021"] += 1
             elif "result.other" in keys:
                 votes["gb2019"] += 1
@@ -1317,7 +1323,7 @@ def _legacy_facts(rows: list[_Row]) -> list[Fact]:
 
 
 def _parse_rows(rows: list[_Row]) -> tuple[str | None, list[Fact]]:
-    segs = _segments(_tokens(rows), html=any(r.html for r in rows))
+    segs = _segments(_tokens(rows), html=any(map(_row_html, rows)))
     if segs:
         return _gb_facts(segs)
     legacy = _legacy_facts(rows)
