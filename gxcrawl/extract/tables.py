@@ -776,6 +776,11 @@ class _Seg:
     item: str = ""
 
 
+# A row's printed label: a label token is short (`_MAX_LABEL`) and the same row labels open
+# every report's rows, so `_label` is remembered per text.
+_row_label = lru_cache(maxsize=_LABEL_CACHE)(_label)
+
+
 def _is_label(token: str) -> bool:
     if not token or len(token) > _MAX_LABEL:
         return False
@@ -817,7 +822,7 @@ def _read_art20(stream: _Stream, i: int, item: str, html: bool) -> tuple[_Seg, i
         key = None if n is None else _art20_label(item, n)[0]
         if key is None:
             break
-        label = _label(tokens[i])
+        label = _row_label(tokens[i])
         vals, i = _read_values(stream, i + 1)
         rows.append((key, label, vals))
     return _Seg(f"art20_{item}", header, rows, html, item=item), i
@@ -863,14 +868,14 @@ def _read_applications(stream: _Stream, i: int, html: bool) -> tuple[_Seg | None
             rows.append((pending[0], pending[1], []))  # 2019 其他处理 whose cells were lost
         pending = None
         if kind == "row":
-            rows.append((key, _label(tok), vals))
+            rows.append((key, _row_label(tok), vals))
             if not key.startswith(f"{group}."):
                 group = None
         elif vals:  # a group label carrying numbers: a subtotal row, sub-rows may follow
-            rows.append((key, _label(tok), vals))
+            rows.append((key, _row_label(tok), vals))
             group = key
         elif kind == "group_or_row":
-            group, pending = key, (key, _label(tok))
+            group, pending = key, (key, _row_label(tok))
         else:
             group = key
         i = j
