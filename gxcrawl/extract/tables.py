@@ -368,10 +368,10 @@ _TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
-def _cell_text(el: etree._Element) -> str:
-    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`):
-    every text and tail below it (a comment's too), not a script's or style's own text, a
-    space before a line-breaking element's text."""
+def _raw_cell_text(el: etree._Element) -> str:
+    """The text of a cell with children as printed, before `_label` tidies it (a text-only
+    cell's is its `.text`): every text and tail below it (a comment's too), not a script's
+    or style's own text, a space before a line-breaking element's text."""
     parts: list[str] = []
     if (text := el.text) and el.tag not in _NO_TEXT:
         parts.append(text)  # the cell itself: nothing before it, so no space
@@ -384,7 +384,7 @@ def _cell_text(el: etree._Element) -> str:
             parts.append(text)
         if tail := node.tail:
             parts.append(tail)
-    return _label("".join(parts))
+    return "".join(parts)
 
 
 _BREAKS = frozenset({"br", "p", "div"})
@@ -423,9 +423,7 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
                 for dr in range(1, rs):
                     spanned.setdefault(r + dr, set()).update(range(c, c + cs))
-            # a cell with children is read whole (its text is a label already, which
-            # `_leaf_cell` leaves as it is); most cells hold short text only
-            raw = _cell_text(td) if len(td) else td.text
+            raw = _raw_cell_text(td) if len(td) else td.text  # most cells: text only
             if raw is None:  # a blank cell (one in six)
                 text, kind = "", _EMPTY
             elif len(raw) <= _MAX_LABEL:
@@ -454,9 +452,8 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
 
 @lru_cache(maxsize=_LABEL_CACHE)
 def _leaf_cell(raw: str) -> tuple[str, int]:
-    """(label, `_cell_kind`) of a cell's text: one cached call per cell for both (the same
-    labels and numbers fill every report's tables). A label is its own label (`_label` is
-    idempotent), so a text already read as one comes back as it is."""
+    """(label, `_cell_kind`) of a cell's printed text: one cached call per cell for both (the
+    same labels and numbers fill every report's tables)."""
     text = _label(raw)
     return text, _cell_kind(text)
 
@@ -1063,7 +1060,7 @@ def _header_columns_cached(
 
 
 def _header_cells(seg: _Seg) -> list[_Cell]:
-    return [h for h in seg.header if isinstance(h, _Cell) and h]
+    return [h for h in seg.header if type(h) is _Cell and h]
 
 
 def _header_names(seg: _Seg, key: str, norm: str) -> bool:
