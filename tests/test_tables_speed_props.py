@@ -346,26 +346,6 @@ def test_cached_art20_label_is_the_plain_tests(item: str, text: str) -> None:
     assert tables._art20_label(item, n) == (key, ends)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        *CELL_TEXTS,
-        " 商业 \n 企业 ",
-        "a \u3000 b",
-        "中 a 文",
-        "中\x1c文",
-        "x\u2028y 中",
-        "  ",
-        "\t中\t",
-    ],
-)
-def test_label_is_its_own_label(text: str) -> None:
-    # `_grid_rows` hands `_leaf_cell` the text of a cell with children, already a label
-    label = tables._label(text)
-    assert tables._label(label) == label
-    assert tables._leaf_cell(label) == (label, tables._cell_kind(label))
-
-
 def test_the_2021_other_rows_are_the_result_other_sub_rows() -> None:
     # `_gb_template` votes gb2021 for any of these; they are every ``result.other.*`` row key
     sub_rows = {k for k in APPLICATION_ROWS if k.startswith("result.other.")}
