@@ -217,8 +217,8 @@ def check_consistency(facts: list[Fact]) -> list[Finding]:
         cells[key] = f
         if f.status == "ok" and (value := f.value) is not None:
             nums[key] = float(value)
-        else:
-            nums.pop(key, None)  # a later fact for the same cell replaces the earlier
+        elif key in nums:
+            del nums[key]  # a later fact for the same cell replaces the earlier
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))
