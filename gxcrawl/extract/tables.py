@@ -488,7 +488,10 @@ class _Walker:
 
     def flush(self) -> None:
         lines = "".join(self.buf).splitlines()
-        self.rows += [_new_row(_Row, ([_label(line)], False, 0)) for line in lines if line.strip()]
+        # blank lines (one per block boundary) dropped by a filter in C
+        self.rows += [
+            _new_row(_Row, ([_label(line)], False, 0)) for line in filter(str.strip, lines)
+        ]
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
