@@ -261,7 +261,8 @@ def _short_looks_value(text: str) -> bool:
 
 
 def _is_value(token: str) -> bool:
-    """A table value token: an HTML cell of a row's value part, or printed value text."""
+    """A table value token: an HTML cell of a row's value part, or printed value text (the
+    definition; `_tokens` works it out once per token into the stream the readers walk)."""
     if isinstance(token, _Cell):
         return token.value
     return token == "" or _looks_value(token)
@@ -782,9 +783,11 @@ _row_label = lru_cache(maxsize=_LABEL_CACHE)(_label)
 
 
 def _is_label(token: str) -> bool:
+    """A label token: short, and not a value (the definition; `_tokens` works it out once per
+    token into the stream the readers walk)."""
     if not token or len(token) > _MAX_LABEL:
         return False
-    # not _is_value(token), inline (run on every token of every report)
+    # not _is_value(token), inline
     return not token.value if isinstance(token, _Cell) else not _looks_value(token)
 
 
