@@ -419,11 +419,14 @@ def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
             if taken:
                 while c in taken:
                     c += 1
-            rowspan, colspan = td.get("rowspan"), td.get("colspan")
-            cs = _span(colspan) if colspan and colspan != "1" else 1
-            if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
-                for dr in range(1, rs):
-                    spanned.setdefault(r + dr, set()).update(range(c, c + cs))
+            cs = 1
+            if td.attrib:  # (most cells carry no attribute at all: two lookups saved)
+                rowspan, colspan = td.get("rowspan"), td.get("colspan")
+                if colspan and colspan != "1":
+                    cs = _span(colspan)
+                if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
+                    for dr in range(1, rs):
+                        spanned.setdefault(r + dr, set()).update(range(c, c + cs))
             raw = _raw_cell_text(td) if len(td) else td.text  # most cells: text only
             if raw is None:  # a blank cell (one in six)
                 text, kind = "", _EMPTY
