@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from gxcrawl.extract.table_keys import (
@@ -130,14 +131,16 @@ def _applicant_keys(row: str) -> tuple[tuple[str, str], ...]:
 
 def _applications(cells: _Cells) -> list[Finding]:
     out: list[Finding] = []
-    rows = list(dict.fromkeys(r for r, _ in cells))  # document order
-    other_rows = _OTHER_2021 if any(r in rows for r in _OTHER_2021) else ("result.other",)
+    row_set = dict.fromkeys(map(itemgetter(0), cells))  # the row keys in document order
+    rows = list(row_set)
+    other_rows = _OTHER_2021 if any(r in row_set for r in _OTHER_2021) else ("result.other",)
     outcome_rows = (*_OUTCOME_FIXED, *other_rows)
+    nums = cells.nums
     for col in APP_COLUMNS:
-        col_label = _labels(cells, "result.total", col)[1]
         left = _sum(cells, _LEFT_KEYS[col])
         right = _sum(cells, _RIGHT_KEYS[col])
         if left is not None and right is not None and _differs(left, right):
+            col_label = _labels(cells, "result.total", col)[1]
             parts_l = [_fmt(_num(cells, r, col) or 0) for r in ("new_received", "carried_over")]
             parts_r = [_fmt(_num(cells, r, col) or 0) for r in ("result.total", "carry_forward")]
             out.append(Finding(
@@ -145,9 +148,12 @@ def _applications(cells: _Cells) -> list[Finding]:
                 f"{col_label}: 一+二 = {'+'.join(parts_l)} = {_fmt(left)} ≠ "
                 f"三（七）+四 = {'+'.join(parts_r)} = {_fmt(right)}",
             ))  # fmt: skip
+        stated = nums.get(("result.total", col))
+        if stated is None:
+            continue  # nothing to compare the outcome rows with: not worth summing them
         parts = _sum(cells, _outcome_keys(outcome_rows, col))
-        stated = _num(cells, "result.total", col)
-        if parts is not None and stated is not None and _differs(parts, stated):
+        if parts is not None and _differs(parts, stated):
+            col_label = _labels(cells, "result.total", col)[1]
             nonzero = [
                 f"{_labels(cells, r, col)[0]} {_fmt(v)}"
                 for r in outcome_rows
@@ -159,9 +165,11 @@ def _applications(cells: _Cells) -> list[Finding]:
                 f"{_fmt(parts)} ≠ 三（七）总计 = {_fmt(stated)}",
             ))  # fmt: skip
     for row in rows:
+        stated = nums.get((row, "total"))
+        if stated is None:
+            continue  # a row without a total (or an unreadable one) has nothing to check
         parts = _sum(cells, _applicant_keys(row))
-        stated = _num(cells, row, "total")
-        if parts is not None and stated is not None and _differs(parts, stated):
+        if parts is not None and _differs(parts, stated):
             row_label = _labels(cells, row, "total")[0]
             out.append(Finding(
                 "row_total", "applications", "total", parts, stated,
@@ -192,20 +200,25 @@ def _appeals(cells: _Cells) -> list[Finding]:
 def check_consistency(facts: list[Fact]) -> list[Finding]:
     """Every broken identity among the facts (empty when all checkable identities hold)."""
     by_table: dict[str, _Cells] = {}
+    # Facts come table by table: the maps are looked up when the table changes, not per fact.
+    last_table = ""
+    cells = _Cells()
+    nums: dict[tuple[str, str], float] = {}
     for f in facts:
         table = f.table
-        if table not in _CHECKED:
-            continue  # the 第二十条 and legacy tables have no identities to check
-        cells = by_table.get(table)
-        if cells is None:
-            cells = by_table[table] = _Cells()
+        if table != last_table:
+            if table not in _CHECKED:
+                continue  # the 第二十条 and legacy tables have no identities to check
+            found = by_table.get(table)
+            cells = by_table[table] = _Cells() if found is None else found
+            nums, last_table = cells.nums, table
         # `cells.add(f)`, inline: run for every fact of every report
         key = (f.row_key, f.column_key)
         cells[key] = f
         if f.status == "ok" and (value := f.value) is not None:
-            cells.nums[key] = float(value)
-        else:
-            cells.nums.pop(key, None)  # a later fact for the same cell replaces the earlier
+            nums[key] = float(value)
+        elif key in nums:
+            del nums[key]  # a later fact for the same cell replaces the earlier
     findings: list[Finding] = []
     if "applications" in by_table:
         findings.extend(_applications(by_table["applications"]))

@@ -77,7 +77,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any, NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
 
 import lxml.html
 from lxml import etree
@@ -221,6 +222,7 @@ _MAX_VALUE_CHARS = 24
 # and the bound keeps a long crawl's memory flat.
 _LABEL_CACHE = 4096
 _MAX_LABEL = 60  # longest template label (2021 其他处理 sub-rows are ~40 chars) with margin
+assert _MAX_LABEL <= _NORM_CACHE_CHARS  # `_norm` of a label takes its cached branch
 # A table row printed on one line (PDF text): a long label plus its numbers; longer is prose.
 _MAX_SPACED_ROW = _MAX_LABEL + 200
 
@@ -229,10 +231,20 @@ class _Cell(str):
     """An HTML table cell: its text, whether it sits in the value part of its row, and where it
     sits in its table's grid, so values are placed by column and not by count."""
 
-    value: bool = False  # in the value part of its row, whatever its text
+    # Slots: a report has hundreds of cells, and a slot is set and read faster than an entry
+    # of a per-instance dict (which would also be allocated for every cell).
+    __slots__ = ("col", "span", "table", "value")
+    value: bool  # in the value part of its row, whatever its text
     table: int  # which <table> of the fragment
     col: int  # first grid column, after rowspan/colspan expansion
     span: int  # grid columns covered
+
+    def __getattr__(self, name: str) -> bool:
+        # Only reached for a slot never set: `_grid_rows` sets them all, but a cell made
+        # elsewhere (tests) and never marked is in the label part of its row.
+        if name == "value":
+            return False
+        raise AttributeError(name)
 
 
 def _looks_value(text: str) -> bool:
@@ -249,7 +261,8 @@ def _short_looks_value(text: str) -> bool:
 
 
 def _is_value(token: str) -> bool:
-    """A table value token: an HTML cell of a row's value part, or printed value text."""
+    """A table value token: an HTML cell of a row's value part, or printed value text (the
+    definition; `_tokens` works it out once per token into the stream the readers walk)."""
     if isinstance(token, _Cell):
         return token.value
     return token == "" or _looks_value(token)
@@ -290,6 +303,12 @@ _short_cell = lru_cache(maxsize=_NORM_CACHE)(_parse_cell)
 class _Row(NamedTuple):  # a tuple: built for every line of every report with a table
     cells: list[str]
     html: bool  # from a real <table>: blank cells are present as ""
+    start: int = 0  # an HTML row: where its value part starts (`_grid_rows`)
+
+
+_row_html = attrgetter("html")  # (read in C)
+# `_Row(cells, html, start)` without the Python-level `__new__` a NamedTuple has (one per row).
+_new_row = cast("Callable[[type[_Row], tuple[list[str], bool, int]], _Row]", tuple.__new__)
 
 
 def _text_rows(text: str) -> list[_Row]:
@@ -336,68 +355,114 @@ _BLOCK = {
     "caption", "thead", "tbody", "tfoot",
 }  # fmt: skip
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+# A style attribute is a handful of declarations repeated on every paragraph and row of a page:
+# the search is remembered per distinct text (a bound keeps a long crawl's memory flat).
+@lru_cache(maxsize=_LABEL_CACHE)
+def _hidden_style(style: str) -> bool:
+    return _HIDDEN.search(style) is not None
+
+
 # Compiled once, as sanitize does (an .xpath() string is compiled on every call).
 _TABLE_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
-_LEAF_TABLES = etree.XPath(".//table[not(.//table)]")
 _MAX_SPAN = 200  # a rowspan/colspan beyond any real table: a typo, not a 10,000-column grid
 
 
-def _cell_text(el: etree._Element) -> str:
-    """The text of a cell with children (a text-only cell is read inline by `_grid_rows`)."""
+def _raw_cell_text(el: etree._Element) -> str:
+    """The text of a cell with children as printed, before `_label` tidies it (a text-only
+    cell's is its `.text`): every text and tail below it (a comment's too), not a script's
+    or style's own text, a space before a line-breaking element's text."""
     parts: list[str] = []
-    for node in el.iter():
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in ("br", "p", "div") and parts:
+    if (text := el.text) and el.tag not in _NO_TEXT:
+        parts.append(text)  # the cell itself: nothing before it, so no space
+    for node in el.iterdescendants():
+        tag = node.tag  # read once (lxml builds the string on each access); a comment's is
+        # a function, in neither set
+        if tag in _BREAKS and parts:
             parts.append(" ")
-        if (text := node.text) and tag not in ("script", "style"):
+        if (text := node.text) and tag not in _NO_TEXT:
             parts.append(text)
-        if node is not el and (tail := node.tail):
+        if tail := node.tail:
             parts.append(tail)
-    return _label("".join(parts))
+    return "".join(parts)
+
+
+_BREAKS = frozenset({"br", "p", "div"})
+_NO_TEXT = frozenset({"script", "style"})
 
 
 def _grid_rows(table: etree._Element, number: int) -> list[_Row]:
     """Expand rowspan/colspan; each row lists the cells that *start* in it, left to right, each
-    with its grid column."""
+    with its grid column, and the cells of its value part marked.
+
+    The value part starts after the last cell naming a template row; without one, after the
+    last label before the first value (blank cells count for neither). It is worked out while
+    the row is read, from each cell's cached `_cell_kind`, rather than in a pass of its own."""
     # row → grid columns taken by rowspans from rows above (a cell never overlaps the cells
     # before it in its own row: the column only moves right)
     spanned: dict[int, set[int]] = {}
     out: list[_Row] = []
-    trs = _TABLE_ROWS(table)
-    for r, tr in enumerate(trs):
+    for r, tr in enumerate(_TABLE_ROWS(table)):
         style = tr.get("style")
-        if style and _HIDDEN.search(style):
+        if style and _hidden_style(style):
             continue
-        taken = spanned.pop(r, None)
-        c = 0
-        cells: list[str] = []
+        taken = spanned.pop(r, None) if spanned else None
+        c = k = 0  # grid column, index in the row
+        cells: list[_Cell] = []
+        named_end = label_end = 0  # just past the last cell naming a row / the last label
+        seen_value = False  # whether a value came before this cell
         for td in tr:
             tag = td.tag
             if tag != "td" and tag != "th":
-                continue
+                continue  # (plain iteration and this test beat lxml's tag-filtered iterator)
             if taken:
                 while c in taken:
                     c += 1
-            rowspan, colspan = td.get("rowspan"), td.get("colspan")
-            cs = _span(colspan) if colspan else 1
-            if rowspan and (rs := _span(rowspan)) > 1:
-                for dr in range(1, rs):
-                    spanned.setdefault(r + dr, set()).update(range(c, c + cs))
-            if len(td):
-                text = _cell_text(td)
-            else:  # most cells: text only, and most of it without whitespace to tidy
-                text = td.text or ""
-                if _HAS_WS(text):
-                    text = _label(text)
-            cell = _Cell(text)  # `value` stays False until `_tokens` marks it
-            cell.table, cell.col, cell.span = number, c, cs
+            cs = 1
+            if td.attrib:  # (most cells carry no attribute at all: two lookups saved)
+                rowspan, colspan = td.get("rowspan"), td.get("colspan")
+                if colspan and colspan != "1":
+                    cs = _span(colspan)
+                if rowspan and rowspan != "1" and (rs := _span(rowspan)) > 1:
+                    for dr in range(1, rs):
+                        spanned.setdefault(r + dr, set()).update(range(c, c + cs))
+            raw = _raw_cell_text(td) if len(td) else td.text  # most cells: text only
+            if raw is None:  # a blank cell (one in six)
+                text, kind = "", _EMPTY
+            elif len(raw) <= _MAX_LABEL:
+                text, kind = _leaf_cell(raw)
+            else:
+                text = _label(raw)
+                kind = _cell_kind(text)
+            cell = _Cell(text)
+            cell.value, cell.table, cell.col, cell.span = True, number, c, cs
             cells.append(cell)
+            if kind == _NAMES_ROW:
+                named_end = k + 1
+            elif kind == _TEXT and not seen_value:
+                label_end = k + 1
+            elif kind == _VALUE:
+                seen_value = True
             c += cs
+            k += 1
         if cells:
-            out.append(_Row(cells, html=True))
+            start = named_end or label_end
+            for cell in cells[:start]:  # the label part: usually a cell or two
+                cell.value = False
+            out.append(_new_row(_Row, (cells, True, start)))  # type: ignore[arg-type]  # strs
     return out
 
 
+@lru_cache(maxsize=_LABEL_CACHE)
+def _leaf_cell(raw: str) -> tuple[str, int]:
+    """(label, `_cell_kind`) of a cell's printed text: one cached call per cell for both (the
+    same labels and numbers fill every report's tables)."""
+    text = _label(raw)
+    return text, _cell_kind(text)
+
+
+@lru_cache(maxsize=256)  # "2", "3", …: a few distinct texts, parsed once each
 def _span(value: str | None) -> int:
     try:
         return max(1, min(int(value or 1), _MAX_SPAN))
@@ -427,7 +492,10 @@ class _Walker:
 
     def flush(self) -> None:
         lines = "".join(self.buf).splitlines()
-        self.rows.extend(_Row([_label(line)], False) for line in lines if line.strip())
+        # blank lines (one per block boundary) dropped by a filter in C
+        self.rows += [
+            _new_row(_Row, ([_label(line)], False, 0)) for line in filter(str.strip, lines)
+        ]
         self.buf.clear()
 
     def walk(self, el: etree._Element) -> None:
@@ -452,7 +520,7 @@ class _Walker:
             if len(child) or not isinstance(ctag, str) or child in leaves:
                 self.walk(child)
             elif ctag not in ("script", "style") and not (
-                (style := child.get("style")) and _HIDDEN.search(style)
+                (style := child.get("style")) and _hidden_style(style)
             ):
                 # what `walk` does for an element without children (most paragraphs), inline
                 cblock = ctag in _BLOCK
@@ -468,9 +536,17 @@ class _Walker:
             buf.append("\n")
 
 
+def _leaf_tables(root: etree._Element) -> list[etree._Element]:
+    """The tables below `root` with no table inside (XPath ``.//table[not(.//table)]``, here as
+    two tag-filtered walks in C: without the cost of setting up an XPath evaluation)."""
+    return [
+        t for t in root.iterdescendants("table") if next(t.iterdescendants("table"), None) is None
+    ]
+
+
 def _is_hidden(el: etree._Element) -> bool:
     style = el.get("style")
-    return bool(style) and bool(_HIDDEN.search(style))
+    return bool(style) and bool(_hidden_style(style))
 
 
 def _html_rows(html: str | etree._Element) -> list[_Row] | None:
@@ -478,7 +554,7 @@ def _html_rows(html: str | etree._Element) -> list[_Row] | None:
     root = _content_root(html)
     if root is None:
         return None
-    leaves = _LEAF_TABLES(root)
+    leaves = _leaf_tables(root)
     if not leaves:
         return None
     walker = _Walker(leaves)
@@ -506,39 +582,71 @@ def _names_row(text: str) -> bool:
     )
 
 
-def _value_start(cells: list[str]) -> int:
-    """Index of the first value cell of an HTML row: after the last cell naming a template row;
-    without one, after the last label before the first number."""
-    named = [i for i, c in enumerate(cells) if _names_row(c)]
-    if named:
-        return named[-1] + 1
-    first_num = next((i for i, c in enumerate(cells) if c and _looks_value(c)), len(cells))
-    return max((i for i in range(first_num) if cells[i]), default=-1) + 1
+# What a cell's text says about where its row's values start (`_grid_rows`).
+_EMPTY, _TEXT, _VALUE, _NAMES_ROW = 0, 1, 2, 3
 
 
-def _tokens(rows: Iterable[_Row]) -> list[str]:
+def _cell_kind(text: str) -> int:
+    """`_NAMES_ROW` if the text names a template row, else `_VALUE` if it looks like a value,
+    else `_TEXT` (or `_EMPTY`): both tests in one cached call per cell."""
+    if not text:
+        return _EMPTY
+    if len(text) > _MAX_LABEL:  # too long to name a row or to be a value
+        return _TEXT
+    return _short_cell_kind(str(text))
+
+
+@lru_cache(maxsize=_LABEL_CACHE)
+def _short_cell_kind(text: str) -> int:
+    if _names_row(text):
+        return _NAMES_ROW
+    return _VALUE if _looks_value(text) else _TEXT
+
+
+class _Stream(NamedTuple):
+    """The cell stream the readers walk, with what they ask of every token worked out once."""
+
+    tokens: list[str]
+    norms: list[str | None]  # a label token's matching form (`_is_label`), else None
+    values: list[bool]  # `_is_value` of each token, then one False past the end (a sentinel:
+    # a run of values ends at `values.index(False, i)`, a scan in C)
+
+
+def _tokens(rows: Iterable[_Row]) -> _Stream:
     """Flatten rows into a cell stream for the national templates.
 
     Text renderings lose blank cells, so empty text cells are dropped. In an HTML row every
     cell from the value start on is a value — blank (a real blank cell) or text (an unreadable
-    cell) — and is marked so the readers never take it for a label.
+    cell) — and is marked so (by `_grid_rows`) that the readers never take it for a label.
     """
-    out: list[str] = []
-    for row in rows:
-        cells = row.cells
-        if not row.html:
-            if len(cells) == 1 and cells[0]:  # a line of text between tables
-                out.append(cells[0])
-            else:
-                out.extend(c for c in cells if c)
+    tokens: list[str] = []
+    norms: list[str | None] = []
+    values: list[bool] = []
+    for cells, html, start in rows:
+        if html:  # built by `_grid_rows`: its value part starts at `start`
+            vals = cells
+            if start:
+                for c in cells[:start]:  # the label part (a cell or two): blank cells dropped
+                    if c:
+                        tokens.append(c)
+                        # `_norm(c)`, its cached branch direct (a label is short)
+                        norms.append(_translate_short(c) if len(c) <= _MAX_LABEL else None)
+                        values.append(False)
+                vals = cells[start:]
+            # the value part, taken whole: the lists grow by slices, not by a call per cell
+            tokens += vals
+            n = len(vals)
+            norms += [None] * n
+            values += [True] * n
             continue
-        start = _value_start(cells)
-        out.extend(c for c in cells[:start] if c)
-        for c in cells[start:]:
-            if isinstance(c, _Cell):
-                c.value = True
-            out.append(c)
-    return out
+        for t in cells:
+            if t:
+                value = _looks_value(t)  # `_is_value`, `_is_label` of a text token
+                tokens.append(t)
+                norms.append(_norm(t) if not value and len(t) <= _MAX_LABEL else None)
+                values.append(value)
+    values.append(False)
+    return _Stream(tokens, norms, values)
 
 
 # --------------------------------------------------------------------------- template specs
@@ -672,47 +780,57 @@ class _Seg:
     item: str = ""
 
 
+# A row's printed label: a label token is short (`_MAX_LABEL`) and the same row labels open
+# every report's rows, so `_label` is remembered per text.
+_row_label = lru_cache(maxsize=_LABEL_CACHE)(_label)
+
+
 def _is_label(token: str) -> bool:
+    """A label token: short, and not a value (the definition; `_tokens` works it out once per
+    token into the stream the readers walk)."""
     if not token or len(token) > _MAX_LABEL:
         return False
-    # not _is_value(token), inline (run on every token of every report)
+    # not _is_value(token), inline
     return not token.value if isinstance(token, _Cell) else not _looks_value(token)
 
 
-def _read_values(tokens: list[str], i: int) -> tuple[list[str], int]:
-    j = i
-    while j < len(tokens) and _is_value(tokens[j]):
-        j += 1
-    return tokens[i:j], j
+def _read_values(stream: _Stream, i: int) -> tuple[list[str], int]:
+    j = stream.values.index(False, i)  # the sentinel stops it at the end
+    return stream.tokens[i:j], j
 
 
-def _read_art20(tokens: list[str], i: int, item: str, html: bool) -> tuple[_Seg, int]:
-    specs = _ART20_ROWS_RX[item]
+@lru_cache(maxsize=_LABEL_CACHE)
+def _art20_label(item: str, n: str) -> tuple[str | None, bool]:
+    """(the row key this label names in the 第二十条 item's table, or None; whether it ends the
+    table's header: a row label, a 第二十条 title or a section heading). Cached: the same
+    labels fill every report's tables."""
+    key = next((k for k, rx in _ART20_ROWS_RX[item] if rx.fullmatch(n)), None)
+    return key, bool(key or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n))
 
-    def row_key(tok: str) -> str | None:
-        if not _is_label(tok):
-            return None
-        n = _norm(tok)
-        return next((k for k, rx in specs if rx.fullmatch(n)), None)
 
+def _read_art20(stream: _Stream, i: int, item: str, html: bool) -> tuple[_Seg, int]:
+    tokens, norms = stream.tokens, stream.norms
+    end = len(tokens)
     header: list[str] = []
-    while i < len(tokens) and len(header) < _MAX_ART20_HEADER:
+    while i < end and len(header) < _MAX_ART20_HEADER:
         tok = tokens[i]
-        n = _norm(tok)
         if tok == "":
             i += 1  # an empty header cell of a table wider than this block
             continue
-        if row_key(tok) or _ART20_TITLE.search(n) or _SECTION_HEAD.match(n) or not _is_label(tok):
+        n = norms[i]
+        if n is None or _art20_label(item, n)[1]:
             break
         header.append(tok)
         i += 1
     rows: list[tuple[str, str, list[str]]] = []
-    while i < len(tokens):
-        key = row_key(tokens[i])
+    while i < end:
+        n = norms[i]
+        key = None if n is None else _art20_label(item, n)[0]
         if key is None:
             break
-        vals, i = _read_values(tokens, i + 1)
-        rows.append((key, _label(tokens[i - len(vals) - 1]), vals))
+        label = _row_label(tokens[i])
+        vals, i = _read_values(stream, i + 1)
+        rows.append((key, label, vals))
     return _Seg(f"art20_{item}", header, rows, html, item=item), i
 
 
@@ -729,42 +847,41 @@ def _app_match(norm: str, group: str | None) -> tuple[str, str] | None:
     return None
 
 
-def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | None, int]:
-    start = i
+def _read_applications(stream: _Stream, i: int, html: bool) -> tuple[_Seg | None, int]:
+    tokens, norms = stream.tokens, stream.norms
+    start, end = i, len(tokens)
     header: list[str] = []
-    while i < len(tokens) and len(header) < _MAX_HEADER:
-        tok = tokens[i]
-        if _is_label(tok):
-            n = _norm(tok)
+    while i < end and len(header) < _MAX_HEADER:
+        if (n := norms[i]) is not None:
             m = _app_match(n, None)
             if m and m[0] in ("new_received", "carried_over", "result"):
                 break
             if _SECTION_HEAD.match(n) and i > start:
                 return None, i
-        header.append(tok)
+        header.append(tokens[i])
         i += 1
     rows: list[tuple[str, str, list[str]]] = []
     group: str | None = None
     pending: tuple[str, str] | None = None  # a group_or_row label waiting to see what follows
-    while i < len(tokens) and _is_label(tokens[i]):
+    while i < end and (n := norms[i]) is not None:
         tok = tokens[i]
-        m = _app_match(_norm(tok), group)
+        m = _app_match(n, group)
         if m is None:
             break
         key, kind = m
-        vals, j = _read_values(tokens, i + 1)
+        vals, j = _read_values(stream, i + 1)
         if pending and not key.startswith(pending[0] + "."):
             rows.append((pending[0], pending[1], []))  # 2019 其他处理 whose cells were lost
         pending = None
         if kind == "row":
-            rows.append((key, _label(tok), vals))
+            rows.append((key, _row_label(tok), vals))
             if not key.startswith(f"{group}."):
                 group = None
         elif vals:  # a group label carrying numbers: a subtotal row, sub-rows may follow
-            rows.append((key, _label(tok), vals))
+            rows.append((key, _row_label(tok), vals))
             group = key
         elif kind == "group_or_row":
-            group, pending = key, (key, _label(tok))
+            group, pending = key, (key, _row_label(tok))
         else:
             group = key
         i = j
@@ -775,15 +892,16 @@ def _read_applications(tokens: list[str], i: int, html: bool) -> tuple[_Seg | No
     return _Seg("applications", header, rows, html), i
 
 
-def _read_appeals(tokens: list[str], i: int, html: bool) -> tuple[_Seg, int]:
+def _read_appeals(stream: _Stream, i: int, html: bool) -> tuple[_Seg, int]:
+    tokens, norms = stream.tokens, stream.norms
     header: list[str] = []
     while i < len(tokens) and len(header) < _MAX_HEADER:
-        tok = tokens[i]
-        if not _is_label(tok) or (header and _SECTION_HEAD.match(_norm(tok))):
+        n = norms[i]
+        if n is None or (header and _SECTION_HEAD.match(n)):
             break
-        header.append(tok)
+        header.append(tokens[i])
         i += 1
-    vals, i = _read_values(tokens, i)
+    vals, i = _read_values(stream, i)
     return _Seg("appeals", header, [("cases", "", vals)], html), i
 
 
@@ -808,24 +926,25 @@ def _opening(n: str) -> _Opening:
     )
 
 
-def _segments(tokens: list[str], html: bool) -> list[_Seg]:
+def _segments(stream: _Stream, html: bool) -> list[_Seg]:
+    tokens, norms = stream.tokens, stream.norms
     segs: list[_Seg] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if not _is_label(tok):
+    i, end = 0, len(tokens)
+    while i < end:
+        n = norms[i]
+        if n is None:  # not a label
             i += 1
             continue
-        opening = _opening(_norm(tok))
+        opening = _opening(n)
         if opening.art20_item is not None:
-            seg, i = _read_art20(tokens, i + 1, opening.art20_item, html)
+            seg, i = _read_art20(stream, i + 1, opening.art20_item, html)
             segs.append(seg)
             continue
         starts_app = opening.app_heading
         if not starts_app and opening.new_received:
-            starts_app = i + 1 < len(tokens) and _is_value(tokens[i + 1])
+            starts_app = stream.values[i + 1]  # False past the last token
         if starts_app and not any(s.table == "applications" for s in segs):
-            app, j = _read_applications(tokens, i, html)
+            app, j = _read_applications(stream, i, html)
             if app is not None:
                 segs.append(app)
                 i = j
@@ -833,7 +952,7 @@ def _segments(tokens: list[str], html: bool) -> list[_Seg]:
         if opening.appeals_head and any(
             "结果维持" in _norm(t) or _norm(t) == "总计" for t in tokens[i : i + _APPEAL_LOOKAHEAD]
         ):
-            seg, i = _read_appeals(tokens, i, html)
+            seg, i = _read_appeals(stream, i, html)
             segs.append(seg)
             continue
         i += 1
@@ -950,7 +1069,7 @@ def _header_columns_cached(
 
 
 def _header_cells(seg: _Seg) -> list[_Cell]:
-    return [h for h in seg.header if isinstance(h, _Cell) and h]
+    return [h for h in seg.header if type(h) is _Cell and h]
 
 
 def _header_names(seg: _Seg, key: str, norm: str) -> bool:
@@ -982,19 +1101,42 @@ def _grid_columns(seg: _Seg, keys: list[str]) -> list[_Where] | None:
     if not seg.html or not cells:
         return None
     found: list[_Where]
+    texts = tuple(map(str, cells))  # plain strings: the cache holds no grid cells
+    if sum(map(len, texts)) > _MAX_CACHED_HEADER:
+        picks = _header_picks(seg.table, seg.item, texts, tuple(keys))
+    else:
+        picks = _header_picks_cached(seg.table, seg.item, texts, tuple(keys))
     if seg.table == "appeals":  # 15 leaves under three group headers, left to right
-        leaves = sorted((h for h in cells if _norm(h) not in _APPEAL_GROUP_LABELS),
+        leaves = sorted((cells[k] for k in picks if k is not None),
                         key=lambda h: (h.table, h.col))  # fmt: skip
         if len(leaves) != len(keys):
             return None
         found = [(h.table, h.col) for h in leaves]
     else:
-        hits = [next((h for h in cells if _header_names(seg, k, _norm(h))), None) for k in keys]
-        found = [(h.table, h.col) if h is not None else None for h in hits]
+        found = [(cells[k].table, cells[k].col) if k is not None else None for k in picks]
     named = [w for w in found if w is not None]
     if not named or len(set(named)) != len(named) or len({t for t, _ in named}) > 1:
         return None
     return found
+
+
+def _header_picks(
+    table: str, item: str, texts: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[int | None, ...]:
+    """Which header cells (by index) `_grid_columns` places, from their texts alone: for the
+    appeals table every leaf cell (not a group label), else for each column key the first
+    cell naming it (None: not printed). Cached: the same headers open every report's tables,
+    and matching them is a test per cell and key."""
+    norms = [_norm(t) for t in texts]
+    if table == "appeals":
+        return tuple(k for k, n in enumerate(norms) if n not in _APPEAL_GROUP_LABELS)
+    seg = _Seg(table, [], [], True, item)
+    return tuple(
+        next((k for k, n in enumerate(norms) if _header_names(seg, key, n)), None) for key in keys
+    )
+
+
+_header_picks_cached = lru_cache(maxsize=_LABEL_CACHE)(_header_picks)
 
 
 _Named = frozenset[tuple[int, int]]  # the (table, grid column) of every named header column
@@ -1010,6 +1152,16 @@ def _covered_named(cell: _Cell, named: _Named) -> int:
 def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parsed]:
     """Values placed by grid column. A column the header does not name is blank when the row
     prints nothing outside the named columns, else unreadable with what it prints there."""
+    if len(vals) == len(grid) == len(named):  # as many cells as distinct header columns
+        for v, w in zip(vals, grid, strict=True):
+            if type(v) is not _Cell or v.span != 1 or w is None or (v.table, v.col) != w:
+                break
+        else:
+            # The usual row: one one-column cell at each header column's place, in order:
+            # each column reads its own cell, nothing is stray.
+            return [
+                _short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v) for v in vals
+            ]
     # (table, column) → what the first value cell covering it reads as there (one pass over
     # the row instead of a scan of it per header column; each cell parsed once, no call per
     # header column for the usual one-column cell).
@@ -1020,8 +1172,10 @@ def _grid_row(vals: list[str], grid: list[_Where], named: _Named) -> list[_Parse
             if v.span == 1:  # the usual cell: no range to walk
                 where = (v.table, v.col)
                 if where in named:
-                    if where not in under:
-                        under[where] = _cell(v)
+                    if where not in under:  # `_cell(v)`, inline: run for every value cell
+                        under[where] = (
+                            _short_cell(str(v)) if len(v) <= _MAX_VALUE_CHARS else _parse_cell(v)
+                        )
                     continue
             elif covered := _covered_named(v, named):
                 placed = _placed((v, covered))
@@ -1069,8 +1223,12 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
     facts: list[Fact] = []
     table = seg.table
     new, set_dict = object.__new__, object.__setattr__
+    width = len(cols)
     for key, label, vals in seg.rows:
-        cells = _row_cells(seg, vals, len(cols), grid, named)
+        if grid is not None and vals:  # `_row_cells`, its usual case inline
+            cells = _grid_row(vals, grid, named)
+        else:
+            cells = _row_cells(seg, vals, width, grid, named)
         for (ckey, clabel, unit), (value, raw_text, status) in zip(cols, cells, strict=True):
             # `_new_fact(...)`, inline (hundreds of facts per report); a test checks it
             fact = new(Fact)
@@ -1081,6 +1239,10 @@ def _row_facts(template: str, seg: _Seg, cols: list[tuple[str, str, str | None]]
             })  # fmt: skip
             facts.append(fact)
     return facts
+
+
+# The rows `_read_applications` can key ``result.other.<sub>``: gb2021's 其他处理 sub-rows.
+_OTHER_2021_KEYS = frozenset(f"result.other.{sub}" for _, sub in _APP_SUB["result.other"])
 
 
 def _gb_template(segs: list[_Seg]) -> str:
@@ -1094,7 +1256,7 @@ def _gb_template(segs: list[_Seg]) -> str:
                 votes["gb2019"] += 1
         elif seg.table == "applications":
             keys = {k for k, _, _ in seg.rows}
-            if any(k.startswith("result.other.") for k in keys):
+            if not keys.isdisjoint(_OTHER_2021_KEYS):  # a `result.other.*` row
                 votes["gb2021"] += 1
             elif "result.other" in keys:
                 votes["gb2019"] += 1
@@ -1172,7 +1334,7 @@ def _legacy_facts(rows: list[_Row]) -> list[Fact]:
 
 
 def _parse_rows(rows: list[_Row]) -> tuple[str | None, list[Fact]]:
-    segs = _segments(_tokens(rows), html=any(r.html for r in rows))
+    segs = _segments(_tokens(rows), html=any(map(_row_html, rows)))
     if segs:
         return _gb_facts(segs)
     legacy = _legacy_facts(rows)
