@@ -190,13 +190,19 @@ def pairs_from_cells(cells: list[str]) -> dict[str, str]:
     return found
 
 
+def _has_colon(text: str) -> bool:
+    """A colon, ASCII or full-width: what every `label：value` pattern requires. Most lines have
+    none, and the substring tests cost far less than the label alternation's scan."""
+    return ":" in text or "：" in text
+
+
 def pairs_from_line(line: str) -> dict[str, str]:
     """Inline `key：value` pairs of one short line (pipe rows go through the cell pairing)."""
     if "|" in line:
         return pairs_from_cells(line.split("|"))
     found: dict[str, str] = {}
-    if len(line) > 160:
-        return found
+    if len(line) > 160 or not _has_colon(line):
+        return found  # every label pattern ends in a colon
     pattern = _INLINE_GLUED if _OPENS_WITH_LABEL.match(line.strip()) else _INLINE
     for m in pattern.finditer(line.strip()):
         name = _key_field(m.group("key"))
@@ -216,6 +222,8 @@ def is_metadata_line(line: str) -> bool:
         return bool(cells) and (
             _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
         )
+    if not _has_colon(line):
+        return False  # both patterns below need a label's colon
     text = line.strip()
     if _INLINE.match(text):
         return True
@@ -235,15 +243,21 @@ def table_pairs(table: HtmlElement) -> dict[str, str]:
     found: dict[str, str] = {}
     if not _ANY_KEY.search(text_of(table)):
         return found  # statistics and layout tables: skip the per-cell work
-    kinds: Counter[str | None] = Counter()
-    for tr in table.iter("tr"):
-        cells = [text_of(c) for c in tr if c.tag in ("td", "th")]
-        kinds.update(_label_kind(norm_space(c)) for c in cells)
-        for name, value in pairs_from_cells(cells).items():
-            found.setdefault(name, value)
+    # Each cell's text once, whitespace collapsed (what `pairs_from_cells` makes of it too); a
+    # childless cell is its own `.text`.
+    rows = [
+        [norm_space(text_of(c) if len(c) else c.text) for c in tr if c.tag in ("td", "th")]
+        for tr in table.iter("tr")
+    ]
+    kinds = Counter(_label_kind(cell) for cells in rows for cell in cells)
     # Bare 时间/日期 count only beside a real label: alone they are a table's column heads.
     labels = kinds["strong"] + (kinds["weak"] if kinds["strong"] else 0)
-    return found if labels >= 2 else {}
+    if labels < 2:
+        return found  # not a key–value table: its pairs would be discarded
+    for cells in rows:
+        for name, value in pairs_from_cells(cells).items():
+            found.setdefault(name, value)
+    return found
 
 
 def metadata_tables(root: HtmlElement) -> list[HtmlElement]:

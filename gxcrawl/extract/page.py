@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam
-from gxcrawl.extract.titles import classify_title
+from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam, titles
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
@@ -76,6 +75,14 @@ _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
 _STYLED_TAGS = ("p", "div", "center", "h1", "h2", "h3", "h4", "h5", "h6", "td", "span", "font")
 _BOLD_TAGS = ("b", "strong")
+
+
+@lru_cache(maxsize=64)
+def classify_title(title: str) -> TitleVerdict:
+    """`titles.classify_title`, each verdict made once per page: the same candidates are
+    classified several times over (the stated title, then the body's top lines by `_body_title`,
+    `_choose_title` and `_heading_agency`). `extract_page` clears it at the start of every page."""
+    return titles.classify_title(title)
 
 
 @dataclass
@@ -146,26 +153,31 @@ def _strip_blocks(work: _Work) -> None:
     work.removed += spam.remove_link_farms(work.root, work.page_host, strict=False)
 
 
-def _outside_kind(line: str) -> str:
+def _outside_kind(line: str, has_pairs: bool) -> str:
+    """What an outside line is; `has_pairs`: `metadata.pairs_from_line(line)` found some."""
     if spam.has_spam(line):
         return "spam"
     kind = chrome.classify_line(line)
     if kind:
         return kind
-    if metadata.pairs_from_line(line) or metadata.is_metadata_line(line):
+    if has_pairs or metadata.is_metadata_line(line):
         return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
     return "boilerplate"
 
 
-def _read_outside(work: _Work, outside_lines: list[str]) -> None:
-    """kv and header lines anywhere outside the body; every outside line is recorded."""
+def _read_outside(work: _Work, outside_lines: list[str]) -> list[bool]:
+    """kv and header lines anywhere outside the body (every outside line is recorded): for
+    each line, whether it held kv pairs."""
+    has_pairs: list[bool] = []
     for line in outside_lines:
         pairs = metadata.pairs_from_line(line)
         if pairs:
             work.text_pairs.append(pairs)
+        has_pairs.append(bool(pairs))
         header = metadata.header_line(line)
         if header:
             work.headers.append(header)
+    return has_pairs
 
 
 def _read_body(work: _Work, body_lines: list[str]) -> list[str]:
@@ -214,11 +226,14 @@ def _read_lines(work: _Work) -> None:
     """Stage 4: the body's clean lines, and the metadata lines of the body and outside."""
     outside_lines = content.element_lines(work.root) if work.body_el.getparent() is None else []
     body_lines = content.element_lines(work.body_el)
-    _read_outside(work, outside_lines)
+    has_pairs = _read_outside(work, outside_lines)
     body_lines = _read_body(work, body_lines)
     work.body_lines = _strip_spam_lines(work, body_lines)
     # Everything else outside the body is recorded, classified, so nothing is silently lost.
-    work.removed += [Removal(_outside_kind(line), line) for line in outside_lines]
+    work.removed += [
+        Removal(_outside_kind(line, pairs), line)
+        for line, pairs in zip(outside_lines, has_pairs, strict=True)
+    ]
 
 
 def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
@@ -461,6 +476,7 @@ def _choose_agency(
 
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
+    classify_title.cache_clear()  # verdicts are shared within a page only
     work = _locate(html, url, hints)
     budget.check("locate")
     _take_metadata_tables(work)
