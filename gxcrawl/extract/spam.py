@@ -158,10 +158,15 @@ def has_spam(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def _weak_lowered() -> tuple[str, ...]:
+    """The weak terms lowercased, once (not once per text searched)."""
+    return tuple(t.lower() for t in spam_terms()[1])
+
+
 def weak_count(text: str) -> int:
-    _, weak = spam_terms()
     low = text.lower()
-    return sum(1 for t in weak if t.lower() in low)
+    return sum(1 for t in _weak_lowered() if t in low)
 
 
 def _chains(text: str) -> list[tuple[int, int]]:
@@ -259,7 +264,13 @@ def _host(url: str) -> str:
         return ""
 
 
+# What `urlsplit` deletes from a URL before looking for its "//" netloc.
+_URL_REMOVED = ("\t", "\r", "\n")
+
+
 def _offsite_commercial(href: str, page_host: str) -> bool:
+    if "//" not in href and not any(c in href for c in _URL_REMOVED):
+        return False  # no netloc, no host: a relative link (most of them), without the parse
     host = _host(href)
     return bool(host) and host != page_host and not host.endswith(".gov.cn")
 
@@ -286,10 +297,15 @@ class _Text:
 
     @staticmethod
     def of(text: str | None) -> _Text:
+        """What `_WS_RUN.sub(" ", text)` would measure: the collapsed text plus the one space
+        each whitespace end leaves (a blank text is that one space)."""
         if not text:
             return _EMPTY
-        squeezed = _WS_RUN.sub(" ", text)
-        return _Text(len(squeezed), squeezed[0] == " ", squeezed[-1] == " ")
+        words = norm_space(text)
+        if not words:
+            return _BLANK
+        starts, ends = _is_space(text[0]), _is_space(text[-1])
+        return _Text(len(words) + starts + ends, starts, ends)
 
     def __add__(self, other: _Text) -> _Text:
         if not self.collapsed:
@@ -305,6 +321,12 @@ class _Text:
 
 
 _EMPTY = _Text()
+_BLANK = _Text(1, True, True)
+
+
+def _is_space(char: str) -> bool:
+    """One character of a `_WS_RUN` run (`norm_space` whitespace)."""
+    return char.isspace() or char == "\u200b" or char == "\ufeff"
 
 
 @dataclass
@@ -347,16 +369,19 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
     kids = _link_holders(root, anchors)
     for el in reversed(kids):  # reversed pre-order: children first
         farm = _Farm()
-        text = _Text.of(el.text)
+        text = _EMPTY
+        # Raw text since the last link-holding child, measured in one piece when one comes.
+        pending = [el.text or ""]
         for child in kids[el]:
             sub = found.get(child)
             if sub is not None:
-                text = text + sub.text
+                text = text + _Text.of("".join(pending)) + sub.text
+                pending = []
                 farm.add(sub)
             elif isinstance(child.tag, str):
-                text = text + _Text.of(text_of(child))
-            text = text + _Text.of(child.tail)
-        farm.text = text
+                pending.append(text_of(child))
+            pending.append(child.tail or "")
+        farm.text = text = text + _Text.of("".join(pending))
         if el.tag == "a" and text.stripped():
             _add_anchor(farm, el, page_host)
         found[el] = farm
