@@ -83,6 +83,19 @@ _ANCHORED_FIRST = frozenset("发12来信当您你所PpWDd附文")
 
 def classify_line(line: str) -> str | None:
     """The chrome kind of a whole line, or None when it is content."""
+    return _classify(line, footer_possible=True)
+
+
+def classify_lines(lines: list[str]) -> list[str | None]:
+    """`[classify_line(line) for line in lines]`, the footer rule searched once over all the
+    lines joined first: a line's match is a match in the joined text, so when that has none no
+    line needs its own search (most pages print a footer once, outside the text)."""
+    footer_possible = _FOOTER_RULE.search("\n".join(lines)) is not None
+    return [_classify(line, footer_possible) for line in lines]
+
+
+def _classify(line: str, footer_possible: bool) -> str | None:
+    """`classify_line`; `footer_possible` False: the footer rule is known not to match."""
     if (
         len(line) <= 120
         and _TOOL_CHARS.issuperset(line)
@@ -96,7 +109,7 @@ def classify_line(line: str) -> str | None:
         for kind, rule in _ANCHORED_RULES:
             if rule.search(line):
                 return kind
-    if _FOOTER_RULE.search(line):
+    if footer_possible and _FOOTER_RULE.search(line):
         return "footer"
     return None
 
@@ -104,8 +117,7 @@ def classify_line(line: str) -> str | None:
 def strip_chrome_lines(lines: list[str]) -> tuple[list[str], list[Removal]]:
     kept: list[str] = []
     removed: list[Removal] = []
-    for line in lines:
-        kind = classify_line(line)
+    for line, kind in zip(lines, classify_lines(lines), strict=True):
         if kind is None:
             kept.append(line)
         else:

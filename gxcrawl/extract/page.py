@@ -153,13 +153,14 @@ def _strip_blocks(work: _Work) -> None:
     work.removed += spam.remove_link_farms(work.root, work.page_host, strict=False)
 
 
-def _outside_kind(line: str, has_pairs: bool) -> str:
-    """What an outside line is; `has_pairs`: `metadata.pairs_from_line(line)` found some."""
-    if spam.has_spam(line):
+def _outside_kind(line: str, has_pairs: bool, may_spam: bool, chrome_kind: str | None) -> str:
+    """What an outside line is. `has_pairs`: `metadata.pairs_from_line(line)` found some;
+    `may_spam`: False when the line is known to hold no spam term; `chrome_kind`: its
+    `chrome.classify_line`."""
+    if may_spam and spam.has_spam(line):
         return "spam"
-    kind = chrome.classify_line(line)
-    if kind:
-        return kind
+    if chrome_kind:
+        return chrome_kind
     if has_pairs or metadata.is_metadata_line(line):
         return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
     return "boilerplate"
@@ -207,6 +208,8 @@ _PUNCTUATION = " ,，.。;；:：、"
 
 def _strip_spam_lines(work: _Work, lines: list[str]) -> list[str]:
     """Spam words inside visible text are cut out; a line of nothing but spam goes."""
+    if not spam.any_spam(lines):  # most pages: every line as `strip_spam_text` returns it
+        return [line for line in lines if line.strip(_PUNCTUATION)]
     clean_lines: list[str] = []
     for line in lines:
         if not spam.has_spam(line):  # most lines: what `strip_spam_text` returns them as
@@ -230,9 +233,11 @@ def _read_lines(work: _Work) -> None:
     body_lines = _read_body(work, body_lines)
     work.body_lines = _strip_spam_lines(work, body_lines)
     # Everything else outside the body is recorded, classified, so nothing is silently lost.
+    may_spam = spam.any_spam(outside_lines)
+    kinds = chrome.classify_lines(outside_lines)
     work.removed += [
-        Removal(_outside_kind(line, pairs), line)
-        for line, pairs in zip(outside_lines, has_pairs, strict=True)
+        Removal(_outside_kind(line, pairs, may_spam, kind), line)
+        for line, pairs, kind in zip(outside_lines, has_pairs, kinds, strict=True)
     ]
 
 

@@ -164,6 +164,14 @@ def _weak_lowered() -> tuple[str, ...]:
     return tuple(t.lower() for t in spam_terms()[1])
 
 
+def any_spam(lines: list[str]) -> bool:
+    """True when one of `lines` holds a strong spam term: one search over the lines joined (a
+    term found in a line is found in the joined text, and most pages hold none), not one per
+    line. (A False answer is exact; a True one may come from a term across two lines, so a
+    caller then asks `has_spam` line by line.)"""
+    return has_spam("\n".join(lines))
+
+
 def weak_count(text: str) -> int:
     low = text.lower()
     return sum(1 for t in _weak_lowered() if t in low)
@@ -448,6 +456,32 @@ def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
     return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
+def _hidden_among(
+    candidates: list[HtmlElement], classes: set[str], ids: set[str]
+) -> list[HtmlElement]:
+    """`[el for el in candidates if is_hidden(el, classes, ids)]`, each distinct inline style
+    judged once: a Word export repeats a few styles on hundreds of elements, and a dict lookup
+    here costs less than the call and the cache lookup of `hidden_style`."""
+    hidden: list[HtmlElement] = []
+    verdicts: dict[str, bool] = {}
+    for el in candidates:
+        style = el.get("style")
+        if style:
+            verdict = verdicts.get(style)
+            if verdict is None:
+                verdict = verdicts[style] = hidden_style(style)
+        else:
+            verdict = False
+        if (
+            verdict
+            or el.get("hidden") is not None
+            or (ids and el.get("id") in ids)
+            or (classes and not classes.isdisjoint((el.get("class") or "").split()))
+        ):
+            hidden.append(el)
+    return hidden
+
+
 def remove_hidden(
     root: HtmlElement, css: tuple[set[str], set[str]], page_host: str
 ) -> list[Removal]:
@@ -455,7 +489,7 @@ def remove_hidden(
     classes, ids = css
     removed: list[Removal] = []
     dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
-    hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
+    hidden = _hidden_among(_hiding_candidates(root, css), classes, ids)
     top = outermost(hidden)
     for el in hidden:
         budget.check("remove_hidden")
