@@ -95,8 +95,13 @@ def css_select(root: HtmlElement, css: str) -> list[HtmlElement]:
     return _compiled(css)(root)
 
 
-def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlElement | None:
-    """The main-content element named by `selector` (hint) or the platform selectors."""
+def find_by_selectors(
+    root: HtmlElement,
+    selector: str | None = None,
+    platform: list[list[HtmlElement]] | None = None,
+) -> HtmlElement | None:
+    """The main-content element named by `selector` (hint) or the platform selectors;
+    `platform`: `select_each(root, PLATFORM_SELECTORS)` when the caller has it already."""
     if selector:
         try:
             found = css_select(root, selector)
@@ -105,7 +110,7 @@ def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlEle
         best = _longest(found)
         if best is not None:
             return best
-    for found in select_each(root, PLATFORM_SELECTORS):
+    for found in platform if platform is not None else select_each(root, PLATFORM_SELECTORS):
         best = _longest(found)
         if best is not None:
             return best
@@ -184,6 +189,17 @@ def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[Html
     for i in plan.other:
         out[i] = css_select(root, selectors[i])
     return out
+
+
+def within(el: HtmlElement, root: HtmlElement) -> bool:
+    """True when `el` is `root` or still in its tree (not dropped or detached since)."""
+    node = el
+    while node is not root:
+        parent = node.getparent()
+        if parent is None:
+            return False
+        node = parent
+    return True
 
 
 def find_by_density(root: HtmlElement) -> HtmlElement | None:

@@ -70,6 +70,7 @@ _PLACEHOLDER_TITLE = re.compile(
     r"microsoft word\s*-.*|网页标题)$",
     re.IGNORECASE,
 )
+_PAGE_SELECTORS = content.PLATFORM_SELECTORS + _TITLE_SELECTORS
 _CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
@@ -101,6 +102,9 @@ class _Work:
     body_lines: list[str] = field(default_factory=list)
     styled: set[str] = field(default_factory=set)  # centred/bold/large texts at the top
     links: set[str] = field(default_factory=set)  # link texts of the body
+    # `select_each(root, _TITLE_SELECTORS)` before the body left the page: elements only leave
+    # the tree later (nothing is added or renamed), so the title stage keeps those still in it.
+    title_found: list[list[HtmlElement]] = field(default_factory=list)
 
 
 def _locate(html: str, url: str, hints: PortalHints) -> _Work:
@@ -120,8 +124,12 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
     removed += spam.remove_hidden(root, css, page_host)
     if body_el is not None:
         removed += spam.remove_hidden(body_el, css, page_host)
+    # The platform and the title selectors in one pass over the page's classes and ids.
+    selected = content.select_each(root, _PAGE_SELECTORS)
+    platform = selected[: len(content.PLATFORM_SELECTORS)]
+    title_found = selected[len(content.PLATFORM_SELECTORS) :]
     if body_el is None:
-        body_el = content.find_by_selectors(root, hints.content_selector)
+        body_el = content.find_by_selectors(root, hints.content_selector, platform)
         if body_el is None:
             body_el = content.find_by_density(root)
             flags.append("content_fallback")
@@ -131,7 +139,7 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
             flags.append("no_main_content")
         else:
             content.detach(body_el)
-    return _Work(root, body_el, page_host, flags, removed)
+    return _Work(root, body_el, page_host, flags, removed, title_found=title_found)
 
 
 def _take_metadata_tables(work: _Work) -> None:
@@ -241,8 +249,14 @@ def _read_lines(work: _Work) -> None:
     ]
 
 
-def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
-    """The title the page states: ArticleTitle, a 标题 label, a heading, `<title>`."""
+def _head_title(
+    root: HtmlElement,
+    meta: dict[str, str],
+    kv_title: str | None,
+    title_found: list[list[HtmlElement]],
+) -> str | None:
+    """The title the page states: ArticleTitle, a 标题 label, a heading, `<title>`.
+    `title_found`: what `_TITLE_SELECTORS` found in the page before elements left it."""
     if meta.get("title"):
         return meta["title"]
     if kv_title:
@@ -251,7 +265,8 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
-    selected = content.select_each(root, _TITLE_SELECTORS)
+    # = content.select_each(root, _TITLE_SELECTORS) now
+    selected = [[el for el in found if content.within(el, root)] for found in title_found]
     candidates = [
         text
         for found in selected
@@ -383,7 +398,7 @@ def _body_title(lines: list[str], styled: set[str], links: set[str]) -> int | No
 def _choose_title(work: _Work, kv_title: str | None) -> str | None:
     """Stage 6: the page's stated title, unless missing or a site name while the body opens
     with a report title; a title taken from the body leaves the text."""
-    head = _head_title(work.root, work.meta, kv_title)
+    head = _head_title(work.root, work.meta, kv_title, work.title_found)
     idx = _body_title(work.body_lines, work.styled, work.links)
     if idx is None:
         return head

@@ -424,6 +424,33 @@ def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
     farm.offsite += _offsite_commercial(anchor.get("href") or "", page_host)
 
 
+# Fewest spam-worded links a farm can hold: half of at least FARM_MIN_LINKS (rounded up).
+_FARM_MIN_SPAMMY = -(-FARM_MIN_LINKS // 2)
+
+
+def _farm_possible(root: HtmlElement, page_host: str, strict: bool) -> bool:
+    """False when no element under `root` can pass `_Farm.verdict`, from counts over all its
+    links: a farm needs FARM_MIN_LINKS links, half of them spam-worded (or, when `strict`,
+    FARM_OFFSITE_SHARE of them offsite), and its links are among these. Most pages have no
+    such words, and this spares measuring every link holder's text.
+
+    The counts are upper bounds of any element's: links with blank text count too, and the
+    spam tests run first over all link texts joined (a term in one text is in the join)."""
+    anchors = list(root.iter("a"))
+    if len(anchors) < FARM_MIN_LINKS:
+        return False
+    if strict:
+        offsite = sum(_offsite_commercial(a.get("href") or "", page_host) for a in anchors)
+        if offsite >= FARM_OFFSITE_SHARE * FARM_MIN_LINKS:
+            return True
+    texts = [text_of(a) for a in anchors]
+    joined = "\n".join(texts)
+    if not has_spam(joined) and weak_count(joined) < 2:
+        return False  # no link text holds a strong term or two weak ones
+    spammy = sum(has_spam(t) or weak_count(t) >= 2 for t in texts)
+    return spammy >= _FARM_MIN_SPAMMY
+
+
 def is_link_farm(el: HtmlElement, page_host: str, strict: bool) -> bool:
     """Many links, little else, and spam words — or, when `strict` (inside the report body), links
     that all leave for non-government hosts."""
@@ -512,6 +539,8 @@ def remove_hidden(
 def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[Removal]:
     """Drop visible link farms (smallest enclosing blocks first)."""
     removed: list[Removal] = []
+    if not _farm_possible(root, page_host, strict):
+        return removed
     # Computed once: dropping a farm changes only its ancestors' evidence, and those come
     # before it in document order, so every element still to be visited keeps exact figures.
     farms = _farm_evidence(root, page_host)
