@@ -238,10 +238,26 @@ def _label_kind(cell: str) -> str | None:
     return "weak" if remove_whitespace(m.group("key")) in _WEAK_LABELS else "strong"
 
 
+def _field_label_possible(text: str) -> bool:
+    r"""False when a table with this text (`text_of(table)`) cannot have a cell opening with a
+    label other than a bare 时间/日期, so that it cannot be a key–value table.
+
+    A cell's label is in the table's text: cells are contiguous in it, and the labels' `\s*`
+    match the raw whitespace `norm_space` collapses (not the zero-width characters it turns into
+    spaces: with those the answer is True). The labels found are non-overlapping, and no label
+    starts inside a 时间/日期, so a 时间/日期 found never hides another label."""
+    labels = [m.group() for m in _ANY_KEY.finditer(text)]
+    if not labels:
+        return False
+    if "\u200b" in text or "\ufeff" in text:
+        return True
+    return any(remove_whitespace(label) not in _WEAK_LABELS for label in labels)
+
+
 def table_pairs(table: HtmlElement) -> dict[str, str]:
     """Fields of a key–value table; {} unless it carries at least two known labels."""
     found: dict[str, str] = {}
-    if not _ANY_KEY.search(text_of(table)):
+    if not _field_label_possible(text_of(table)):
         return found  # statistics and layout tables: skip the per-cell work
     # Each cell's text once, whitespace collapsed (what `pairs_from_cells` makes of it too); a
     # childless cell is its own `.text`.
@@ -262,7 +278,17 @@ def table_pairs(table: HtmlElement) -> dict[str, str]:
 
 def metadata_tables(root: HtmlElement) -> list[HtmlElement]:
     """Tables that are metadata blocks (not the report's statistics tables)."""
-    return [t for t in root.iter("table") if t.find(".//table") is None and table_pairs(t)]
+    return [table for table, _ in metadata_table_pairs(root)]
+
+
+def metadata_table_pairs(root: HtmlElement) -> list[tuple[HtmlElement, dict[str, str]]]:
+    """(table, `table_pairs(table)`) of each table that is a metadata block. (Tables nest in
+    none of these: dropping one leaves the others' pairs as they are.)"""
+    found: list[tuple[HtmlElement, dict[str, str]]] = []
+    for table in root.iter("table"):
+        if table.find(".//table") is None and (pairs := table_pairs(table)):
+            found.append((table, pairs))
+    return found
 
 
 def meta_tags(root: HtmlElement) -> dict[str, str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam, titles
@@ -146,8 +146,8 @@ def _take_metadata_tables(work: _Work) -> None:
     """Stage 2: `<meta>` tags and key–value tables; the body's leave the content."""
     work.meta = metadata.meta_tags(work.root)
     work.table_pairs = [d for t in work.root.iter("table") if (d := metadata.table_pairs(t))]
-    for table in metadata.metadata_tables(work.body_el):
-        work.table_pairs.append(metadata.table_pairs(table))
+    for table, pairs in metadata.metadata_table_pairs(work.body_el):
+        work.table_pairs.append(pairs)
         if table.getparent() is None:
             continue  # the body is itself that table (broken markup): it stays the text
         work.removed += [Removal("metadata", line) for line in content.element_lines(table)]
@@ -494,6 +494,20 @@ def _choose_agency(
     return None
 
 
+# What `lxml.html.tostring` cuts out of libxml2's serialisation (its own pattern, case and all).
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE_TAG = re.compile(re.escape(_META_CONTENT_TYPE) + "[^>]*>")
+
+
+def _html_of(el: HtmlElement) -> str:
+    """`lxml.html.tostring(el, encoding="unicode", with_tail=False)`, whose search for the
+    Content-Type `<meta>` over the whole output a substring test spares (a body has none)."""
+    html: str = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+    if _META_CONTENT_TYPE in html:
+        html = _META_CONTENT_TYPE_TAG.sub("", html)
+    return html
+
+
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
     classify_title.cache_clear()  # verdicts are shared within a page only
@@ -502,7 +516,7 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     _take_metadata_tables(work)
     _strip_blocks(work)
     budget.check("strip_blocks")
-    content_html = lxml.html.tostring(work.body_el, encoding="unicode", with_tail=False)
+    content_html = _html_of(work.body_el)
     _read_lines(work)
     budget.check("read_lines")
     work.styled, work.links = _styled_texts(work.body_el)
