@@ -308,10 +308,13 @@ def meta_tags(root: HtmlElement) -> dict[str, str]:
     return found
 
 
+_HEADER_COUNTER = re.compile(r"评论|点击|浏览|阅读|访问")
+
+
 def header_line(line: str) -> dict[str, str]:
     """publish_date and source from a news-system header line."""
     m = _HEADER.match(line)
-    if not m or ("来源" not in line and not re.search(r"评论|点击|浏览|阅读|访问", line)):
+    if not m or ("来源" not in line and not _HEADER_COUNTER.search(line)):
         return {}
     found: dict[str, str] = {}
     date = parse_date(m.group("date"))
@@ -326,14 +329,25 @@ def header_line(line: str) -> dict[str, str]:
 _WEBSITE_SUFFIX = re.compile(r"(?:网站|门户|网)$")
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def looks_like_agency(line: str) -> bool:
     return (
         2 <= len(line) <= 40
         and not _SENTENCE_PUNCT.search(line)
-        and not re.search(r"\d", line)
+        and not _DIGIT.search(line)
         and _AGENCY_SUFFIX.search(line) is not None
         and _WEBSITE_SUFFIX.search(line) is None
     )
+
+
+_DATE_TEXT = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
+    r"[〇○零OＯ0一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
+    r"\s*[一二三四五六七八九十]{1,3}\s*[日号]"
+)
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def date_only(line: str) -> str | None:
@@ -341,14 +355,11 @@ def date_only(line: str) -> str | None:
     dates = find_dates(line)
     if len(dates) != 1:
         return None
-    rest = re.sub(
-        r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
-        r"[〇○零OＯ0一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
-        r"\s*[一二三四五六七八九十]{1,3}\s*[日号]",
-        "",
-        line.translate(str.maketrans("０１２３４５６７８９", "0123456789")),
-    )
+    rest = _DATE_TEXT.sub("", line.translate(_FULLWIDTH_DIGITS))
     return dates[0] if not rest.strip(" 　()（）") else None
+
+
+_AGENCY_THEN_DATE = re.compile(r"^(\S{2,40}?)\s+(\S.*)$")
 
 
 def signoff(lines: list[str]) -> tuple[str | None, str | None]:
@@ -359,7 +370,7 @@ def signoff(lines: list[str]) -> tuple[str | None, str | None]:
         date = date_only(line)
         if date is None:
             # "鲤城区人民政府 2021年1月6日" on one line
-            m = re.match(r"^(\S{2,40}?)\s+(\S.*)$", line)
+            m = _AGENCY_THEN_DATE.match(line)
             if m and looks_like_agency(m.group(1)) and date_only(m.group(2)):
                 return m.group(1), date_only(m.group(2))
             continue
