@@ -331,6 +331,84 @@ def test_hidden_among_matches_is_hidden(markup: str) -> None:
         assert spam._hidden_among(candidates, classes, ids) == expected
 
 
+def _remove_hidden_reference(
+    root: HtmlElement, css: tuple[set[str], set[str]], host: str
+) -> list[Removal]:
+    """`spam.remove_hidden` testing every candidate with `is_hidden`, as it did."""
+    classes, ids = css
+    removed: list[Removal] = []
+    dropped: list[HtmlElement] = []
+    hidden = [el for el in spam._hiding_candidates(root, css) if spam.is_hidden(el, classes, ids)]
+    top = sanitize.outermost(hidden)
+    for el in hidden:
+        if el.getparent() is None or el not in top:
+            continue
+        if el.tag in ("script", "style", "template", "input"):
+            continue
+        text = content.norm_space(content.text_of(el))
+        many_links = len(el.findall(".//a")) >= spam.FARM_MIN_LINKS
+        is_spam = spam.has_spam(text) or (
+            many_links and (spam.is_link_farm(el, host, strict=False) or spam.weak_count(text) >= 2)
+        )
+        for line in spam._removal_texts(el):
+            removed.append(Removal("spam" if is_spam else "hidden", line))
+        dropped.append(el)
+    sanitize.drop_trees(dropped)
+    return removed
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.sampled_from([*HIDDEN_PIECES, "<div style='visibility:hidden'>", "</div>", "葡京"]),
+        max_size=30,
+    ).map("".join),
+    st.sampled_from([(set(), set()), ({"h"}, set()), (set(), {"i"})]),
+)
+def test_remove_hidden_matches_reference(markup: str, css: tuple[set[str], set[str]]) -> None:
+    html = f"<html style='color:red'><body><div>{markup}</div></body></html>"
+    fast, slow = _parse(html), _parse(html)
+    host = "www.example.gov.cn"
+    assert spam.remove_hidden(fast, css, host) == _remove_hidden_reference(slow, css, host)
+    assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
+
+
+def _strip_chrome_blocks_reference(root: HtmlElement) -> list[Removal]:
+    """The pre-order walk over every element (tests/test_page_speedups.py keeps the same)."""
+    removed: list[Removal] = []
+    dropped: list[HtmlElement] = []
+    stack: list[HtmlElement] = list(reversed(root))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        kind = chrome.block_kind(el)
+        if kind is None or (kind == "chrome" and el.find(".//table") is not None):
+            stack.extend(reversed(el))
+            continue
+        removed.extend(Removal(kind, line) for line in content.element_lines(el))
+        dropped.append(el)
+    sanitize.drop_trees(dropped)
+    return removed
+
+
+NAME_PARTS = ["share", "SHARE", "x", "-", "_", " ", "\t", "foot", "er", "nav", "bar", "print", "a"]
+names = st.lists(st.sampled_from(NAME_PARTS), max_size=4).map("".join)
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(names, names, st.sampled_from(["div", "p", "footer", "nav"])), max_size=6)
+)
+def test_strip_chrome_blocks_matches_reference(blocks: list[tuple[str, str, str]]) -> None:
+    """Class and id values that only name chrome together, split across attributes."""
+    inner = "".join(f"<{t} class='{c}' id='{i}'>x</{t}>" for c, i, t in blocks)
+    html = f"<html><body><div><p>y</p>{inner}</div></body></html>"
+    fast, slow = _parse(html), _parse(html)
+    assert chrome.strip_chrome_blocks(fast) == _strip_chrome_blocks_reference(slow)
+    assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
+
+
 META_PIECES = [
     "<p>", "</p>", "x", '<meta http-equiv="Content-Type" content="text/html">',
     '<META HTTP-EQUIV="content-type">', "<meta charset='utf-8'>",

@@ -147,6 +147,22 @@ _CANDIDATES = etree.XPath(
 _CHECK_EVERY = 64
 
 
+# The class and id values under an element, as plain strings (no element objects).
+_CLASS_VALUES = etree.XPath("descendant::*/@class", smart_strings=False)
+_ID_VALUES = etree.XPath("descendant::*/@id", smart_strings=False)
+
+
+def _may_hold_chrome(root: HtmlElement) -> bool:
+    """False when no element under `root` can be a chrome block: no footer or nav, and no
+    class or id naming chrome. The names are searched joined by line breaks, which the name
+    pattern takes for the separator it also finds between an element's class and id, so a
+    name found in an element's "class id" is found in the join."""
+    if next(root.iter("footer", "nav"), None) is not None:
+        return True
+    names: list[str] = _CLASS_VALUES(root) + _ID_VALUES(root)
+    return _CHROME_NAME.search("\n".join(names)) is not None
+
+
 def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     """Drop chrome-named blocks inside the content element (outermost first).
 
@@ -154,6 +170,8 @@ def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     elements (a "tools" box holding a table is more likely content) inside no other one.
     """
     blocks: list[tuple[HtmlElement, str]] = []
+    if not _may_hold_chrome(root):
+        return []  # most pages' content: nothing named like chrome, no footer or nav
     for i, el in enumerate(_CANDIDATES(root)):
         if not i % _CHECK_EVERY:
             budget.check("strip_chrome_blocks")

@@ -483,6 +483,21 @@ def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
     return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
+# The inline styles under an element, as plain strings (no element or smart-string objects),
+# and whether any element there carries a `hidden` attribute.
+_STYLE_VALUES = etree.XPath("descendant-or-self::*/@style", smart_strings=False)
+_ANY_HIDDEN_ATTRIBUTE = etree.XPath("boolean(descendant-or-self::*/@hidden)")
+
+
+def _may_hide(root: HtmlElement) -> bool:
+    """False when no element under `root` (itself included) is hidden by an inline style or a
+    `hidden` attribute: each distinct style is judged once, without a Python object per
+    element (a Word export puts a style on every cell and paragraph)."""
+    return any(hidden_style(style) for style in set(_STYLE_VALUES(root))) or bool(
+        _ANY_HIDDEN_ATTRIBUTE(root)
+    )
+
+
 def _hidden_among(
     candidates: list[HtmlElement], classes: set[str], ids: set[str]
 ) -> list[HtmlElement]:
@@ -516,6 +531,8 @@ def remove_hidden(
     classes, ids = css
     removed: list[Removal] = []
     dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
+    if not classes and not ids and not _may_hide(root):
+        return removed  # most pages: no style hides, no element is `hidden`
     hidden = _hidden_among(_hiding_candidates(root, css), classes, ids)
     top = outermost(hidden)
     for el in hidden:
