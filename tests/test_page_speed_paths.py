@@ -98,7 +98,22 @@ def _is_metadata_line_reference(line: str) -> bool:
     )
 
 
+def _header_line_reference(line: str) -> dict[str, str]:
+    """`metadata.header_line` without the first-character test."""
+    m = metadata._HEADER.match(line)
+    if not m or ("来源" not in line and not re.search(r"评论|点击|浏览|阅读|访问", line)):
+        return {}
+    found: dict[str, str] = {}
+    date = metadata.parse_date(m.group("date"))
+    if date:
+        found["publish_date"] = date
+    if m.group("source"):
+        found["source"] = m.group("source")
+    return found
+
+
 LINE_PIECES = [
+    "发布时间：", "2021-01-06 09:30", "来源：区政府", "点击：",
     "索引号", "索 引 号", "发布机构", "时间", "日期", "成文日期", "来源", "文号", "关键词", "评论",
     "：", ":", "|", " | ", " ", "\u3000", "\u200b", "2021-01-06", "二〇二一年一月六日", "无",
     "区政府办公室", "330803-042/2021-46930", "【", "】", "正文", "x" * 60,
@@ -110,6 +125,7 @@ lines = st.lists(st.sampled_from(LINE_PIECES), max_size=14).map("".join)
 @given(lines)
 def test_kv_line_readers_match_reference(line: str) -> None:
     assert metadata.pairs_from_line(line) == _pairs_from_line_reference(line)
+    assert metadata.header_line(line) == _header_line_reference(line)
     assert metadata.is_metadata_line(line) == _is_metadata_line_reference(line)
     assert metadata.pairs_from_cells(line.split("|")) == _pairs_from_cells_reference(
         line.split("|")

@@ -253,20 +253,18 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
     """A data table's rows, cells joined by " | "; None for a layout table (nested tables, long
     prose cells), which is walked as blocks.
 
-    One pass over rows and cells (document order): each cell's text is read once, for both the
-    layout test and its row, the row being the `tr` it is a direct child of. A cell without
-    children (comments count as children), most of them, is its own `.text`: no serialiser."""
+    One pass over the rows, then one over the cells (document order, tags picked in C, none
+    read in Python): each cell's text is read once, for both the layout test and its row, the
+    row being the `tr` it is a direct child of. A cell without children (comments count as
+    children), most of them, is its own `.text`: no serialiser."""
     if table.find(".//table") is not None:
         return None
-    rows: dict[HtmlElement, list[str]] = {}
-    for el in table.iter("tr", "td", "th"):
-        if el.tag == "tr":
-            rows[el] = []
-            continue
-        text = text_of(el) if len(el) else el.text or ""
+    rows: dict[HtmlElement, list[str]] = {tr: [] for tr in table.iter("tr")}
+    for cell in table.iter("td", "th"):
+        text = text_of(cell) if len(cell) else cell.text or ""
         if len(text) > _PROSE_CELL_CHARS:
             return None
-        row = rows.get(el.getparent())
+        row = rows.get(cell.getparent())
         if row is not None:
             row.append(norm_space(text))
     return [" | ".join(cells) for cells in rows.values() if any(cells)]

@@ -309,10 +309,14 @@ def meta_tags(root: HtmlElement) -> dict[str, str]:
 
 
 _HEADER_COUNTER = re.compile(r"评论|点击|浏览|阅读|访问")
+# What a header line opens with: 发布时间/发布日期, or a 19xx/20xx year.
+_HEADER_FIRST = frozenset("发12")
 
 
 def header_line(line: str) -> dict[str, str]:
     """publish_date and source from a news-system header line."""
+    if line[:1] not in _HEADER_FIRST:
+        return {}  # most lines: the pattern cannot start there
     m = _HEADER.match(line)
     if not m or ("来源" not in line and not _HEADER_COUNTER.search(line)):
         return {}
