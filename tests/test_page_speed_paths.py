@@ -484,3 +484,40 @@ def test_within_is_the_ancestor_test() -> None:
     p.drop_tree()
     assert not content.within(p, root)
     assert re.search("x", content.text_of(p))
+
+
+def _density_scores_reference(root: HtmlElement) -> dict[HtmlElement, float]:
+    """`content.find_by_density`'s votes, a paragraph's or cell's text read twice, as it was."""
+    norm, text_of = content.norm_space, content.text_of
+    scores: dict[HtmlElement, float] = {}
+    for el in root.iter("p", "div", "td", "li", "span", "section", "article"):
+        own = norm((el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str)))
+        if el.tag == "p" or el.tag == "td":
+            own = norm(text_of(el))
+        if len(own) < 10:
+            continue
+        links = sum(len(norm(text_of(a))) for a in el.iter("a"))
+        total = max(len(norm(text_of(el))), 1)
+        score = len(own) * max(0.0, 1.0 - links / total)
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + score / 2
+    return scores
+
+
+DENSITY_PIECES = [
+    "<div>", "</div>", "<p>", "</p>", "<td>", "</td>", "<span>", "</span>", "<a href=#>",
+    "</a>", "正文内容" * 3, "链接", " ", "<!-- c -->", "<li>", "</li>", "<div class='footer'>",
+    "<p><a href=#>链接链接链接</a>正文内容正文</p>", "<td>正文<a href=#>链接链接链接链接</a></td>",
+]  # fmt: skip
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(DENSITY_PIECES), max_size=60).map("".join))
+def test_find_by_density_matches_reference(markup: str) -> None:
+    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    assert content._density_scores(root) == _density_scores_reference(root)

@@ -208,17 +208,26 @@ def find_by_density(root: HtmlElement) -> HtmlElement | None:
     Link-heavy blocks (menus, lists of links) vote little, so the winner is the element that
     directly holds most running text.
     """
+    scores = _density_scores(root)
+    best = max((e for e in scores if not _is_furniture(e)), key=lambda e: scores[e], default=None)
+    return best if best is not None and scores[best] >= MIN_CONTENT_CHARS else None
+
+
+def _density_scores(root: HtmlElement) -> dict[HtmlElement, float]:
+    """The votes of `find_by_density`, by element."""
     scores: dict[HtmlElement, float] = {}
     for el in root.iter("p", "div", "td", "li", "span", "section", "article"):
-        own = norm_space(
-            (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
-        )
-        if el.tag == "p" or el.tag == "td":
+        whole = el.tag == "p" or el.tag == "td"  # own text: all of it, read once for both
+        if whole:
             own = norm_space(text_of(el))
+        else:
+            own = norm_space(
+                (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
+            )
         if len(own) < 10:
             continue
         links = sum(len(norm_space(text_of(a))) for a in el.iter("a"))
-        total = max(len(norm_space(text_of(el))), 1)
+        total = max(len(own) if whole else len(norm_space(text_of(el))), 1)
         score = len(own) * max(0.0, 1.0 - links / total)
         parent = el.getparent()
         if parent is None:
@@ -227,8 +236,7 @@ def find_by_density(root: HtmlElement) -> HtmlElement | None:
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + score / 2
-    best = max((e for e in scores if not _is_furniture(e)), key=lambda e: scores[e], default=None)
-    return best if best is not None and scores[best] >= MIN_CONTENT_CHARS else None
+    return scores
 
 
 # Containers the density vote never elects, however much text they hold (a home page's footer
