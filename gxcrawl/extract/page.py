@@ -302,17 +302,22 @@ def _heading_elements(selected: list[list[HtmlElement]]) -> list[HtmlElement]:
 def _is_styled(el: HtmlElement, text: str) -> bool:
     """Centred, bold or large: how Word exports and editors print a title paragraph. `text` is
     `norm_space(text_of(el))`, which the caller has read already."""
-    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
-        return True
-    if (el.get("align") or "").lower() == "center":
-        return True
-    style = el.get("style")
-    if style and _styled_style(style):
+    if _styled_markup(el):
         return True
     if not len(el) and el.tag not in _BOLD_TAGS:  # no <b>/<strong>: the bold text is ""
         return bool(text) and not text.replace(" ", "")
     bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+
+
+def _styled_markup(el: HtmlElement) -> bool:
+    """Centred, bold or large by its tag, `align` or inline style (whatever its text)."""
+    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    if (el.get("align") or "").lower() == "center":
+        return True
+    style = el.get("style")
+    return bool(style) and _styled_style(style)
 
 
 # Inline styles up to this long have their verdict cached: editors repeat a few styles on
@@ -343,19 +348,39 @@ def _search_styled_style(style: str) -> bool:
     return False
 
 
+def _blank(text: str) -> bool:
+    """`not norm_space(text)`, without collapsing a text that is plainly not blank."""
+    if not text or text.isspace():
+        return True
+    return ("\u200b" in text or "\ufeff" in text) and not content.norm_space(text)
+
+
+def _holds_bold(el: HtmlElement) -> bool:
+    """`el` is or holds a <b>/<strong>: else its bold text is "" and a text is not all bold."""
+    return next(el.iter(*_BOLD_TAGS), None) is not None
+
+
 def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     """(texts of styled blocks, texts of links) among the first blocks of the body."""
     styled: set[str] = set()
     seen = 0
     for el in body_el.iter(*_STYLED_TAGS):
-        # A childless element's text is its `.text`: no serialiser call.
-        text = content.norm_space(content.text_of(el) if len(el) else el.text)
-        if not text:
-            continue
+        text: str | None
+        if len(el) and not _styled_markup(el) and not _holds_bold(el):
+            # Not styled whatever its text, which need not be read then (a container of the
+            # whole body, often): only whether it has any, from its first text pieces.
+            if all(_blank(piece) for piece in el.itertext()):
+                continue
+            text = None
+        else:
+            # A childless element's text is its `.text`: no serialiser call.
+            text = content.norm_space(content.text_of(el) if len(el) else el.text)
+            if not text:
+                continue
         seen += 1
         if seen > _STYLED_BLOCKS:
             break
-        if _is_styled(el, text):
+        if text is not None and _is_styled(el, text):
             styled.add(text)
     links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
     return styled, links
