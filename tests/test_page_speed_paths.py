@@ -22,6 +22,7 @@ from lxml.html import HtmlElement
 
 from gxcrawl.extract import chrome, content, metadata, page, sanitize, spam
 from gxcrawl.extract.types import Removal
+from gxcrawl.textutil import remove_whitespace
 
 FUZZ = settings(
     max_examples=200,
@@ -38,16 +39,36 @@ def _parse(html: str) -> HtmlElement:
 # --- metadata: colon pre-checks, the strong-label pre-check, pairs read once ----------------
 
 
+# The label patterns as they were, without the first-character look-aheads.
+_KEYS, _STOPS = metadata._KEY_ALT, metadata._STOP
+_INLINE = re.compile(
+    rf"(?:^|(?<=[\s|【】\[\]]))(?P<key>{_KEYS})\s*[:：]\s*(?P<val>.*?)"
+    rf"(?=\s*(?:{_KEYS}|{_STOPS})\s*[:：]|\s*$)"
+)
+_INLINE_GLUED = re.compile(
+    rf"(?P<key>{_KEYS})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEYS}|{_STOPS})\s*[:：]|\s*$)"
+)
+_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*(?:{_KEYS}|{_STOPS})\s*[:：]")
+_KEY_CELL = re.compile(rf"^(?P<key>{_KEYS})\s*[:：]?$")
+
+
+def _label_kind_reference(cell: str) -> str | None:
+    m = _KEY_CELL.match(cell) or _INLINE.match(cell)
+    if m is None:
+        return None
+    return "weak" if remove_whitespace(m.group("key")) in metadata._WEAK_LABELS else "strong"
+
+
 def _pairs_from_cells_reference(cells: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     i = 0
     while i < len(cells):
         cell = content.norm_space(cells[i])
-        m = metadata._KEY_CELL.match(cell)
+        m = _KEY_CELL.match(cell)
         if m:
             name = metadata._key_field(m.group("key"))
             nxt = content.norm_space(cells[i + 1]) if i + 1 < len(cells) else ""
-            if nxt and metadata._KEY_CELL.match(nxt):
+            if nxt and _KEY_CELL.match(nxt):
                 nxt = ""
             else:
                 i += 1
@@ -69,8 +90,7 @@ def _pairs_from_line_reference(line: str) -> dict[str, str]:
     found: dict[str, str] = {}
     if len(line) > 160:
         return found
-    glued = metadata._OPENS_WITH_LABEL.match(line.strip())
-    pattern = metadata._INLINE_GLUED if glued else metadata._INLINE
+    pattern = _INLINE_GLUED if _OPENS_WITH_LABEL.match(line.strip()) else _INLINE
     for m in pattern.finditer(line.strip()):
         name = metadata._key_field(m.group("key"))
         if name:
@@ -87,15 +107,12 @@ def _is_metadata_line_reference(line: str) -> bool:
     if "|" in line:
         cells = [c.strip() for c in line.split("|") if c.strip()]
         return bool(cells) and (
-            metadata._KEY_CELL.match(cells[0]) is not None
-            or metadata._INLINE.match(cells[0]) is not None
+            _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
         )
     text = line.strip()
-    if metadata._INLINE.match(text):
+    if _INLINE.match(text):
         return True
-    return metadata._OPENS_WITH_LABEL.match(text) is not None and bool(
-        _pairs_from_line_reference(text)
-    )
+    return _OPENS_WITH_LABEL.match(text) is not None and bool(_pairs_from_line_reference(text))
 
 
 def _header_line_reference(line: str) -> dict[str, str]:
@@ -123,8 +140,13 @@ lines = st.lists(st.sampled_from(LINE_PIECES), max_size=14).map("".join)
 
 @FUZZ
 @given(lines)
+@example("来源：本站 评论：0 点击：12")
+@example("作者：张三来源：X编辑：李四")
+@example("索引号：007029012/2023-00015分类：综合政务")
+@example("发布机构：区政府办公室  成文日期：2021-02-20 浏览次数：3")
 def test_kv_line_readers_match_reference(line: str) -> None:
     assert metadata.pairs_from_line(line) == _pairs_from_line_reference(line)
+    assert metadata._label_kind(line) == _label_kind_reference(line)
     assert metadata.header_line(line) == _header_line_reference(line)
     assert metadata.is_metadata_line(line) == _is_metadata_line_reference(line)
     assert metadata.pairs_from_cells(line.split("|")) == _pairs_from_cells_reference(
@@ -140,7 +162,7 @@ def _table_pairs_reference(table: HtmlElement) -> dict[str, str]:
     kinds: Counter[str | None] = Counter()
     for tr in table.iter("tr"):
         cells = [content.text_of(c) for c in tr if c.tag in ("td", "th")]
-        kinds.update(metadata._label_kind(content.norm_space(c)) for c in cells)
+        kinds.update(_label_kind_reference(content.norm_space(c)) for c in cells)
         for name, value in _pairs_from_cells_reference(cells).items():
             found.setdefault(name, value)
     labels = kinds["strong"] + (kinds["weak"] if kinds["strong"] else 0)

@@ -97,22 +97,26 @@ _STOP = (
 _ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
 # Labels may be printed with spaces between characters (索 引 号).
 _KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
+# The first characters of the labels (and of the furniture labels), as a look-ahead that lets
+# the engine reject a position with one class test instead of trying every alternative (it
+# tries them one by one: no alternation here starts with a literal prefix it could skip by).
+_KEY_START = "(?=[" + "".join(sorted({k[0] for k in _ALL_KEYS})) + "])"
+_LABEL_START = "(?=[" + "".join(sorted({k[0] for k in (*_ALL_KEYS, *_STOP.split("|"))})) + "])"
+# The end of a value: the next label (with its colon) or the end of the line.
+_VALUE_END = rf"(?=\s*{_LABEL_START}(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 _INLINE = re.compile(
-    rf"(?:^|(?<=[\s|【】\[\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
-    rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
+    rf"(?:^|(?<=[\s|【】\[\]])){_KEY_START}(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?){_VALUE_END}"
 )
 # Inside a line that already opened with a label, labels may follow a value with no space at
 # all: templates that print `<label>索引号：</label><span>…</span><label>分类：</label>` render as
 # "索引号：007029012/2023-00015分类：综合政务" (gkmlpt). Only such lines get this looser reading,
 # so a label word glued inside prose never starts a pair.
-_INLINE_GLUED = re.compile(
-    rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
-)
+_INLINE_GLUED = re.compile(rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?){_VALUE_END}")
 # A line that opens with a label (a field's or page furniture's: "作者：张三来源：X") is a label
 # row, read with the glued pattern.
-_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]")
+_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*{_LABEL_START}(?:{_KEY_ALT}|{_STOP})\s*[:：]")
 _ANY_KEY = re.compile(_KEY_ALT)
-_KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
+_KEY_CELL = re.compile(rf"^{_KEY_START}(?P<key>{_KEY_ALT})\s*[:：]?$")
 
 _REGION_PREFIX = re.compile(r"^\s*([1-8]\d{5})-")
 # 18-character unified social credit code (GB 32100-2015) as the 索引号 prefix: characters 3-8
