@@ -386,8 +386,11 @@ def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     return styled, links
 
 
+@lru_cache(maxsize=64)
 def _title_shaped(line: str) -> bool:
-    """Short, no sentence punctuation, words (not a date), not a numbered section or a label."""
+    """Short, no sentence punctuation, words (not a date), not a numbered section or a label.
+    Made once per page and line (`_heading_agency` and `_body_title` ask about the same top
+    lines); `extract_page` clears it at the start of every page."""
     return (
         _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
         and _WORDS.search(line) is not None
@@ -536,6 +539,7 @@ def _html_of(el: HtmlElement) -> str:
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
     classify_title.cache_clear()  # verdicts are shared within a page only
+    _title_shaped.cache_clear()
     work = _locate(html, url, hints)
     budget.check("locate")
     _take_metadata_tables(work)
