@@ -483,9 +483,13 @@ def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
     return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
-# The inline styles under an element, as plain strings (no element or smart-string objects),
-# and whether any element there carries a `hidden` attribute.
-_STYLE_VALUES = etree.XPath("descendant-or-self::*/@style", smart_strings=False)
+# The distinct inline styles under an element (EXSLT's set:distinct, in C), as plain strings
+# (no element or smart-string objects), and whether any element carries a `hidden` attribute.
+_STYLE_VALUES = etree.XPath(
+    "set:distinct(descendant-or-self::*/@style)",
+    namespaces={"set": "http://exslt.org/sets"},
+    smart_strings=False,
+)
 _ANY_HIDDEN_ATTRIBUTE = etree.XPath("boolean(descendant-or-self::*/@hidden)")
 
 
@@ -493,7 +497,7 @@ def _may_hide(root: HtmlElement) -> bool:
     """False when no element under `root` (itself included) is hidden by an inline style or a
     `hidden` attribute: each distinct style is judged once, without a Python object per
     element (a Word export puts a style on every cell and paragraph)."""
-    return any(hidden_style(style) for style in set(_STYLE_VALUES(root))) or bool(
+    return any(hidden_style(style) for style in _STYLE_VALUES(root)) or bool(
         _ANY_HIDDEN_ATTRIBUTE(root)
     )
 
