@@ -265,7 +265,8 @@ def _head_title(
     head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
-    # = content.select_each(root, _TITLE_SELECTORS) now
+    # What `content.select_each(root, _TITLE_SELECTORS)` finds now: the early matches still in
+    # the page.
     selected = [[el for el in found if content.within(el, root)] for found in title_found]
     candidates = [
         text

@@ -165,10 +165,9 @@ def _weak_lowered() -> tuple[str, ...]:
 
 
 def any_spam(lines: list[str]) -> bool:
-    """True when one of `lines` holds a strong spam term: one search over the lines joined (a
-    term found in a line is found in the joined text, and most pages hold none), not one per
-    line. (A False answer is exact; a True one may come from a term across two lines, so a
-    caller then asks `has_spam` line by line.)"""
+    """`any(has_spam(line) for line in lines)` as one search over the lines joined, not one
+    per line (most pages hold no term): a term found in a line is found in the join, and no
+    term holds a line break, so a match in the join lies within one line."""
     return has_spam("\n".join(lines))
 
 
