@@ -83,6 +83,19 @@ _ANCHORED_FIRST = frozenset("发12来信当您你所PpWDd附文")
 
 def classify_line(line: str) -> str | None:
     """The chrome kind of a whole line, or None when it is content."""
+    return _classify(line, footer_possible=True)
+
+
+def classify_lines(lines: list[str]) -> list[str | None]:
+    """`[classify_line(line) for line in lines]`, the footer rule searched once over all the
+    lines joined first: a line's match is a match in the joined text, so when that has none no
+    line needs its own search (most pages print a footer once, outside the text)."""
+    footer_possible = _FOOTER_RULE.search("\n".join(lines)) is not None
+    return [_classify(line, footer_possible) for line in lines]
+
+
+def _classify(line: str, footer_possible: bool) -> str | None:
+    """`classify_line`; `footer_possible` False: the footer rule is known not to match."""
     if (
         len(line) <= 120
         and _TOOL_CHARS.issuperset(line)
@@ -96,7 +109,7 @@ def classify_line(line: str) -> str | None:
         for kind, rule in _ANCHORED_RULES:
             if rule.search(line):
                 return kind
-    if _FOOTER_RULE.search(line):
+    if footer_possible and _FOOTER_RULE.search(line):
         return "footer"
     return None
 
@@ -104,8 +117,7 @@ def classify_line(line: str) -> str | None:
 def strip_chrome_lines(lines: list[str]) -> tuple[list[str], list[Removal]]:
     kept: list[str] = []
     removed: list[Removal] = []
-    for line in lines:
-        kind = classify_line(line)
+    for line, kind in zip(lines, classify_lines(lines), strict=True):
         if kind is None:
             kept.append(line)
         else:
@@ -135,6 +147,22 @@ _CANDIDATES = etree.XPath(
 _CHECK_EVERY = 64
 
 
+# The class and id values under an element, as plain strings (no element objects).
+_CLASS_VALUES = etree.XPath("descendant::*/@class", smart_strings=False)
+_ID_VALUES = etree.XPath("descendant::*/@id", smart_strings=False)
+
+
+def _may_hold_chrome(root: HtmlElement) -> bool:
+    """False when no element under `root` can be a chrome block: no footer or nav, and no
+    class or id naming chrome. The names are searched joined by line breaks, which the name
+    pattern takes for the separator it also finds between an element's class and id, so a
+    name found in an element's "class id" is found in the join."""
+    if next(root.iter("footer", "nav"), None) is not None:
+        return True
+    names: list[str] = _CLASS_VALUES(root) + _ID_VALUES(root)
+    return _CHROME_NAME.search("\n".join(names)) is not None
+
+
 def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     """Drop chrome-named blocks inside the content element (outermost first).
 
@@ -142,6 +170,8 @@ def strip_chrome_blocks(root: HtmlElement) -> list[Removal]:
     elements (a "tools" box holding a table is more likely content) inside no other one.
     """
     blocks: list[tuple[HtmlElement, str]] = []
+    if not _may_hold_chrome(root):
+        return []  # most pages' content: nothing named like chrome, no footer or nav
     for i, el in enumerate(_CANDIDATES(root)):
         if not i % _CHECK_EVERY:
             budget.check("strip_chrome_blocks")

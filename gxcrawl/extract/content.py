@@ -95,8 +95,13 @@ def css_select(root: HtmlElement, css: str) -> list[HtmlElement]:
     return _compiled(css)(root)
 
 
-def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlElement | None:
-    """The main-content element named by `selector` (hint) or the platform selectors."""
+def find_by_selectors(
+    root: HtmlElement,
+    selector: str | None = None,
+    platform: list[list[HtmlElement]] | None = None,
+) -> HtmlElement | None:
+    """The main-content element named by `selector` (hint) or the platform selectors;
+    `platform`: `select_each(root, PLATFORM_SELECTORS)` when the caller has it already."""
     if selector:
         try:
             found = css_select(root, selector)
@@ -105,7 +110,7 @@ def find_by_selectors(root: HtmlElement, selector: str | None = None) -> HtmlEle
         best = _longest(found)
         if best is not None:
             return best
-    for found in select_each(root, PLATFORM_SELECTORS):
+    for found in platform if platform is not None else select_each(root, PLATFORM_SELECTORS):
         best = _longest(found)
         if best is not None:
             return best
@@ -186,23 +191,43 @@ def select_each(root: HtmlElement, selectors: tuple[str, ...]) -> list[list[Html
     return out
 
 
+def within(el: HtmlElement, root: HtmlElement) -> bool:
+    """True when `el` is `root` or still in its tree (not dropped or detached since)."""
+    node = el
+    while node is not root:
+        parent = node.getparent()
+        if parent is None:
+            return False
+        node = parent
+    return True
+
+
 def find_by_density(root: HtmlElement) -> HtmlElement | None:
     """Readability-style fallback: paragraphs vote for their parent (and half for grandparent).
 
     Link-heavy blocks (menus, lists of links) vote little, so the winner is the element that
     directly holds most running text.
     """
+    scores = _density_scores(root)
+    best = max((e for e in scores if not _is_furniture(e)), key=lambda e: scores[e], default=None)
+    return best if best is not None and scores[best] >= MIN_CONTENT_CHARS else None
+
+
+def _density_scores(root: HtmlElement) -> dict[HtmlElement, float]:
+    """The votes of `find_by_density`, by element."""
     scores: dict[HtmlElement, float] = {}
     for el in root.iter("p", "div", "td", "li", "span", "section", "article"):
-        own = norm_space(
-            (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
-        )
-        if el.tag == "p" or el.tag == "td":
+        whole = el.tag == "p" or el.tag == "td"  # own text: all of it, read once for both
+        if whole:
             own = norm_space(text_of(el))
+        else:
+            own = norm_space(
+                (el.text or "") + "".join((c.tail or "") for c in el if isinstance(c.tag, str))
+            )
         if len(own) < 10:
             continue
         links = sum(len(norm_space(text_of(a))) for a in el.iter("a"))
-        total = max(len(norm_space(text_of(el))), 1)
+        total = max(len(own) if whole else len(norm_space(text_of(el))), 1)
         score = len(own) * max(0.0, 1.0 - links / total)
         parent = el.getparent()
         if parent is None:
@@ -211,8 +236,7 @@ def find_by_density(root: HtmlElement) -> HtmlElement | None:
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + score / 2
-    best = max((e for e in scores if not _is_furniture(e)), key=lambda e: scores[e], default=None)
-    return best if best is not None and scores[best] >= MIN_CONTENT_CHARS else None
+    return scores
 
 
 # Containers the density vote never elects, however much text they hold (a home page's footer
@@ -237,20 +261,18 @@ def _table_lines(table: HtmlElement) -> list[str] | None:
     """A data table's rows, cells joined by " | "; None for a layout table (nested tables, long
     prose cells), which is walked as blocks.
 
-    One pass over rows and cells (document order): each cell's text is read once, for both the
-    layout test and its row, the row being the `tr` it is a direct child of. A cell without
-    children (comments count as children), most of them, is its own `.text`: no serialiser."""
+    One pass over the rows, then one over the cells (document order, tags picked in C, none
+    read in Python): each cell's text is read once, for both the layout test and its row, the
+    row being the `tr` it is a direct child of. A cell without children (comments count as
+    children), most of them, is its own `.text`: no serialiser."""
     if table.find(".//table") is not None:
         return None
-    rows: dict[HtmlElement, list[str]] = {}
-    for el in table.iter("tr", "td", "th"):
-        if el.tag == "tr":
-            rows[el] = []
-            continue
-        text = text_of(el) if len(el) else el.text or ""
+    rows: dict[HtmlElement, list[str]] = {tr: [] for tr in table.iter("tr")}
+    for cell in table.iter("td", "th"):
+        text = text_of(cell) if len(cell) else cell.text or ""
         if len(text) > _PROSE_CELL_CHARS:
             return None
-        row = rows.get(el.getparent())
+        row = rows.get(cell.getparent())
         if row is not None:
             row.append(norm_space(text))
     return [" | ".join(cells) for cells in rows.values() if any(cells)]

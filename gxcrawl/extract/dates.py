@@ -35,6 +35,9 @@ _CHINESE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _cn_small(text: str) -> int | None:
     """一 … 三十一 (month/day numerals) to int."""
     if "十" not in text:
@@ -59,10 +62,15 @@ def _fast(text: str) -> Iterator[tuple[int, str]]:
     """(position, iso) for every date the regexes find."""
     # `translate` costs a dict look-up per character: only when there is something to map.
     norm = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
-    for m in _NUMERIC.finditer(norm):
-        iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if iso:
-            yield m.start(), iso
+    # Substring tests first: each pattern needs its century digits or its 年, and most texts
+    # hold neither.
+    if "19" in norm or "20" in norm:
+        for m in _NUMERIC.finditer(norm):
+            iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if iso:
+                yield m.start(), iso
+    if "年" not in norm:
+        return
     for m in _CHINESE.finditer(norm):
         year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
         iso = _iso(year, _cn_small(m.group(2)), _cn_small(m.group(3)))
@@ -90,7 +98,7 @@ def parse_date(text: str) -> str | None:
     norm = stripped.translate(_FULLWIDTH)
     # A year-led numeric form the fast path rejected is malformed (2021年13月1日): dateparser
     # would "repair" it into a wrong date.
-    if len(norm) > 40 or not re.search(r"\d", norm) or _YEAR_LED.search(norm):
+    if len(norm) > 40 or not _DIGIT.search(norm) or _YEAR_LED.search(norm):
         return None
     return _dateparser(norm)
 

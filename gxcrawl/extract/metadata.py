@@ -97,22 +97,26 @@ _STOP = (
 _ALL_KEYS = sorted((*KEY_FIELDS, *OTHER_KEYS), key=len, reverse=True)
 # Labels may be printed with spaces between characters (索 引 号).
 _KEY_ALT = "|".join(r"\s*".join(map(re.escape, k)) for k in _ALL_KEYS)
+# The first characters of the labels (and of the furniture labels), as a look-ahead that lets
+# the engine reject a position with one class test instead of trying every alternative (it
+# tries them one by one: no alternation here starts with a literal prefix it could skip by).
+_KEY_START = "(?=[" + "".join(sorted({k[0] for k in _ALL_KEYS})) + "])"
+_LABEL_START = "(?=[" + "".join(sorted({k[0] for k in (*_ALL_KEYS, *_STOP.split("|"))})) + "])"
+# The end of a value: the next label (with its colon) or the end of the line.
+_VALUE_END = rf"(?=\s*{_LABEL_START}(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
 _INLINE = re.compile(
-    rf"(?:^|(?<=[\s|【】\[\]]))(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)"
-    rf"(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
+    rf"(?:^|(?<=[\s|【】\[\]])){_KEY_START}(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?){_VALUE_END}"
 )
 # Inside a line that already opened with a label, labels may follow a value with no space at
 # all: templates that print `<label>索引号：</label><span>…</span><label>分类：</label>` render as
 # "索引号：007029012/2023-00015分类：综合政务" (gkmlpt). Only such lines get this looser reading,
 # so a label word glued inside prose never starts a pair.
-_INLINE_GLUED = re.compile(
-    rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?)(?=\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]|\s*$)"
-)
+_INLINE_GLUED = re.compile(rf"(?P<key>{_KEY_ALT})\s*[:：]\s*(?P<val>.*?){_VALUE_END}")
 # A line that opens with a label (a field's or page furniture's: "作者：张三来源：X") is a label
 # row, read with the glued pattern.
-_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*(?:{_KEY_ALT}|{_STOP})\s*[:：]")
+_OPENS_WITH_LABEL = re.compile(rf"^[【\[]?\s*{_LABEL_START}(?:{_KEY_ALT}|{_STOP})\s*[:：]")
 _ANY_KEY = re.compile(_KEY_ALT)
-_KEY_CELL = re.compile(rf"^(?P<key>{_KEY_ALT})\s*[:：]?$")
+_KEY_CELL = re.compile(rf"^{_KEY_START}(?P<key>{_KEY_ALT})\s*[:：]?$")
 
 _REGION_PREFIX = re.compile(r"^\s*([1-8]\d{5})-")
 # 18-character unified social credit code (GB 32100-2015) as the 索引号 prefix: characters 3-8
@@ -190,13 +194,19 @@ def pairs_from_cells(cells: list[str]) -> dict[str, str]:
     return found
 
 
+def _has_colon(text: str) -> bool:
+    """A colon, ASCII or full-width: what every `label：value` pattern requires. Most lines have
+    none, and the substring tests cost far less than the label alternation's scan."""
+    return ":" in text or "：" in text
+
+
 def pairs_from_line(line: str) -> dict[str, str]:
     """Inline `key：value` pairs of one short line (pipe rows go through the cell pairing)."""
     if "|" in line:
         return pairs_from_cells(line.split("|"))
     found: dict[str, str] = {}
-    if len(line) > 160:
-        return found
+    if len(line) > 160 or not _has_colon(line):
+        return found  # every label pattern ends in a colon
     pattern = _INLINE_GLUED if _OPENS_WITH_LABEL.match(line.strip()) else _INLINE
     for m in pattern.finditer(line.strip()):
         name = _key_field(m.group("key"))
@@ -216,6 +226,8 @@ def is_metadata_line(line: str) -> bool:
         return bool(cells) and (
             _KEY_CELL.match(cells[0]) is not None or _INLINE.match(cells[0]) is not None
         )
+    if not _has_colon(line):
+        return False  # both patterns below need a label's colon
     text = line.strip()
     if _INLINE.match(text):
         return True
@@ -230,25 +242,57 @@ def _label_kind(cell: str) -> str | None:
     return "weak" if remove_whitespace(m.group("key")) in _WEAK_LABELS else "strong"
 
 
+def _field_label_possible(text: str) -> bool:
+    r"""False when a table with this text (`text_of(table)`) cannot have a cell opening with a
+    label other than a bare 时间/日期, so that it cannot be a key–value table.
+
+    A cell's label is in the table's text: cells are contiguous in it, and the labels' `\s*`
+    match the raw whitespace `norm_space` collapses (not the zero-width characters it turns into
+    spaces: with those the answer is True). The labels found are non-overlapping, and no label
+    starts inside a 时间/日期, so a 时间/日期 found never hides another label."""
+    labels = [m.group() for m in _ANY_KEY.finditer(text)]
+    if not labels:
+        return False
+    if "\u200b" in text or "\ufeff" in text:
+        return True
+    return any(remove_whitespace(label) not in _WEAK_LABELS for label in labels)
+
+
 def table_pairs(table: HtmlElement) -> dict[str, str]:
     """Fields of a key–value table; {} unless it carries at least two known labels."""
     found: dict[str, str] = {}
-    if not _ANY_KEY.search(text_of(table)):
+    if not _field_label_possible(text_of(table)):
         return found  # statistics and layout tables: skip the per-cell work
-    kinds: Counter[str | None] = Counter()
-    for tr in table.iter("tr"):
-        cells = [text_of(c) for c in tr if c.tag in ("td", "th")]
-        kinds.update(_label_kind(norm_space(c)) for c in cells)
-        for name, value in pairs_from_cells(cells).items():
-            found.setdefault(name, value)
+    # Each cell's text once, whitespace collapsed (what `pairs_from_cells` makes of it too); a
+    # childless cell is its own `.text`.
+    rows = [
+        [norm_space(text_of(c) if len(c) else c.text) for c in tr if c.tag in ("td", "th")]
+        for tr in table.iter("tr")
+    ]
+    kinds = Counter(_label_kind(cell) for cells in rows for cell in cells)
     # Bare 时间/日期 count only beside a real label: alone they are a table's column heads.
     labels = kinds["strong"] + (kinds["weak"] if kinds["strong"] else 0)
-    return found if labels >= 2 else {}
+    if labels < 2:
+        return found  # not a key–value table: its pairs would be discarded
+    for cells in rows:
+        for name, value in pairs_from_cells(cells).items():
+            found.setdefault(name, value)
+    return found
 
 
 def metadata_tables(root: HtmlElement) -> list[HtmlElement]:
     """Tables that are metadata blocks (not the report's statistics tables)."""
-    return [t for t in root.iter("table") if t.find(".//table") is None and table_pairs(t)]
+    return [table for table, _ in metadata_table_pairs(root)]
+
+
+def metadata_table_pairs(root: HtmlElement) -> list[tuple[HtmlElement, dict[str, str]]]:
+    """(table, `table_pairs(table)`) of each table that is a metadata block. (Tables nest in
+    none of these: dropping one leaves the others' pairs as they are.)"""
+    found: list[tuple[HtmlElement, dict[str, str]]] = []
+    for table in root.iter("table"):
+        if table.find(".//table") is None and (pairs := table_pairs(table)):
+            found.append((table, pairs))
+    return found
 
 
 def meta_tags(root: HtmlElement) -> dict[str, str]:
@@ -268,10 +312,17 @@ def meta_tags(root: HtmlElement) -> dict[str, str]:
     return found
 
 
+_HEADER_COUNTER = re.compile(r"评论|点击|浏览|阅读|访问")
+# What a header line opens with: 发布时间/发布日期, or a 19xx/20xx year.
+_HEADER_FIRST = frozenset("发12")
+
+
 def header_line(line: str) -> dict[str, str]:
     """publish_date and source from a news-system header line."""
+    if line[:1] not in _HEADER_FIRST:
+        return {}  # most lines: the pattern cannot start there
     m = _HEADER.match(line)
-    if not m or ("来源" not in line and not re.search(r"评论|点击|浏览|阅读|访问", line)):
+    if not m or ("来源" not in line and not _HEADER_COUNTER.search(line)):
         return {}
     found: dict[str, str] = {}
     date = parse_date(m.group("date"))
@@ -286,14 +337,25 @@ def header_line(line: str) -> dict[str, str]:
 _WEBSITE_SUFFIX = re.compile(r"(?:网站|门户|网)$")
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def looks_like_agency(line: str) -> bool:
     return (
         2 <= len(line) <= 40
         and not _SENTENCE_PUNCT.search(line)
-        and not re.search(r"\d", line)
+        and not _DIGIT.search(line)
         and _AGENCY_SUFFIX.search(line) is not None
         and _WEBSITE_SUFFIX.search(line) is None
     )
+
+
+_DATE_TEXT = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
+    r"[〇○零OＯ0一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
+    r"\s*[一二三四五六七八九十]{1,3}\s*[日号]"
+)
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def date_only(line: str) -> str | None:
@@ -301,14 +363,11 @@ def date_only(line: str) -> str | None:
     dates = find_dates(line)
     if len(dates) != 1:
         return None
-    rest = re.sub(
-        r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
-        r"[〇○零OＯ0一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
-        r"\s*[一二三四五六七八九十]{1,3}\s*[日号]",
-        "",
-        line.translate(str.maketrans("０１２３４５６７８９", "0123456789")),
-    )
+    rest = _DATE_TEXT.sub("", line.translate(_FULLWIDTH_DIGITS))
     return dates[0] if not rest.strip(" 　()（）") else None
+
+
+_AGENCY_THEN_DATE = re.compile(r"^(\S{2,40}?)\s+(\S.*)$")
 
 
 def signoff(lines: list[str]) -> tuple[str | None, str | None]:
@@ -319,7 +378,7 @@ def signoff(lines: list[str]) -> tuple[str | None, str | None]:
         date = date_only(line)
         if date is None:
             # "鲤城区人民政府 2021年1月6日" on one line
-            m = re.match(r"^(\S{2,40}?)\s+(\S.*)$", line)
+            m = _AGENCY_THEN_DATE.match(line)
             if m and looks_like_agency(m.group(1)) and date_only(m.group(2)):
                 return m.group(1), date_only(m.group(2))
             continue

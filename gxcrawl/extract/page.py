@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 
-from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam
-from gxcrawl.extract.titles import classify_title
+from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam, titles
 from gxcrawl.extract.types import PageResult, PortalHints, Removal, TitleVerdict
 
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
@@ -71,11 +70,20 @@ _PLACEHOLDER_TITLE = re.compile(
     r"microsoft word\s*-.*|网页标题)$",
     re.IGNORECASE,
 )
+_PAGE_SELECTORS = content.PLATFORM_SELECTORS + _TITLE_SELECTORS
 _CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.IGNORECASE)
 _STYLED_TAGS = ("p", "div", "center", "h1", "h2", "h3", "h4", "h5", "h6", "td", "span", "font")
 _BOLD_TAGS = ("b", "strong")
+
+
+@lru_cache(maxsize=64)
+def classify_title(title: str) -> TitleVerdict:
+    """`titles.classify_title`, each verdict made once per page: the same candidates are
+    classified several times over (the stated title, then the body's top lines by `_body_title`,
+    `_choose_title` and `_heading_agency`). `extract_page` clears it at the start of every page."""
+    return titles.classify_title(title)
 
 
 @dataclass
@@ -94,6 +102,9 @@ class _Work:
     body_lines: list[str] = field(default_factory=list)
     styled: set[str] = field(default_factory=set)  # centred/bold/large texts at the top
     links: set[str] = field(default_factory=set)  # link texts of the body
+    # `select_each(root, _TITLE_SELECTORS)` before the body left the page: elements only leave
+    # the tree later (nothing is added or renamed), so the title stage keeps those still in it.
+    title_found: list[list[HtmlElement]] = field(default_factory=list)
 
 
 def _locate(html: str, url: str, hints: PortalHints) -> _Work:
@@ -113,8 +124,12 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
     removed += spam.remove_hidden(root, css, page_host)
     if body_el is not None:
         removed += spam.remove_hidden(body_el, css, page_host)
+    # The platform and the title selectors in one pass over the page's classes and ids.
+    selected = content.select_each(root, _PAGE_SELECTORS)
+    platform = selected[: len(content.PLATFORM_SELECTORS)]
+    title_found = selected[len(content.PLATFORM_SELECTORS) :]
     if body_el is None:
-        body_el = content.find_by_selectors(root, hints.content_selector)
+        body_el = content.find_by_selectors(root, hints.content_selector, platform)
         if body_el is None:
             body_el = content.find_by_density(root)
             flags.append("content_fallback")
@@ -124,15 +139,15 @@ def _locate(html: str, url: str, hints: PortalHints) -> _Work:
             flags.append("no_main_content")
         else:
             content.detach(body_el)
-    return _Work(root, body_el, page_host, flags, removed)
+    return _Work(root, body_el, page_host, flags, removed, title_found=title_found)
 
 
 def _take_metadata_tables(work: _Work) -> None:
     """Stage 2: `<meta>` tags and key–value tables; the body's leave the content."""
     work.meta = metadata.meta_tags(work.root)
     work.table_pairs = [d for t in work.root.iter("table") if (d := metadata.table_pairs(t))]
-    for table in metadata.metadata_tables(work.body_el):
-        work.table_pairs.append(metadata.table_pairs(table))
+    for table, pairs in metadata.metadata_table_pairs(work.body_el):
+        work.table_pairs.append(pairs)
         if table.getparent() is None:
             continue  # the body is itself that table (broken markup): it stays the text
         work.removed += [Removal("metadata", line) for line in content.element_lines(table)]
@@ -146,26 +161,32 @@ def _strip_blocks(work: _Work) -> None:
     work.removed += spam.remove_link_farms(work.root, work.page_host, strict=False)
 
 
-def _outside_kind(line: str) -> str:
-    if spam.has_spam(line):
+def _outside_kind(line: str, has_pairs: bool, may_spam: bool, chrome_kind: str | None) -> str:
+    """What an outside line is. `has_pairs`: `metadata.pairs_from_line(line)` found some;
+    `may_spam`: False when the line is known to hold no spam term; `chrome_kind`: its
+    `chrome.classify_line`."""
+    if may_spam and spam.has_spam(line):
         return "spam"
-    kind = chrome.classify_line(line)
-    if kind:
-        return kind
-    if metadata.pairs_from_line(line) or metadata.is_metadata_line(line):
+    if chrome_kind:
+        return chrome_kind
+    if has_pairs or metadata.is_metadata_line(line):
         return "metadata"  # also label rows with an empty or unmapped value (文号： | , 关键词)
     return "boilerplate"
 
 
-def _read_outside(work: _Work, outside_lines: list[str]) -> None:
-    """kv and header lines anywhere outside the body; every outside line is recorded."""
+def _read_outside(work: _Work, outside_lines: list[str]) -> list[bool]:
+    """kv and header lines anywhere outside the body (every outside line is recorded): for
+    each line, whether it held kv pairs."""
+    has_pairs: list[bool] = []
     for line in outside_lines:
         pairs = metadata.pairs_from_line(line)
         if pairs:
             work.text_pairs.append(pairs)
+        has_pairs.append(bool(pairs))
         header = metadata.header_line(line)
         if header:
             work.headers.append(header)
+    return has_pairs
 
 
 def _read_body(work: _Work, body_lines: list[str]) -> list[str]:
@@ -195,6 +216,8 @@ _PUNCTUATION = " ,，.。;；:：、"
 
 def _strip_spam_lines(work: _Work, lines: list[str]) -> list[str]:
     """Spam words inside visible text are cut out; a line of nothing but spam goes."""
+    if not spam.any_spam(lines):  # most pages: every line as `strip_spam_text` returns it
+        return [line for line in lines if line.strip(_PUNCTUATION)]
     clean_lines: list[str] = []
     for line in lines:
         if not spam.has_spam(line):  # most lines: what `strip_spam_text` returns them as
@@ -214,15 +237,26 @@ def _read_lines(work: _Work) -> None:
     """Stage 4: the body's clean lines, and the metadata lines of the body and outside."""
     outside_lines = content.element_lines(work.root) if work.body_el.getparent() is None else []
     body_lines = content.element_lines(work.body_el)
-    _read_outside(work, outside_lines)
+    has_pairs = _read_outside(work, outside_lines)
     body_lines = _read_body(work, body_lines)
     work.body_lines = _strip_spam_lines(work, body_lines)
     # Everything else outside the body is recorded, classified, so nothing is silently lost.
-    work.removed += [Removal(_outside_kind(line), line) for line in outside_lines]
+    may_spam = spam.any_spam(outside_lines)
+    kinds = chrome.classify_lines(outside_lines)
+    work.removed += [
+        Removal(_outside_kind(line, pairs, may_spam, kind), line)
+        for line, pairs, kind in zip(outside_lines, has_pairs, kinds, strict=True)
+    ]
 
 
-def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -> str | None:
-    """The title the page states: ArticleTitle, a 标题 label, a heading, `<title>`."""
+def _head_title(
+    root: HtmlElement,
+    meta: dict[str, str],
+    kv_title: str | None,
+    title_found: list[list[HtmlElement]],
+) -> str | None:
+    """The title the page states: ArticleTitle, a 标题 label, a heading, `<title>`.
+    `title_found`: what `_TITLE_SELECTORS` found in the page before elements left it."""
     if meta.get("title"):
         return meta["title"]
     if kv_title:
@@ -231,7 +265,9 @@ def _head_title(root: HtmlElement, meta: dict[str, str], kv_title: str | None) -
     head = content.norm_space(content.text_of(node)) if node is not None else ""
     if _PLACEHOLDER_TITLE.match(head):
         head = ""
-    selected = content.select_each(root, _TITLE_SELECTORS)
+    # What `content.select_each(root, _TITLE_SELECTORS)` finds now: the early matches still in
+    # the page.
+    selected = [[el for el in found if content.within(el, root)] for found in title_found]
     candidates = [
         text
         for found in selected
@@ -267,17 +303,22 @@ def _heading_elements(selected: list[list[HtmlElement]]) -> list[HtmlElement]:
 def _is_styled(el: HtmlElement, text: str) -> bool:
     """Centred, bold or large: how Word exports and editors print a title paragraph. `text` is
     `norm_space(text_of(el))`, which the caller has read already."""
-    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
-        return True
-    if (el.get("align") or "").lower() == "center":
-        return True
-    style = el.get("style")
-    if style and _styled_style(style):
+    if _styled_markup(el):
         return True
     if not len(el) and el.tag not in _BOLD_TAGS:  # no <b>/<strong>: the bold text is ""
         return bool(text) and not text.replace(" ", "")
     bold = "".join(content.norm_space(content.text_of(b)) for b in el.iter(*_BOLD_TAGS))
     return bool(text) and bold.replace(" ", "") == text.replace(" ", "")
+
+
+def _styled_markup(el: HtmlElement) -> bool:
+    """Centred, bold or large by its tag, `align` or inline style (whatever its text)."""
+    if el.tag in ("center", "h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    if (el.get("align") or "").lower() == "center":
+        return True
+    style = el.get("style")
+    return bool(style) and _styled_style(style)
 
 
 # Inline styles up to this long have their verdict cached: editors repeat a few styles on
@@ -308,26 +349,49 @@ def _search_styled_style(style: str) -> bool:
     return False
 
 
+def _blank(text: str) -> bool:
+    """`not norm_space(text)`, without collapsing a text that is plainly not blank."""
+    if not text or text.isspace():
+        return True
+    return ("\u200b" in text or "\ufeff" in text) and not content.norm_space(text)
+
+
+def _holds_bold(el: HtmlElement) -> bool:
+    """`el` is or holds a <b>/<strong>: else its bold text is "" and a text is not all bold."""
+    return next(el.iter(*_BOLD_TAGS), None) is not None
+
+
 def _styled_texts(body_el: HtmlElement) -> tuple[set[str], set[str]]:
     """(texts of styled blocks, texts of links) among the first blocks of the body."""
     styled: set[str] = set()
     seen = 0
     for el in body_el.iter(*_STYLED_TAGS):
-        # A childless element's text is its `.text`: no serialiser call.
-        text = content.norm_space(content.text_of(el) if len(el) else el.text)
-        if not text:
-            continue
+        text: str | None
+        if len(el) and not _styled_markup(el) and not _holds_bold(el):
+            # Not styled whatever its text, which need not be read then (a container of the
+            # whole body, often): only whether it has any, from its first text pieces.
+            if all(_blank(piece) for piece in el.itertext()):
+                continue
+            text = None
+        else:
+            # A childless element's text is its `.text`: no serialiser call.
+            text = content.norm_space(content.text_of(el) if len(el) else el.text)
+            if not text:
+                continue
         seen += 1
         if seen > _STYLED_BLOCKS:
             break
-        if _is_styled(el, text):
+        if text is not None and _is_styled(el, text):
             styled.add(text)
     links = {content.norm_space(content.text_of(a)) for a in body_el.iter("a")}
     return styled, links
 
 
+@lru_cache(maxsize=64)
 def _title_shaped(line: str) -> bool:
-    """Short, no sentence punctuation, words (not a date), not a numbered section or a label."""
+    """Short, no sentence punctuation, words (not a date), not a numbered section or a label.
+    Made once per page and line (`_heading_agency` and `_body_title` ask about the same top
+    lines); `extract_page` clears it at the start of every page."""
     return (
         _TITLE_MIN_CHARS <= len(line) <= _TITLE_MAX_CHARS
         and _WORDS.search(line) is not None
@@ -363,7 +427,7 @@ def _body_title(lines: list[str], styled: set[str], links: set[str]) -> int | No
 def _choose_title(work: _Work, kv_title: str | None) -> str | None:
     """Stage 6: the page's stated title, unless missing or a site name while the body opens
     with a report title; a title taken from the body leaves the text."""
-    head = _head_title(work.root, work.meta, kv_title)
+    head = _head_title(work.root, work.meta, kv_title, work.title_found)
     idx = _body_title(work.body_lines, work.styled, work.links)
     if idx is None:
         return head
@@ -459,14 +523,30 @@ def _choose_agency(
     return None
 
 
+# What `lxml.html.tostring` cuts out of libxml2's serialisation (its own pattern, case and all).
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE_TAG = re.compile(re.escape(_META_CONTENT_TYPE) + "[^>]*>")
+
+
+def _html_of(el: HtmlElement) -> str:
+    """`lxml.html.tostring(el, encoding="unicode", with_tail=False)`, whose search for the
+    Content-Type `<meta>` over the whole output a substring test spares (a body has none)."""
+    html: str = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+    if _META_CONTENT_TYPE in html:
+        html = _META_CONTENT_TYPE_TAG.sub("", html)
+    return html
+
+
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
+    classify_title.cache_clear()  # verdicts are shared within a page only
+    _title_shaped.cache_clear()
     work = _locate(html, url, hints)
     budget.check("locate")
     _take_metadata_tables(work)
     _strip_blocks(work)
     budget.check("strip_blocks")
-    content_html = lxml.html.tostring(work.body_el, encoding="unicode", with_tail=False)
+    content_html = _html_of(work.body_el)
     _read_lines(work)
     budget.check("read_lines")
     work.styled, work.links = _styled_texts(work.body_el)

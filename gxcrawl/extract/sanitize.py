@@ -219,7 +219,9 @@ def parse_fragment(html: str) -> tuple[HtmlElement, list[str]]:
     """A markup fragment as a parentless `<div>` holding it (like lxml's `fragment_fromstring`
     with `create_parent="div"`), with the same guarantees and flags as `parse_document`."""
     root, flags = parse_document(f"<html><body>{html}</body></html>")
-    holder = lxml.html.Element("div")
+    # Made by our parser, like the rest of the tree: lxml.html's own `Element` would put the
+    # fragment in a document whose elements get their class from a Python call each.
+    holder: HtmlElement = _PARSER.makeelement("div")
     body = root.find("body")
     if body is not None:
         holder.text = body.text

@@ -158,10 +158,22 @@ def has_spam(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def _weak_lowered() -> tuple[str, ...]:
+    """The weak terms lowercased, once (not once per text searched)."""
+    return tuple(t.lower() for t in spam_terms()[1])
+
+
+def any_spam(lines: list[str]) -> bool:
+    """`any(has_spam(line) for line in lines)` as one search over the lines joined, not one
+    per line (most pages hold no term): a term found in a line is found in the join, and no
+    term holds a line break, so a match in the join lies within one line."""
+    return has_spam("\n".join(lines))
+
+
 def weak_count(text: str) -> int:
-    _, weak = spam_terms()
     low = text.lower()
-    return sum(1 for t in weak if t.lower() in low)
+    return sum(1 for t in _weak_lowered() if t in low)
 
 
 def _chains(text: str) -> list[tuple[int, int]]:
@@ -259,7 +271,13 @@ def _host(url: str) -> str:
         return ""
 
 
+# What `urlsplit` deletes from a URL before looking for its "//" netloc.
+_URL_REMOVED = ("\t", "\r", "\n")
+
+
 def _offsite_commercial(href: str, page_host: str) -> bool:
+    if "//" not in href and not any(c in href for c in _URL_REMOVED):
+        return False  # no netloc, no host: a relative link (most of them), without the parse
     host = _host(href)
     return bool(host) and host != page_host and not host.endswith(".gov.cn")
 
@@ -286,10 +304,15 @@ class _Text:
 
     @staticmethod
     def of(text: str | None) -> _Text:
+        """What `_WS_RUN.sub(" ", text)` would measure: the collapsed text plus the one space
+        each whitespace end leaves (a blank text is that one space)."""
         if not text:
             return _EMPTY
-        squeezed = _WS_RUN.sub(" ", text)
-        return _Text(len(squeezed), squeezed[0] == " ", squeezed[-1] == " ")
+        words = norm_space(text)
+        if not words:
+            return _BLANK
+        starts, ends = _is_space(text[0]), _is_space(text[-1])
+        return _Text(len(words) + starts + ends, starts, ends)
 
     def __add__(self, other: _Text) -> _Text:
         if not self.collapsed:
@@ -305,6 +328,12 @@ class _Text:
 
 
 _EMPTY = _Text()
+_BLANK = _Text(1, True, True)
+
+
+def _is_space(char: str) -> bool:
+    """One character of a `_WS_RUN` run (`norm_space` whitespace)."""
+    return char.isspace() or char == "\u200b" or char == "\ufeff"
 
 
 @dataclass
@@ -347,16 +376,19 @@ def _farm_evidence(root: HtmlElement, page_host: str) -> dict[HtmlElement, _Farm
     kids = _link_holders(root, anchors)
     for el in reversed(kids):  # reversed pre-order: children first
         farm = _Farm()
-        text = _Text.of(el.text)
+        text = _EMPTY
+        # Raw text since the last link-holding child, measured in one piece when one comes.
+        pending = [el.text or ""]
         for child in kids[el]:
             sub = found.get(child)
             if sub is not None:
-                text = text + sub.text
+                text = text + _Text.of("".join(pending)) + sub.text
+                pending = []
                 farm.add(sub)
             elif isinstance(child.tag, str):
-                text = text + _Text.of(text_of(child))
-            text = text + _Text.of(child.tail)
-        farm.text = text
+                pending.append(text_of(child))
+            pending.append(child.tail or "")
+        farm.text = text = text + _Text.of("".join(pending))
         if el.tag == "a" and text.stripped():
             _add_anchor(farm, el, page_host)
         found[el] = farm
@@ -391,6 +423,33 @@ def _add_anchor(farm: _Farm, anchor: HtmlElement, page_host: str) -> None:
     farm.offsite += _offsite_commercial(anchor.get("href") or "", page_host)
 
 
+# Fewest spam-worded links a farm can hold: half of at least FARM_MIN_LINKS (rounded up).
+_FARM_MIN_SPAMMY = -(-FARM_MIN_LINKS // 2)
+
+
+def _farm_possible(root: HtmlElement, page_host: str, strict: bool) -> bool:
+    """False when no element under `root` can pass `_Farm.verdict`, from counts over all its
+    links: a farm needs FARM_MIN_LINKS links, half of them spam-worded (or, when `strict`,
+    FARM_OFFSITE_SHARE of them offsite), and its links are among these. Most pages have no
+    such words, and this spares measuring every link holder's text.
+
+    The counts are upper bounds of any element's: links with blank text count too, and the
+    spam tests run first over all link texts joined (a term in one text is in the join)."""
+    anchors = list(root.iter("a"))
+    if len(anchors) < FARM_MIN_LINKS:
+        return False
+    if strict:
+        offsite = sum(_offsite_commercial(a.get("href") or "", page_host) for a in anchors)
+        if offsite >= FARM_OFFSITE_SHARE * FARM_MIN_LINKS:
+            return True
+    texts = [text_of(a) for a in anchors]
+    joined = "\n".join(texts)
+    if not has_spam(joined) and weak_count(joined) < 2:
+        return False  # no link text holds a strong term or two weak ones
+    spammy = sum(has_spam(t) or weak_count(t) >= 2 for t in texts)
+    return spammy >= _FARM_MIN_SPAMMY
+
+
 def is_link_farm(el: HtmlElement, page_host: str, strict: bool) -> bool:
     """Many links, little else, and spam words — or, when `strict` (inside the report body), links
     that all leave for non-government hosts."""
@@ -423,6 +482,51 @@ def _hiding_attributes(classes: bool, ids: bool) -> etree.XPath:
     return etree.XPath(f"({' | '.join(f'descendant-or-self::*/@{a}' for a in attrs)})/..")
 
 
+# The distinct inline styles under an element (EXSLT's set:distinct, in C), as plain strings
+# (no element or smart-string objects), and whether any element carries a `hidden` attribute.
+_STYLE_VALUES = etree.XPath(
+    "set:distinct(descendant-or-self::*/@style)",
+    namespaces={"set": "http://exslt.org/sets"},
+    smart_strings=False,
+)
+_ANY_HIDDEN_ATTRIBUTE = etree.XPath("boolean(descendant-or-self::*/@hidden)")
+
+
+def _may_hide(root: HtmlElement) -> bool:
+    """False when no element under `root` (itself included) is hidden by an inline style or a
+    `hidden` attribute: each distinct style is judged once, without a Python object per
+    element (a Word export puts a style on every cell and paragraph)."""
+    return any(hidden_style(style) for style in _STYLE_VALUES(root)) or bool(
+        _ANY_HIDDEN_ATTRIBUTE(root)
+    )
+
+
+def _hidden_among(
+    candidates: list[HtmlElement], classes: set[str], ids: set[str]
+) -> list[HtmlElement]:
+    """`[el for el in candidates if is_hidden(el, classes, ids)]`, each distinct inline style
+    judged once: a Word export repeats a few styles on hundreds of elements, and a dict lookup
+    here costs less than the call and the cache lookup of `hidden_style`."""
+    hidden: list[HtmlElement] = []
+    verdicts: dict[str, bool] = {}
+    for el in candidates:
+        style = el.get("style")
+        if style:
+            verdict = verdicts.get(style)
+            if verdict is None:
+                verdict = verdicts[style] = hidden_style(style)
+        else:
+            verdict = False
+        if (
+            verdict
+            or el.get("hidden") is not None
+            or (ids and el.get("id") in ids)
+            or (classes and not classes.isdisjoint((el.get("class") or "").split()))
+        ):
+            hidden.append(el)
+    return hidden
+
+
 def remove_hidden(
     root: HtmlElement, css: tuple[set[str], set[str]], page_host: str
 ) -> list[Removal]:
@@ -430,7 +534,9 @@ def remove_hidden(
     classes, ids = css
     removed: list[Removal] = []
     dropped: list[HtmlElement] = []  # dropped together at the end: one at a time is quadratic
-    hidden = [el for el in _hiding_candidates(root, css) if is_hidden(el, classes, ids)]
+    if not classes and not ids and not _may_hide(root):
+        return removed  # most pages: no style hides, no element is `hidden`
+    hidden = _hidden_among(_hiding_candidates(root, css), classes, ids)
     top = outermost(hidden)
     for el in hidden:
         budget.check("remove_hidden")
@@ -453,6 +559,8 @@ def remove_hidden(
 def remove_link_farms(root: HtmlElement, page_host: str, strict: bool) -> list[Removal]:
     """Drop visible link farms (smallest enclosing blocks first)."""
     removed: list[Removal] = []
+    if not _farm_possible(root, page_host, strict):
+        return removed
     # Computed once: dropping a farm changes only its ancestors' evidence, and those come
     # before it in document order, so every element still to be visited keeps exact figures.
     farms = _farm_evidence(root, page_host)

@@ -140,16 +140,21 @@ def _strip_decorations(text: str) -> str:
     return text
 
 
+_ABOUT_SUFFIX = re.compile(r"关于$")
+_YEAR_WITH_UNIT = re.compile(rf"{_YEAR}{_YEAR_UNIT}")
+_OTHER_DISCLOSURE = re.compile(r"环境信息公开|企业年报|企业年度报告|社会责任")
+
+
 def _clean_agency(raw: str) -> str | None:
     agency = raw.strip(" :：,，、-—_()[]【】")
-    agency = re.sub(r"关于$", "", agency).strip()
+    agency = _ABOUT_SUFFIX.sub("", agency).strip()
     if agency.endswith("人民"):  # the phrase ate the 政府 of 人民政府
         agency += "政府"
     return agency or None
 
 
 def _any_year(text: str) -> int | None:
-    for match in re.finditer(rf"{_YEAR}{_YEAR_UNIT}", text):
+    for match in _YEAR_WITH_UNIT.finditer(text):
         year = parse_year(match.group("year"))
         if year is not None:
             return year
@@ -193,7 +198,7 @@ def _classify_segment(segment: str) -> TitleVerdict:
         return TitleVerdict(False, year, None, "evaluation")
     if about_report and _NOTICE.search(text):
         return TitleVerdict(False, year, None, "notice_about_report")
-    if re.search(r"环境信息公开|企业年报|企业年度报告|社会责任", text):
+    if _OTHER_DISCLOSURE.search(text):
         return TitleVerdict(False, year, None, "other_report")  # enterprise disclosures
     found = _match_report(text)
     if found is not None:
