@@ -59,7 +59,6 @@ def worker_extract(doc: RawDocument) -> Extraction | None:
     except Exception:  # re-run in the crawl's process, which records the failure
         return None
     out.result.content_root = None  # an lxml element cannot be pickled; nobody needs it after
-    out.result.content_html = None
     return out
 
 

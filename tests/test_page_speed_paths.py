@@ -459,7 +459,7 @@ META_PIECES = [
 def test_html_of_is_lxml_html_tostring(markup: str) -> None:
     root = _parse(f"<html><body><div>{markup}</div></body></html>")
     for el in root.iter(etree.Element):
-        assert page._html_of(el) == lxml.html.tostring(el, encoding="unicode", with_tail=False)
+        assert sanitize.html_of(el) == lxml.html.tostring(el, encoding="unicode", with_tail=False)
 
 
 SELECT_PIECES = [

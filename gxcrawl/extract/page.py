@@ -7,8 +7,8 @@ Stages (each records what it takes out as a `Removal`):
    selectors, density fallback) and detach it, so the rest of the page is "outside";
 2. `_take_metadata_tables`: key–value tables (outside and inside the body) and `<meta>` tags;
    body metadata tables leave the content;
-3. `_strip_blocks`: chrome blocks and link farms; the cleaned content is then serialised once
-   (`content_html`, statistics tables kept) for the table parser;
+3. `_strip_blocks`: chrome blocks and link farms; the cleaned content (statistics tables kept)
+   is then final: the table parser reads it, and `PageResult.content_html` serialises it;
 4. `_read_lines`: kv lines and header lines (outside and at the top of the body), chrome lines,
    spam words in visible text; everything left outside is recorded, classified;
 5. metadata merged in the precedence documented in `metadata.py`;
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from gxcrawl.extract import budget, chrome, content, metadata, sanitize, spam, titles
@@ -523,20 +522,6 @@ def _choose_agency(
     return None
 
 
-# What `lxml.html.tostring` cuts out of libxml2's serialisation (its own pattern, case and all).
-_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
-_META_CONTENT_TYPE_TAG = re.compile(re.escape(_META_CONTENT_TYPE) + "[^>]*>")
-
-
-def _html_of(el: HtmlElement) -> str:
-    """`lxml.html.tostring(el, encoding="unicode", with_tail=False)`, whose search for the
-    Content-Type `<meta>` over the whole output a substring test spares (a body has none)."""
-    html: str = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
-    if _META_CONTENT_TYPE in html:
-        html = _META_CONTENT_TYPE_TAG.sub("", html)
-    return html
-
-
 def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageResult:
     hints = hints or PortalHints()
     classify_title.cache_clear()  # verdicts are shared within a page only
@@ -546,7 +531,6 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
     _take_metadata_tables(work)
     _strip_blocks(work)
     budget.check("strip_blocks")
-    content_html = _html_of(work.body_el)
     _read_lines(work)
     budget.check("read_lines")
     work.styled, work.links = _styled_texts(work.body_el)
@@ -589,7 +573,6 @@ def extract_page(html: str, url: str, hints: PortalHints | None = None) -> PageR
         flags=sorted(set(work.flags)),
         removed=work.removed,
         text="\n".join(work.body_lines),
-        content_html=content_html,
         content_root=work.body_el,
     )
 

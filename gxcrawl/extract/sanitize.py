@@ -398,3 +398,17 @@ def _drop_children(parent: HtmlElement, doomed: set[HtmlElement]) -> None:
     for child, parts in tails.items():
         if len(parts) > 1:
             child.tail = "".join(parts) or None
+
+
+# What `lxml.html.tostring` cuts out of libxml2's serialisation (its own pattern, case and all).
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE_TAG = re.compile(re.escape(_META_CONTENT_TYPE) + "[^>]*>")
+
+
+def html_of(el: HtmlElement) -> str:
+    """`lxml.html.tostring(el, encoding="unicode", with_tail=False)`, whose search for the
+    Content-Type `<meta>` over the whole output a substring test spares (a body has none)."""
+    html: str = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+    if _META_CONTENT_TYPE in html:
+        html = _META_CONTENT_TYPE_TAG.sub("", html)
+    return html
