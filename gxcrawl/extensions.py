@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -83,6 +84,25 @@ class CrawlRunExtension:
         store.close()
 
 
+# The crawl process's own peak RSS in bytes, read when the engine stops (after the run's
+# bookkeeping and quality refresh). Scrapy's `memusage/max` reads getrusage's ru_maxrss, which a
+# process started by a bigger one (Scrapyd, a bench, a notebook) inherits from it at exec: that
+# figure can be the parent's memory, not the crawl's.
+PEAK_RSS_STAT = "gxcrawl/peak_rss_bytes"
+
+
+def peak_rss_bytes(status_file: Path = Path("/proc/self/status")) -> int | None:
+    """This process's peak resident set (Linux `VmHWM`), or None where /proc does not say."""
+    try:
+        status = status_file.read_text("ascii", errors="replace")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # kB
+    return None
+
+
 class StatsFileExtension:
     """Write the final crawl stats as JSON to GXCRAWL_STATS_FILE (for cron checks and the bench).
 
@@ -103,6 +123,9 @@ class StatsFileExtension:
         return ext
 
     def engine_stopped(self) -> None:
+        peak = peak_rss_bytes()
+        if peak is not None:
+            self.crawler.stats.set_value(PEAK_RSS_STAT, peak)
         if not self.path:
             return
         stats = jsonable_stats(self.crawler.stats.get_stats())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from gxcrawl import health
+from gxcrawl.extensions import peak_rss_bytes
 from gxcrawl.health import PortalFacts, Reason, Thresholds, assess
 from gxcrawl.store import health as store_health
 from gxcrawl.store.db import Database, make_engine
@@ -281,6 +283,28 @@ def test_unwritable_stats_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(health.StatsFileError):
         health.write_stats_file(in_the_way, {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["is-a-dir", "not-a-dir"]
+
+
+def test_peak_rss_is_read_from_the_status_file(tmp_path: Path) -> None:
+    status = tmp_path / "status"
+    status.write_text("Name:\tscrapy\nVmPeak:\t  900000 kB\nVmHWM:\t  123456 kB\n", "ascii")
+    assert peak_rss_bytes(status) == 123456 * 1024
+    assert peak_rss_bytes(tmp_path / "absent") is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="read from Linux /proc")
+def test_peak_rss_is_the_crawls_own_not_what_its_parent_held() -> None:
+    ballast = b"\x01" * (300 * 2**20)  # a parent holding 300 MB (Scrapyd, a bench) starts it
+    code = (
+        "import json, resource\n"
+        "from gxcrawl.extensions import peak_rss_bytes\n"
+        "print(json.dumps([peak_rss_bytes(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    own, ru_maxrss_kb = json.loads(done.stdout)
+    del ballast
+    assert ru_maxrss_kb * 1024 > 300 * 2**20  # what Scrapy's memusage/max would have said
+    assert 10 * 2**20 < own < 200 * 2**20
 
 
 def test_thresholds_from_settings() -> None:

@@ -105,6 +105,8 @@ def test_readme_cron_line_twice_does_real_work(tmp_path: Path) -> None:
     _assert_second_run_did_real_work(logs, db, home / "data" / "jobs" / "daily")
     stats = (home / "data" / "last-stats.json").read_text("utf-8")
     assert '"gxcrawl/health/status": "healthy"' in stats and '"finish_reason": "finished"' in stats
+    if sys.platform == "linux":  # the crawl's own peak RSS, read from /proc at the end
+        assert json.loads(stats)["gxcrawl/peak_rss_bytes"] > 10 * 2**20
     assert list((home / "data").glob("crawl-*.log")), "the --logfile was not written"
 
 
