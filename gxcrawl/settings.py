@@ -50,6 +50,10 @@ ADDONS = {
 }
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
+# Scrapy starts this many worker tasks for every response's output, whatever its size (a report
+# page yields one item; a list page's requests are queued synchronously). At Scrapy's 100 that
+# was 0.8 ms of CPU a page, a quarter of a bare crawl's (`make bench`); 16 is plenty.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
