@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from gxcrawl.extract.agencies import AgencyEntity
 from gxcrawl.store import agencies, parsed, state
@@ -143,6 +144,46 @@ def test_agency_memo_matches_a_fresh_lookup_and_forgets_rolled_back_rows(sqlite_
         assert names == {kept.name, dropped.name, no_region.name}
     finally:
         db.close()
+
+
+def _agency_queries(db: Database) -> list[str]:
+    """The SQL statements run against `agencies` from now on (recorded as they run)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "agencies" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_committed_agency_ids_are_reused_never_rolled_back_or_other_databases_ones(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    kept = AgencyEntity(name="宜春市财政局", type="department", region_code="360900")
+    lost = AgencyEntity(name="宜春市教育局", type="department", region_code="360900")
+    db, other = Database(sqlite_url), Database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        with db.transaction() as session:
+            kept_id = agencies.upsert_agency(session, kept)
+        with pytest.raises(RuntimeError), db.transaction() as session:
+            agencies.upsert_agency(session, lost)
+            raise RuntimeError("the whole batch is rolled back")
+        queries = _agency_queries(db)
+        with db.transaction() as session:
+            assert agencies.upsert_agency(session, kept) == kept_id  # committed: no query
+            assert queries == []
+            lost_id = agencies.upsert_agency(session, lost)  # rolled back: looked up, inserted
+            assert queries == ["SELECT", "INSERT", "SELECT"]
+            assert session.get(Agency, lost_id) is not None
+        with other.transaction() as session:  # another database has rows of its own
+            other_id = agencies.upsert_agency(session, lost)
+            assert session.get(Agency, other_id) is not None
+            assert agencies._find(session, kept) is None
+    finally:
+        db.close()
+        other.close()
 
 
 FACTS = [
