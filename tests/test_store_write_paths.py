@@ -163,13 +163,16 @@ def test_committed_agency_ids_are_reused_never_rolled_back_or_other_databases_on
 ) -> None:
     kept = AgencyEntity(name="宜春市财政局", type="department", region_code="360900")
     lost = AgencyEntity(name="宜春市教育局", type="department", region_code="360900")
+    first = AgencyEntity(name="宜春市公安局", type="department", region_code="360900")
     db, other = Database(sqlite_url), Database(f"sqlite:///{tmp_path / 'other.db'}")
     try:
         with db.transaction() as session:
             kept_id = agencies.upsert_agency(session, kept)
         with pytest.raises(RuntimeError), db.transaction() as session:
-            agencies.upsert_agency(session, lost)
-            raise RuntimeError("the whole batch is rolled back")
+            agencies.upsert_agency(session, first)  # the batch's earlier pages, written
+            with session.begin_nested():  # each page is extracted and saved in a savepoint
+                agencies.upsert_agency(session, lost)
+            raise RuntimeError("the whole batch is rolled back (a deadlock with another worker)")
         queries = _agency_queries(db)
         with db.transaction() as session:
             assert agencies.upsert_agency(session, kept) == kept_id  # committed: no query
@@ -177,6 +180,7 @@ def test_committed_agency_ids_are_reused_never_rolled_back_or_other_databases_on
             lost_id = agencies.upsert_agency(session, lost)  # rolled back: looked up, inserted
             assert queries == ["SELECT", "INSERT", "SELECT"]
             assert session.get(Agency, lost_id) is not None
+            assert agencies._find(session, first) is None  # rolled back with its batch
         with other.transaction() as session:  # another database has rows of its own
             other_id = agencies.upsert_agency(session, lost)
             assert session.get(Agency, other_id) is not None

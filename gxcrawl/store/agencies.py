@@ -76,6 +76,8 @@ def _committed(session: Session) -> dict[AgencyKey, int]:
 
 @event.listens_for(Session, "after_commit")
 def _remember_agency_ids(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     memo = session.info.pop(_AGENCY_IDS, None)
     if not memo:
         return
