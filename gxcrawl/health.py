@@ -6,7 +6,8 @@ A run is unhealthy when
 - `start_url`: a start URL failed (404/410, DNS, connection, timeout, a block page) or was
   never fetched (robots.txt, offsite);
 - `blocked_share` / `error_share`: blocked pages or fetch errors exceed a share of the fetches;
-- `parse_errors`: extraction raised on some page (its raw copy is kept; `scrapy reparse`).
+- `parse_errors`: extraction raised on some page (its raw copy is kept; `scrapy reparse`);
+- `write_errors`: a fetched page could not be stored at all (the database refused it).
 
 `assess(stats, portals, thresholds)` is pure; `collect()` reads the history from the store; the
 Spidermon suite in `gxcrawl/monitors.py` runs both when the engine stops, marks the run
@@ -45,6 +46,7 @@ __all__ = [
     "EXIT_STATS_FILE",
     "EXIT_UNHEALTHY",
     "EXIT_USAGE",
+    "WRITE_ERRORS_STAT",
     "PortalFacts",
     "Reason",
     "StatsFileError",
@@ -59,6 +61,9 @@ __all__ = [
     "write_stats_file",
 ]
 
+# Items the store refused (a database error that retrying did not clear): counted by the
+# pipeline; nothing of the page is stored, so the next run fetches it again.
+WRITE_ERRORS_STAT = "gxcrawl/write_errors"
 EXIT_HEALTHY = 0
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2  # what Scrapy's UsageError already exits with
@@ -95,7 +100,8 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Reason:
-    # zero_reports | start_url | blocked_share | error_share | parse_errors | list_trap | database
+    # zero_reports | start_url | blocked_share | error_share | parse_errors | write_errors |
+    # list_trap | database
     check: str
     message: str
     portal: str | None = None
@@ -182,6 +188,15 @@ def assess(
     if _is_int(parse_errors) and parse_errors > thresholds.max_parse_errors:
         reasons.append(
             Reason("parse_errors", f"{parse_errors} pages could not be parsed (scrapy reparse)")
+        )
+    write_errors = stats.get(WRITE_ERRORS_STAT, 0)
+    if _is_int(write_errors) and write_errors > 0:
+        reasons.append(
+            Reason(
+                "write_errors",
+                f"{write_errors} fetched pages could not be stored (database errors in the log; "
+                "the next run fetches them again)",
+            )
         )
     return reasons + _list_traps(stats)
 

@@ -116,6 +116,15 @@ class ParseErrorsMonitor(HealthMonitor):
         self.assert_check_passes()
 
 
+@monitors.name("Write errors")
+class WriteErrorsMonitor(HealthMonitor):
+    check = "write_errors"
+
+    @monitors.name("the store took every fetched page")
+    def test_write_errors(self) -> None:
+        self.assert_check_passes()
+
+
 @monitors.name("List traps")
 class ListTrapMonitor(HealthMonitor):
     check = "list_trap"
@@ -173,6 +182,7 @@ class HealthMonitorSuite(MonitorSuite):
         BlockedShareMonitor,
         ErrorShareMonitor,
         ParseErrorsMonitor,
+        WriteErrorsMonitor,
         ListTrapMonitor,
     ]
     monitors_passed_actions: ClassVar[list[Any]] = [MarkHealthy]

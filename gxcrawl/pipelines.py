@@ -21,6 +21,7 @@ from typing import Any
 from gxcrawl.config import crawl_config
 from gxcrawl.extract.types import PortalHints
 from gxcrawl.extraction_pool import AUTO_WORKERS, default_workers
+from gxcrawl.health import WRITE_ERRORS_STAT
 from gxcrawl.items import PageItem
 from gxcrawl.store import repository as repo
 from gxcrawl.store.crawlstore import CrawlStore, require_store
@@ -89,6 +90,7 @@ class StorePipeline:
         """Count what the committed item earned; an item that could not be written fails as an
         item (Scrapy logs it with the item's URL)."""
         if written.error is not None:
+            self.stats.inc_value(WRITE_ERRORS_STAT)  # the run is judged unhealthy
             raise WriteFailed(f"{item.url}: {written.error}")
         for key in written.stats:
             self.stats.inc_value(key)

@@ -110,6 +110,12 @@ def test_parse_errors() -> None:
     assert assess({"gxcrawl/parse_errors": 2}, [], Thresholds(max_parse_errors=2)) == []
 
 
+def test_pages_the_store_refused_make_the_run_unhealthy() -> None:
+    assert assess({health.WRITE_ERRORS_STAT: 0}, [], Thresholds()) == []
+    reasons = assess({health.WRITE_ERRORS_STAT: 3}, [], Thresholds())
+    assert _checks(reasons) == ["write_errors"] and "3 fetched pages" in reasons[0].line()
+
+
 def test_database_reason_has_its_own_exit_code() -> None:
     reasons = [Reason("start_url", "x"), Reason("database", "cannot open")]
     assert health.exit_code(reasons) == health.EXIT_DATABASE
@@ -258,6 +264,36 @@ def test_start_url_turning_404_after_healthy_runs_fails_the_run(tmp_path: Path) 
     assert f"start_url [fixture-trs]: {server.base_url}/xxgk/ndbg/ error (connection_refused" in (
         down.stderr
     )
+
+
+def test_a_page_the_store_refuses_fails_the_run_loudly(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'refusing.db'}"
+    Database(db_url).close()  # migrated; then the database refuses a month's two reports
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON fetches WHEN NEW.url LIKE '%/202101/%' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+        )
+    engine.dispose()
+    with fixtureserver().serve(FIXTURES / "portals" / "trs") as server:
+        done = _crawl(server.base_url, db_url)
+    assert done.returncode == health.EXIT_UNHEALTHY, done.stderr[-2000:]
+    unhealthy = [x for x in done.stderr.splitlines() if x.startswith("gxcrawl: unhealthy: ")]
+    assert (
+        len(unhealthy) == 1
+        and "write_errors: 2 fetched pages could not be stored" in (unhealthy[0])
+    )
+    assert "refused by the test" in done.stderr  # the error, with the page's URL, in the log
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = [u for (u,) in conn.execute(text("SELECT url FROM parsed_reports"))]
+    engine.dispose()
+    # the two refused reports are not stored (the next run fetches them); the others are, their
+    # batch written again one by one
+    assert len(stored) >= 5 and not [u for u in stored if "/202101/" in u]
 
 
 # --- the stats file ----------------------------------------------------------------------------
