@@ -15,7 +15,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import lxml.html
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from lxml import etree
 from lxml.html import HtmlElement
@@ -24,17 +24,7 @@ from gxcrawl.extract import chrome, content, metadata, page, sanitize, spam
 from gxcrawl.extract.types import Removal
 from gxcrawl.textutil import remove_whitespace
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def _parse(html: str) -> HtmlElement:
-    return lxml.html.document_fromstring(html)
-
+from .fastpath_support import FUZZ, parse, strip_chrome_blocks_reference
 
 # --- metadata: colon pre-checks, the strong-label pre-check, pairs read once ----------------
 
@@ -186,7 +176,7 @@ tables_html = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=1, max_
 @FUZZ
 @given(st.lists(tables_html, min_size=1, max_size=3))
 def test_table_pairs_match_reference(tables: list[str]) -> None:
-    root = _parse("<html><body><div>" + "<p>x</p>".join(tables) + "</div></body></html>")
+    root = parse("<html><body><div>" + "<p>x</p>".join(tables) + "</div></body></html>")
     for table in root.iter("table"):
         assert metadata.table_pairs(table) == _table_pairs_reference(table)
     expected = [
@@ -269,7 +259,7 @@ link_pages = st.lists(st.sampled_from(LINK_PIECES), max_size=60).map(
 @given(link_pages, st.booleans(), st.integers(min_value=0, max_value=6))
 def test_remove_link_farms_matches_reference(html: str, strict: bool, links: int) -> None:
     html = html.replace("<body>", "<body>" + "<a href='http://z.com/'>a</a>" * links)
-    fast, slow = _parse(html), _parse(html)
+    fast, slow = parse(html), parse(html)
     host = "www.example.gov.cn"
     assert spam.remove_link_farms(fast, host, strict) == _remove_link_farms_reference(
         slow, host, strict
@@ -303,7 +293,7 @@ def test_farm_boundaries_match_reference(kinds: list[str], prose: str, strict: b
     links = "".join(ANCHORS[k] for k in kinds)
     page_div = f"<div><p>{prose}</p><div>{links}</div>{ANCHORS['plain']}</div>"
     html = f"<html><body>{page_div}</body></html>"
-    fast, slow = _parse(html), _parse(html)
+    fast, slow = parse(html), parse(html)
     host = "www.example.gov.cn"
     assert spam.remove_link_farms(fast, host, strict) == _remove_link_farms_reference(
         slow, host, strict
@@ -344,7 +334,7 @@ def _strip_spam_lines_reference(lines: list[str]) -> tuple[list[str], list[Remov
 @FUZZ
 @given(line_lists)
 def test_strip_spam_lines_matches_reference(lines: list[str]) -> None:
-    work = page._Work(_parse("<p>x</p>"), _parse("<p>x</p>"), "")
+    work = page._Work(parse("<p>x</p>"), parse("<p>x</p>"), "")
     assert (page._strip_spam_lines(work, lines), work.removed) == _strip_spam_lines_reference(lines)
 
 
@@ -360,7 +350,7 @@ HIDDEN_PIECES = [
 @FUZZ
 @given(st.lists(st.sampled_from(HIDDEN_PIECES), max_size=30).map("".join))
 def test_hidden_among_matches_is_hidden(markup: str) -> None:
-    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    root = parse(f"<html><body><div>{markup}</div></body></html>")
     for classes, ids in ((set(), set()), ({"h"}, set()), (set(), {"i"}), ({"h"}, {"i"})):
         candidates = spam._hiding_candidates(root, (classes, ids))
         expected = [el for el in candidates if spam.is_hidden(el, classes, ids)]
@@ -403,29 +393,10 @@ def _remove_hidden_reference(
 )
 def test_remove_hidden_matches_reference(markup: str, css: tuple[set[str], set[str]]) -> None:
     html = f"<html style='color:red'><body><div>{markup}</div></body></html>"
-    fast, slow = _parse(html), _parse(html)
+    fast, slow = parse(html), parse(html)
     host = "www.example.gov.cn"
     assert spam.remove_hidden(fast, css, host) == _remove_hidden_reference(slow, css, host)
     assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
-
-
-def _strip_chrome_blocks_reference(root: HtmlElement) -> list[Removal]:
-    """The pre-order walk over every element (tests/test_page_speedups.py keeps the same)."""
-    removed: list[Removal] = []
-    dropped: list[HtmlElement] = []
-    stack: list[HtmlElement] = list(reversed(root))
-    while stack:
-        el = stack.pop()
-        if not isinstance(el.tag, str):
-            continue
-        kind = chrome.block_kind(el)
-        if kind is None or (kind == "chrome" and el.find(".//table") is not None):
-            stack.extend(reversed(el))
-            continue
-        removed.extend(Removal(kind, line) for line in content.element_lines(el))
-        dropped.append(el)
-    sanitize.drop_trees(dropped)
-    return removed
 
 
 NAME_PARTS = ["share", "SHARE", "x", "-", "_", " ", "\t", "foot", "er", "nav", "bar", "print", "a"]
@@ -440,8 +411,8 @@ def test_strip_chrome_blocks_matches_reference(blocks: list[tuple[str, str, str]
     """Class and id values that only name chrome together, split across attributes."""
     inner = "".join(f"<{t} class='{c}' id='{i}'>x</{t}>" for c, i, t in blocks)
     html = f"<html><body><div><p>y</p>{inner}</div></body></html>"
-    fast, slow = _parse(html), _parse(html)
-    assert chrome.strip_chrome_blocks(fast) == _strip_chrome_blocks_reference(slow)
+    fast, slow = parse(html), parse(html)
+    assert chrome.strip_chrome_blocks(fast) == strip_chrome_blocks_reference(slow)
     assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
 
 
@@ -457,7 +428,7 @@ META_PIECES = [
 @FUZZ
 @given(st.lists(st.sampled_from(META_PIECES), max_size=12).map("".join))
 def test_html_of_is_lxml_html_tostring(markup: str) -> None:
-    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    root = parse(f"<html><body><div>{markup}</div></body></html>")
     for el in root.iter(etree.Element):
         assert sanitize.html_of(el) == lxml.html.tostring(el, encoding="unicode", with_tail=False)
 
@@ -477,7 +448,7 @@ SELECT_PIECES = [
 def test_early_selection_kept_in_tree_is_a_later_selection(markup: str, picks: list[int]) -> None:
     """What `_head_title` does with the selection `_locate` made: the matches still in the
     tree after elements were dropped or detached are what a new selection finds."""
-    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    root = parse(f"<html><body><div>{markup}</div></body></html>")
     early = content.select_each(root, page._TITLE_SELECTORS)
     elements = [el for el in root.iter(etree.Element) if el.tag not in ("html", "body")]
     for i, pick in enumerate(picks):
@@ -495,7 +466,7 @@ def test_early_selection_kept_in_tree_is_a_later_selection(markup: str, picks: l
 
 
 def test_within_is_the_ancestor_test() -> None:
-    root = _parse("<html><body><div><p><b>x</b></p></div><span>y</span></body></html>")
+    root = parse("<html><body><div><p><b>x</b></p></div><span>y</span></body></html>")
     p = root.find(".//p")
     assert p is not None
     for el in root.iter(etree.Element):
@@ -539,5 +510,5 @@ DENSITY_PIECES = [
 @FUZZ
 @given(st.lists(st.sampled_from(DENSITY_PIECES), max_size=60).map("".join))
 def test_find_by_density_matches_reference(markup: str) -> None:
-    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    root = parse(f"<html><body><div>{markup}</div></body></html>")
     assert content._density_scores(root) == _density_scores_reference(root)

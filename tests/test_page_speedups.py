@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 from lxml.html import HtmlElement
@@ -19,12 +19,8 @@ from gxcrawl.extract import chrome, content, page, sanitize, spam
 from gxcrawl.extract.types import Removal
 from gxcrawl.textutil import collapse_whitespace, remove_whitespace
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+from .fastpath_support import FUZZ, parse, strip_chrome_blocks_reference
+
 _WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")  # the definition of whitespace used before
 
 PIECES = [
@@ -40,14 +36,10 @@ pages = st.lists(st.sampled_from(PIECES), max_size=50).map(
 )
 
 
-def _parse(html: str) -> HtmlElement:
-    return lxml.html.document_fromstring(html)
-
-
 @FUZZ
 @given(pages)
 def test_text_of_is_text_content(html: str) -> None:
-    for el in _parse(html).iter(etree.Element):
+    for el in parse(html).iter(etree.Element):
         assert content.text_of(el) == el.text_content()
 
 
@@ -124,37 +116,18 @@ def test_digit_needles() -> None:
     assert spam._digit_needles(("bet365", "agent")) is None  # a term without digits: no test
 
 
-def _strip_chrome_blocks_reference(root: HtmlElement) -> list[Removal]:
-    """The pre-order walk `strip_chrome_blocks` replaced: it never enters a dropped block."""
-    removed: list[Removal] = []
-    dropped: list[HtmlElement] = []
-    stack: list[HtmlElement] = list(reversed(root))
-    while stack:
-        el = stack.pop()
-        if not isinstance(el.tag, str):
-            continue
-        kind = chrome.block_kind(el)
-        if kind is None or (kind == "chrome" and el.find(".//table") is not None):
-            stack.extend(reversed(el))
-            continue
-        removed.extend(Removal(kind, line) for line in content.element_lines(el))
-        dropped.append(el)
-    sanitize.drop_trees(dropped)
-    return removed
-
-
 @FUZZ
 @given(pages)
 def test_strip_chrome_blocks_matches_reference(html: str) -> None:
-    fast, slow = _parse(html), _parse(html)
-    assert chrome.strip_chrome_blocks(fast) == _strip_chrome_blocks_reference(slow)
+    fast, slow = parse(html), parse(html)
+    assert chrome.strip_chrome_blocks(fast) == strip_chrome_blocks_reference(slow)
     assert lxml.html.tostring(fast) == lxml.html.tostring(slow)
 
 
 @FUZZ
 @given(pages, st.integers(min_value=0, max_value=1000))
 def test_outermost_matches_ancestor_walk(html: str, seed: int) -> None:
-    elements = list(_parse(html).iter(etree.Element))
+    elements = list(parse(html).iter(etree.Element))
     marked = [el for i, el in enumerate(elements) if (i * 7919 + seed) % 3 == 0]
     expected = [el for el in marked if not any(a in set(marked) for a in el.iterancestors())]
     assert list(sanitize.outermost(marked)) == expected
@@ -183,7 +156,7 @@ def _remove_link_farms_reference(root: HtmlElement, host: str, strict: bool) -> 
 @given(pages, st.booleans())
 def test_remove_link_farms_matches_reference(html: str, strict: bool) -> None:
     html = html.replace("<body>", "<body>" + "<a href='http://x.com/'>葡京</a>" * 5)
-    fast, slow = _parse(html), _parse(html)
+    fast, slow = parse(html), parse(html)
     host = "www.example.gov.cn"
     assert spam.remove_link_farms(fast, host, strict) == _remove_link_farms_reference(
         slow, host, strict
@@ -194,7 +167,7 @@ def test_remove_link_farms_matches_reference(html: str, strict: bool) -> None:
 @FUZZ
 @given(pages)
 def test_farm_evidence_covers_exactly_the_link_holders(html: str) -> None:
-    root = _parse(html.replace("<body>", "<body>" + "<a href=#>a</a>" * 5))
+    root = parse(html.replace("<body>", "<body>" + "<a href=#>a</a>" * 5))
     found = spam._farm_evidence(root, "www.example.gov.cn")
     holders = [
         el for el in root.iter(etree.Element) if el.tag == "a" or el.find(".//a") is not None
@@ -238,7 +211,7 @@ SELECTOR_PAGES = st.lists(
 @FUZZ
 @given(SELECTOR_PAGES)
 def test_select_each_matches_css_select(html: str) -> None:
-    root = _parse(html)
+    root = parse(html)
     for selectors in (content.PLATFORM_SELECTORS, page._TITLE_SELECTORS, ("div > p", "#zoom")):
         expected = [content.css_select(root, css) for css in selectors]
         assert content.select_each(root, selectors) == expected
@@ -264,7 +237,7 @@ LONG_TEXT = ["x" * 39, "y" * 40, "长" * 20, "\u3000 \u3000", "a b"]
 )
 def test_longest_matches_reference(html: str) -> None:
     """Ties (the first wins), nesting, and texts either side of the minimum length."""
-    root = _parse(html)
+    root = parse(html)
     for found in [content.css_select(root, ".content"), list(root.iter("div", "p")), []]:
         assert content._longest(found) is _longest_reference(found)
 
@@ -401,7 +374,7 @@ HIDING_PIECES = [
 @FUZZ
 @given(st.lists(st.sampled_from(HIDING_PIECES), max_size=40).map("".join))
 def test_hiding_candidates_match_the_predicate_search(markup: str) -> None:
-    root = _parse(f"<html style='x'><body><div>{markup}</div></body></html>")
+    root = parse(f"<html style='x'><body><div>{markup}</div></body></html>")
     for classes, ids in ((set(), set()), ({"x"}, set()), (set(), {"y"}), ({"x"}, {"y"})):
         attrs = ["@hidden", "@style", *(["@class"] if classes else []), *(["@id"] if ids else [])]
         expected = root.xpath(f"descendant-or-self::*[{' or '.join(attrs)}]")
@@ -453,7 +426,7 @@ SPAM_LINE_WORDS = [*SPAM_WORDS, " ", "，", "。", "、", "|", "\u3000"]
 @given(st.lists(st.lists(st.sampled_from(SPAM_LINE_WORDS), max_size=6).map("".join), max_size=8))
 def test_strip_spam_lines_matches_reference(lines: list[str]) -> None:
     """Clean lines, punctuation-only lines, spam-only lines and spam inside text."""
-    el = _parse("<html><body><div>x</div></body></html>")
+    el = parse("<html><body><div>x</div></body></html>")
     fast, slow = page._Work(el, el, "x.gov.cn"), page._Work(el, el, "x.gov.cn")
     assert page._strip_spam_lines(fast, lines) == _strip_spam_lines_reference(slow, lines)
     assert fast.removed == slow.removed
@@ -507,7 +480,7 @@ STYLED_PIECES = [
 @given(st.lists(st.sampled_from(STYLED_PIECES), max_size=40).map("".join))
 def test_styled_texts_match_reference(markup: str) -> None:
     """Leaves and containers, cached and long styles, bold-only and empty elements."""
-    root = _parse(f"<html><body><div>{markup}</div></body></html>")
+    root = parse(f"<html><body><div>{markup}</div></body></html>")
     assert page._styled_texts(root) == _styled_texts_reference(root)
     for el in root.iter(*page._STYLED_TAGS, "b", "strong"):
         for text in (content.norm_space(content.text_of(el)), "x", " ", ""):
