@@ -33,6 +33,7 @@ from pathlib import Path
 
 from benchmarks import offline
 from benchmarks.benchportal import generate
+from gxcrawl.extensions import proc_status_bytes
 from gxcrawl.testing import scrapy_env
 from gxcrawl.testing.fixtureserver import serve
 
@@ -138,13 +139,10 @@ def _tree_rss(pid: int) -> int:
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
+        total += proc_status_bytes(Path(f"/proc/{current}/status"), "VmRSS") or 0
         todo.extend(int(c) for c in children)
     return total
 

@@ -93,18 +93,25 @@ PEAK_RSS_STAT = "gxcrawl/peak_rss_bytes"
 
 def peak_rss_bytes(status_file: Path = Path("/proc/self/status")) -> int | None:
     """This process's peak resident set (Linux `VmHWM`), or None where /proc does not say."""
+    return proc_status_bytes(status_file, "VmHWM")
+
+
+def proc_status_bytes(status_file: Path, field: str) -> int | None:
+    """A memory field (`VmHWM`, `VmRSS`, … in kB) of a /proc/<pid>/status file, in bytes; None
+    when the file or the field is absent (not Linux, or the process has gone)."""
     try:
         status = status_file.read_text("ascii", errors="replace")
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024  # kB
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
     return None
 
 
 class StatsFileExtension:
-    """Write the final crawl stats as JSON to GXCRAWL_STATS_FILE (for cron checks and the bench).
+    """Write the final crawl stats as JSON to GXCRAWL_STATS_FILE (for cron checks and the bench),
+    with the crawl process's own peak RSS (`gxcrawl/peak_rss_bytes`) added to them first.
 
     Written when the engine stops, after the health monitors (loaded before this extension), so
     the file carries `gxcrawl/health/status` and its reasons; atomically, and a failed write is
